@@ -1,0 +1,68 @@
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+
+from .models import Area, Organisation, RoleAssignment, User
+
+
+class AreaInline(admin.TabularInline):
+    model = Area
+    extra = 0
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "force", "email", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name"]
+    inlines = [AreaInline]
+
+
+@admin.register(Area)
+class AreaAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "force"]
+    list_filter = ["force"]
+    search_fields = ["name", "code"]
+
+
+class RoleAssignmentInline(admin.TabularInline):
+    model = RoleAssignment
+    extra = 1
+
+
+class UserCreationForm(AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ["email", "full_name", "organisation"]
+
+
+class UserChangeFormWithEmail(UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+        field_classes = {"email": forms.EmailField}
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    form = UserChangeFormWithEmail
+    add_form = UserCreationForm
+    ordering = ["full_name"]
+    list_display = ["full_name", "email", "organisation", "is_active", "last_login"]
+    list_filter = ["organisation__kind", "organisation", "is_active", "role_assignments__role"]
+    search_fields = ["full_name", "email"]
+    readonly_fields = ["last_login", "date_joined"]
+    filter_horizontal = []
+    inlines = [RoleAssignmentInline]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        ("Person", {"fields": ["full_name", "job_title", "organisation", "area"]}),
+        ("Status", {"fields": ["is_active", "last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (
+            None,
+            {"classes": ["wide"], "fields": ["email", "full_name", "organisation", "password1", "password2"]},
+        ),
+    ]

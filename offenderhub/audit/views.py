@@ -1,0 +1,30 @@
+from django.views.generic import ListView
+
+from offenderhub.accounts.access import RoleRequiredMixin
+from offenderhub.accounts.models import Role
+
+from .filters import AuditEventFilter
+from .selectors import audit_event_list_for
+
+
+class AuditLogView(RoleRequiredMixin, ListView):
+    """The audit log, filterable by who, what, which record and when."""
+
+    required_roles = frozenset({Role.ADMINISTRATOR})
+    template_name = "audit/log.html"
+    paginate_by = 50
+    context_object_name = "events"
+
+    def get_queryset(self):
+        self.filterset = AuditEventFilter(
+            self.request.GET or None, queryset=audit_event_list_for(self.request.user)
+        )
+        return self.filterset.qs if self.filterset.is_valid() else self.filterset.queryset.none()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["filter"] = self.filterset
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context["query_string"] = query.urlencode()
+        return context

@@ -1,0 +1,28 @@
+"""The Celery application. Every periodic schedule is declared here, in BEAT_SCHEDULE, and nowhere else."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "offenderhub.settings")
+
+app = Celery("offenderhub")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# When each job runs and why. Times are Europe/London.
+BEAT_SCHEDULE = {
+    # Every minute: proves to /healthz and the administrators that a worker is consuming jobs.
+    "worker-heartbeat": {
+        "task": "offenderhub.core.tasks.heartbeat",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    # Nightly at 02:30: forget old lock-out records so the table stays small.
+    "clean-login-attempts": {
+        "task": "offenderhub.core.tasks.clean_login_attempts",
+        "schedule": crontab(hour=2, minute=30),
+    },
+}
+app.conf.beat_schedule = BEAT_SCHEDULE

@@ -1,0 +1,143 @@
+"""Demo data for a first run. Loaded only by ``manage.py seed_demo``, never by a migration.
+
+Each capability adds a step to ``DEMO_STEPS``; every step is idempotent (get-or-create by a natural
+key), so the command can run on every ``make run``.
+"""
+
+import os
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from offenderhub.accounts.models import Area, Organisation, OrganisationKind, Role, RoleAssignment, User
+
+DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "Fenshire-demo-2026")
+
+FORCE = "Fenshire Constabulary"
+OPCC = "Office of the Police and Crime Commissioner for Fenshire"
+AREAS = [("North Fenshire", "north"), ("South Fenshire", "south")]
+AGENCIES = [
+    ("Compass Drug and Alcohol Service", "referrals@compass.example"),
+    ("Open Door Housing Support", "referrals@opendoor.example"),
+    ("Fenland Debt and Money Advice", "referrals@fenlanddebt.example"),
+]
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    email: str
+    full_name: str
+    organisation: str
+    roles: tuple
+    job_title: str = ""
+    area: str = ""
+
+
+DEMO_USERS = [
+    DemoUser(
+        "caseworker@fenshire-police.example",
+        "Priya Shah",
+        FORCE,
+        (Role.CASE_WORKER,),
+        "Offender Hub navigator",
+        "North Fenshire",
+    ),
+    DemoUser(
+        "caseworker2@fenshire-police.example",
+        "Tom Harris",
+        FORCE,
+        (Role.CASE_WORKER,),
+        "Offender Hub navigator",
+        "South Fenshire",
+    ),
+    DemoUser(
+        "decisions@fenshire-police.example",
+        "Sgt Alan Reid",
+        FORCE,
+        (Role.DECISION_MAKER,),
+        "Custody sergeant",
+        "North Fenshire",
+    ),
+    DemoUser(
+        "supervisor@fenshire-police.example",
+        "Insp Grace Okafor",
+        FORCE,
+        (Role.SUPERVISOR,),
+        "Inspector, Offender Hub",
+    ),
+    DemoUser(
+        "admin@fenshire-police.example", "Sam Lee", FORCE, (Role.ADMINISTRATOR,), "Systems administrator"
+    ),
+    DemoUser(
+        "manager@compass.example", "Helen Price", AGENCIES[0][0], (Role.PARTNER_MANAGER,), "Team leader"
+    ),
+    DemoUser(
+        "practitioner@compass.example",
+        "Jamie Cole",
+        AGENCIES[0][0],
+        (Role.PARTNER_PRACTITIONER,),
+        "Recovery worker",
+    ),
+    DemoUser(
+        "manager@opendoor.example", "Ruth Adams", AGENCIES[1][0], (Role.PARTNER_MANAGER,), "Service manager"
+    ),
+    DemoUser(
+        "practitioner@opendoor.example",
+        "Omar Farouk",
+        AGENCIES[1][0],
+        (Role.PARTNER_PRACTITIONER,),
+        "Housing support worker",
+    ),
+    DemoUser("analyst@fenshire-opcc.example", "Dr Nia Evans", OPCC, (Role.ANALYST,), "Performance analyst"),
+]
+
+
+def seed_organisations(out):
+    force, _ = Organisation.objects.get_or_create(
+        name=FORCE,
+        defaults={"kind": OrganisationKind.POLICE_FORCE, "email": "offenderhub@fenshire-police.example"},
+    )
+    for name, code in AREAS:
+        Area.objects.get_or_create(force=force, code=code, defaults={"name": name})
+    for name, email in AGENCIES:
+        Organisation.objects.get_or_create(
+            name=name, defaults={"kind": OrganisationKind.PARTNER_AGENCY, "email": email}
+        )
+    Organisation.objects.get_or_create(
+        name=OPCC, defaults={"kind": OrganisationKind.COMMISSIONER_OFFICE, "force": force}
+    )
+    out(f"organisations: {Organisation.objects.count()}, areas: {Area.objects.count()}")
+
+
+def seed_users(out):
+    organisations = {o.name: o for o in Organisation.objects.all()}
+    areas = {a.name: a for a in Area.objects.all()}
+    for spec in DEMO_USERS:
+        user, created = User.objects.get_or_create(
+            email=spec.email,
+            defaults={
+                "full_name": spec.full_name,
+                "organisation": organisations[spec.organisation],
+                "job_title": spec.job_title,
+                "area": areas.get(spec.area),
+            },
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        for role in spec.roles:
+            RoleAssignment.objects.get_or_create(user=user, role=role)
+    out(f"users: {User.objects.count()}")
+
+
+DEMO_STEPS = [seed_organisations, seed_users]
+
+
+def seed_demo(out=print):
+    with transaction.atomic():
+        for step in DEMO_STEPS:
+            step(out)
+
+
+def demo_logins() -> list[tuple[str, str, str]]:
+    return [(u.email, ", ".join(Role(r).label for r in u.roles), u.organisation) for u in DEMO_USERS]

@@ -1,0 +1,63 @@
+"""The home page: a section for each role the user holds, in a fixed order.
+
+Each section is a template and a function that gathers its figures with a fixed number of queries.
+Later capabilities extend the sections for their roles here.
+"""
+
+from datetime import timedelta
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from offenderhub.accounts.models import Role, User
+from offenderhub.audit.models import AuditAction
+from offenderhub.audit.selectors import audit_event_list_for
+
+
+def _team(user):
+    members = User.objects.filter(organisation_id=user.organisation_id, is_active=True)
+    by_role = members.values("role_assignments__role").annotate(n=Count("id")).order_by()
+    labels = dict(Role.choices)
+    return {
+        "team_size": members.count(),
+        "team_roles": sorted(
+            (labels[row["role_assignments__role"]], row["n"])
+            for row in by_role
+            if row["role_assignments__role"]
+        ),
+    }
+
+
+def _administrator(user):
+    since = timezone.now() - timedelta(hours=24)
+    events = audit_event_list_for(user).filter(occurred_at__gte=since)
+    counts = events.aggregate(
+        failed=Count("id", filter=Q(action=AuditAction.LOGIN_FAILED)),
+        locked=Count("id", filter=Q(action=AuditAction.LOCKED_OUT)),
+        logins=Count("id", filter=Q(action=AuditAction.LOGIN)),
+    )
+    return {**_team(user), "last_day": counts}
+
+
+def _analyst(user):
+    organisation = user.organisation
+    return {"oversees": organisation.force if organisation else None}
+
+
+SECTIONS = [
+    (Role.CASE_WORKER, "core/home/case_worker.html", None),
+    (Role.DECISION_MAKER, "core/home/decision_maker.html", None),
+    (Role.SUPERVISOR, "core/home/supervisor.html", _team),
+    (Role.PARTNER_MANAGER, "core/home/partner_manager.html", _team),
+    (Role.PARTNER_PRACTITIONER, "core/home/partner_practitioner.html", None),
+    (Role.ANALYST, "core/home/analyst.html", _analyst),
+    (Role.ADMINISTRATOR, "core/home/administrator.html", _administrator),
+]
+
+
+def home_sections_for(user) -> list[dict]:
+    sections = []
+    for role, template, gather in SECTIONS:
+        if role in user.roles:
+            sections.append({"role": role, "template": template, **(gather(user) if gather else {})})
+    return sections

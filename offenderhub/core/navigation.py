@@ -1,0 +1,42 @@
+"""The service navigation, declared once: each item names the roles that see it."""
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+
+from offenderhub.accounts.models import Role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    roles: frozenset
+
+
+NAVIGATION = [
+    NavItem("Home", "core:home", frozenset(Role)),
+    NavItem(
+        "My organisation",
+        "accounts:my_organisation",
+        frozenset({Role.SUPERVISOR, Role.PARTNER_MANAGER, Role.ADMINISTRATOR}),
+    ),
+    NavItem("Audit log", "audit:log", frozenset({Role.ADMINISTRATOR})),
+    NavItem("Administration", "admin:index", frozenset({Role.ADMINISTRATOR})),
+]
+
+
+def navigation_for(user, current_path: str) -> list[dict]:
+    if not user.is_authenticated:
+        return []
+    items = []
+    for item in NAVIGATION:
+        if not user.has_role(*item.roles):
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue
+        active = current_path == url if url == "/" else current_path.startswith(url)
+        items.append({"label": item.label, "url": url, "active": active})
+    return items

@@ -1,0 +1,61 @@
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpResponseServerError, JsonResponse
+from django.shortcuts import render
+from django.template import loader
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from django.views.generic import TemplateView
+
+from offenderhub.accounts.access import RoleRequiredMixin
+from offenderhub.accounts.models import Role
+
+from .health import health_report
+from .home import home_sections_for
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request):
+    healthy, report = health_report()
+    return JsonResponse(report, status=200 if healthy else 503)
+
+
+class HomeView(RoleRequiredMixin, TemplateView):
+    """One home page, made of a section for each role the user holds."""
+
+    required_roles = frozenset(Role)
+    template_name = "core/home.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["sections"] = home_sections_for(self.request.user)
+        return context
+
+
+@login_not_required
+def bad_request(request, exception=None):
+    return render(request, "400.html", status=400)
+
+
+@login_not_required
+def permission_denied(request, exception=None):
+    return render(request, "403.html", status=403)
+
+
+@login_not_required
+def page_not_found(request, exception=None):
+    return render(request, "404.html", status=404)
+
+
+@login_not_required
+def server_error(request):
+    # Rendered without the request's context processors: the database may be the thing that failed.
+    html = loader.get_template("500.html").render({"service_name": settings.SERVICE_NAME})
+    return HttpResponseServerError(html)
+
+
+@login_not_required
+def csrf_failure(request, reason=""):
+    return render(request, "403_csrf.html", status=403)

@@ -1,0 +1,32 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from offenderhub.accounts.views import LoginView
+from offenderhub.core import views as core_views
+
+admin.site.site_header = "Offender Hub administration"
+admin.site.site_title = "Offender Hub administration"
+
+urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+    path("login/", LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # One sign-in page for the whole service, the administration included.
+    path(
+        "admin/login/",
+        login_not_required(RedirectView.as_view(pattern_name="login", query_string=True)),
+        name="admin_login_redirect",
+    ),
+    path("admin/", admin.site.urls),
+    path("organisations/", include("offenderhub.accounts.urls")),
+    path("audit/", include("offenderhub.audit.urls")),
+    path("", include("offenderhub.core.urls")),
+]
+
+handler400 = "offenderhub.core.views.bad_request"
+handler403 = "offenderhub.core.views.permission_denied"
+handler404 = "offenderhub.core.views.page_not_found"
+handler500 = "offenderhub.core.views.server_error"
