@@ -23,6 +23,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("organisations/", include("offenderhub.accounts.urls")),
     path("audit/", include("offenderhub.audit.urls")),
+    path("cases/", include("cases.urls")),
     path("", include("offenderhub.core.urls")),
 ]
 

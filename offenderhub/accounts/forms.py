@@ -1,5 +1,5 @@
 from crispy_forms_gds.helper import FormHelper
-from crispy_forms_gds.layout import Button, Field, Layout, Size
+from crispy_forms_gds.layout import Button, Field, Fluid, Layout
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
@@ -21,8 +21,15 @@ class LoginForm(AuthenticationForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
+        self.helper.form_tag = False  # the template supplies the <form>, with the "next" field
         self.helper.layout = Layout(
-            Field.text("username", field_width=Size.TWO_THIRDS),
-            Field.text("password", field_width=Size.TWO_THIRDS),
+            Field.text("username", field_width=Fluid.TWO_THIRDS),
+            Field.text("password", field_width=Fluid.TWO_THIRDS),
             Button("submit", "Sign in"),
         )
+
+
+def lockout_username(request, credentials=None):
+    """The name django-axes counts failed sign-ins against: the email address as typed, in lower case."""
+    username = (credentials or {}).get("username") or request.POST.get("username") or ""
+    return username.strip().lower() or None

@@ -74,6 +74,10 @@ class Organisation(models.Model):
         if self.force_id and self.kind != OrganisationKind.COMMISSIONER_OFFICE:
             raise ValidationError({"force": "Only a commissioner's office oversees a force."})
 
+    def audit_owner(self):
+        """The audit log's controller for an organisation's own records (its membership) is itself."""
+        return self
+
     @property
     def is_police_force(self):
         return self.kind == OrganisationKind.POLICE_FORCE

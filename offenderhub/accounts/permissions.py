@@ -17,6 +17,12 @@ ADMINISTRATOR_MODELS = {
     "axes.accessattempt": VIEW | {"delete"},
     "axes.accessfailurelog": VIEW,
     "axes.accesslog": VIEW,
+    # Reference data and schemes (cases issue).
+    "cases.offence": ALL,
+    "cases.crimecostcategory": ALL,
+    "cases.ethnicity": ALL,
+    "cases.disposaltype": ALL,
+    "cases.scheme": ALL - {"delete"},
 }
 
 

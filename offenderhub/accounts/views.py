@@ -1,5 +1,6 @@
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.decorators import method_decorator
 from django.views.generic import DetailView, View
@@ -26,6 +27,8 @@ class MyOrganisationView(RoleRequiredMixin, View):
     required_roles = TEAM_ROLES
 
     def get(self, request):
+        if request.user.organisation_id is None:  # an administrator may have no organisation
+            raise Http404("You do not belong to an organisation.")
         return redirect("accounts:organisation", pk=request.user.organisation_id)
 
 

@@ -11,6 +11,8 @@ def audit_event_list_for(user):
     events = AuditEvent.objects.select_related("content_type", "actor_organisation", "owner_organisation")
     if user.is_superuser:
         return events
+    if user.organisation_id is None:  # else the filter below would match every event with no organisation
+        return events.none()
     return events.filter(
         Q(actor_organisation_id=user.organisation_id) | Q(owner_organisation_id=user.organisation_id)
     )

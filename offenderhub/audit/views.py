@@ -16,9 +16,8 @@ class AuditLogView(RoleRequiredMixin, ListView):
     context_object_name = "events"
 
     def get_queryset(self):
-        self.filterset = AuditEventFilter(
-            self.request.GET or None, queryset=audit_event_list_for(self.request.user)
-        )
+        # Always bound (no filters is valid input), so the unfiltered page lists every event in scope.
+        self.filterset = AuditEventFilter(self.request.GET, queryset=audit_event_list_for(self.request.user))
         return self.filterset.qs if self.filterset.is_valid() else self.filterset.queryset.none()
 
     def get_context_data(self, **kwargs):

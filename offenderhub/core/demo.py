@@ -130,7 +130,13 @@ def seed_users(out):
     out(f"users: {User.objects.count()}")
 
 
-DEMO_STEPS = [seed_organisations, seed_users]
+def seed_cases(out):
+    from cases.demo import seed_cases as seed
+
+    seed(out)
+
+
+DEMO_STEPS = [seed_organisations, seed_users, seed_cases]
 
 
 def seed_demo(out=print):

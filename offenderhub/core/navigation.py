@@ -16,6 +16,7 @@ class NavItem:
 
 NAVIGATION = [
     NavItem("Home", "core:home", frozenset(Role)),
+    NavItem("Cases", "cases:list", frozenset({Role.CASE_WORKER, Role.DECISION_MAKER, Role.SUPERVISOR})),
     NavItem(
         "My organisation",
         "accounts:my_organisation",

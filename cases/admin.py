@@ -1,0 +1,43 @@
+"""Reference data and schemes, managed by administrators. Case data is not in the admin."""
+
+from django.contrib import admin
+
+from .models import CrimeCostCategory, DisposalType, Ethnicity, Offence, Scheme
+
+
+@admin.register(Offence)
+class OffenceAdmin(admin.ModelAdmin):
+    list_display = ["name", "group", "classification", "default_gravity", "cost_category", "is_active"]
+    list_filter = ["group", "classification", "default_gravity", "is_active"]
+    search_fields = ["name", "legislation"]
+
+
+@admin.register(CrimeCostCategory)
+class CrimeCostCategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "unit_cost", "source"]
+
+
+@admin.register(Ethnicity)
+class EthnicityAdmin(admin.ModelAdmin):
+    list_display = ["code", "group", "name", "position"]
+
+
+@admin.register(DisposalType)
+class DisposalTypeAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "breach_leads_to", "in_force_from", "in_force_until"]
+
+
+@admin.register(Scheme)
+class SchemeAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "code",
+        "force",
+        "disposal_type",
+        "compliance_period_default_days",
+        "compliance_period_max_days",
+        "minimum_age",
+        "maximum_gravity",
+        "is_active",
+    ]
+    list_filter = ["force", "disposal_type", "is_active"]

@@ -1,0 +1,168 @@
+"""Demo schemes, people and cases for a first run (called by ``seed_demo``). Idempotent: keyed on
+the scheme code and on the person's PNC ID."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from offenderhub.accounts.models import Organisation, User
+
+from . import services
+from .models import Case, DisposalType, Offence, Person, Scheme
+
+SCHEMES = [
+    {
+        "code": "OH",
+        "name": "Offender Hub",
+        "disposal": "deferred-prosecution",
+        "compliance_period_default_days": 16 * 7,
+        "compliance_period_max_days": 20 * 7,
+        "maximum_gravity": 3,
+        "excluded_offence_groups": ["sexual", "robbery", "weapons", "driving"],
+        "excluded_flags": ["hate_crime", "domestic_abuse", "weapon", "sexual", "court_order"],
+        "prosecutor_authority_for": ["indictable_only"],
+        "breach_decision_days": 10,
+        "reminder_lead_days": 7,
+    },
+    {
+        "code": "CP",
+        "name": "Checkpoint",
+        "disposal": "conditional-caution",
+        "compliance_period_default_days": 122,
+        "compliance_period_max_days": 122,
+        "maximum_gravity": 3,
+        "maximum_crime_age_days": 90,
+        "excluded_offence_groups": ["sexual", "robbery", "weapons", "driving"],
+        "excluded_flags": ["hate_crime", "domestic_abuse", "weapon", "sexual", "court_order", "co_accused"],
+        "prosecutor_authority_for": ["indictable_only"],
+        "must_live_in_force_area": True,
+        "accepts_no_comment_interview": True,
+        "breach_decision_days": 14,
+        "reminder_lead_days": 5,
+        "random_allocation": True,
+    },
+]
+
+# PNC ID, given, family, years old, sex, offence, days since offence, scheme, what happens
+PEOPLE = [
+    (
+        "19/0012345A",
+        "Daniel",
+        "Whitmore",
+        24,
+        "male",
+        "Shop theft (goods worth £200 or less)",
+        20,
+        "OH",
+        "intake",
+    ),
+    (
+        "15/0023456B",
+        "Kayleigh",
+        "Brooks",
+        31,
+        "female",
+        "Criminal damage (under £5,000)",
+        150,
+        "OH",
+        "awaiting",
+    ),
+    (
+        "21/0034567C",
+        "Marcus",
+        "Oyelaran",
+        19,
+        "male",
+        "Possession of a controlled drug (Class B or C)",
+        12,
+        "CP",
+        "awaiting",
+    ),
+    ("24/0045678D", "Ellie", "Marsh", 17, "female", "Common assault", 30, "OH", "ineligible"),
+    ("12/0056789E", "Gary", "Penrose", 45, "male", "Drunk and disorderly", 25, "OH", "declined"),
+    (
+        "17/0067890F",
+        "Aisha",
+        "Rahman",
+        28,
+        "female",
+        "Shop theft (goods worth over £200)",
+        40,
+        "OH",
+        "eligible",
+    ),
+    (
+        "16/0078901G",
+        "Liam",
+        "Doherty",
+        36,
+        "male",
+        "Assault occasioning actual bodily harm",
+        60,
+        "CP",
+        "eligible",
+    ),
+]
+
+
+def seed_cases(out):
+    force = Organisation.objects.get(name="Fenshire Constabulary")
+    for spec in SCHEMES:
+        spec = dict(spec)
+        disposal = DisposalType.objects.get(code=spec.pop("disposal"))
+        Scheme.objects.get_or_create(
+            code=spec["code"], defaults={**spec, "force": force, "disposal_type": disposal}
+        )
+    case_worker = User.objects.get(email="caseworker@fenshire-police.example")
+    decider = User.objects.get(email="decisions@fenshire-police.example")
+    today = timezone.localdate()
+    for pnc, given, family, age, sex, offence_name, days_ago, scheme_code, outcome in PEOPLE:
+        if Person.objects.filter(force=force, pnc_id=pnc).exists():
+            continue
+        born = today.replace(year=today.year - age) - timedelta(days=40)
+        person = services.person_create(
+            actor=case_worker,
+            data={
+                "given_names": given,
+                "family_name": family,
+                "date_of_birth": born,
+                "sex": sex,
+                "pnc_id": pnc,
+                "address": "1 Demo Street\nFenchester",
+                "postcode": "FE1 2AB",
+                "phone": "07700 900123",
+            },
+        )
+        offence_date = today - timedelta(days=days_ago)
+        case = services.case_create(
+            actor=case_worker,
+            person=person,
+            scheme=Scheme.objects.get(code=scheme_code),
+            area=case_worker.area,
+            owner=case_worker,
+            arrest_date=offence_date + timedelta(days=1),
+            offences=[services.OffenceEntry(Offence.objects.get(name=offence_name), offence_date)],
+            victim_type="business" if "theft" in offence_name.lower() else "none",
+            victim_rj_consent="not_applicable",
+            circumstances="Demo case.",
+        )
+        if outcome == "intake":
+            continue
+        services.case_submit_for_decision(case_id=case.pk, actor=case_worker)
+        if outcome == "awaiting":
+            continue
+        services.eligibility_decide(
+            case_id=case.pk,
+            actor=decider,
+            based_on=None,
+            outcome={"ineligible": "ineligible", "declined": "declined", "eligible": "eligible"}[outcome],
+            evidence_person_committed=True,
+            sufficient_evidence_to_charge=True,
+            authority="authorised_officer",
+            admission="denies" if outcome == "declined" else "admits",
+            gravity_adjustment=0,
+            rationale="Demo decision.",
+            time_limit_acknowledged=True,
+        )
+    counts = {s: Case.objects.filter(status=s).count() for s in Case.objects.values_list("status", flat=True)}
+    out(f"schemes: {Scheme.objects.count()}, cases by status: {counts}")

@@ -1,0 +1,70 @@
+import django_filters
+from django import forms
+from django.db.models import Q
+
+from offenderhub.accounts.models import Area
+
+from .models import CaseStatus, Classification
+from .selectors import case_worker_list_for, has_classification, scheme_list_for
+
+
+class CaseFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Reference, name or PNC ID")
+    status = django_filters.MultipleChoiceFilter(
+        choices=CaseStatus.choices, label="Status", widget=forms.CheckboxSelectMultiple
+    )
+    scheme = django_filters.ModelChoiceFilter(queryset=None, empty_label="Any scheme", label="Scheme")
+    area = django_filters.ModelChoiceFilter(queryset=None, empty_label="Any area", label="Area")
+    owner = django_filters.ModelChoiceFilter(queryset=None, empty_label="Anyone", label="Case worker")
+    classification = django_filters.ChoiceFilter(
+        choices=Classification.choices,
+        method="filter_classification",
+        empty_label="Any",
+        label="Offence classification",
+    )
+    due_for_decision = django_filters.BooleanFilter(
+        method="filter_due", label="Due for decision", widget=forms.CheckboxInput
+    )
+    mine = django_filters.BooleanFilter(method="filter_mine", label="My cases", widget=forms.CheckboxInput)
+    sort = django_filters.OrderingFilter(
+        fields=(
+            ("reference", "reference"),
+            ("person__family_name", "name"),
+            ("status", "status"),
+            ("scheme__name", "scheme"),
+            ("area__name", "area"),
+            ("owner__full_name", "owner"),
+            ("created_at", "opened"),
+            ("first_summary_offence_date", "time_limit"),
+        ),
+        label="Sort by",
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.filters["scheme"].queryset = scheme_list_for(user)
+        self.filters["area"].queryset = Area.objects.filter(force_id=user.organisation_id)
+        self.filters["owner"].queryset = case_worker_list_for(user)
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        every_word_in_name = Q()
+        for word in value.split():
+            every_word_in_name &= Q(person__family_name__icontains=word) | Q(
+                person__given_names__icontains=word
+            )
+        return queryset.filter(
+            Q(reference__icontains=value) | Q(person__pnc_id__iexact=value) | every_word_in_name
+        )
+
+    def filter_classification(self, queryset, name, value):
+        return queryset.filter(has_classification(value)) if value else queryset
+
+    def filter_due(self, queryset, name, value):
+        return queryset.filter(status=CaseStatus.AWAITING_DECISION) if value else queryset
+
+    def filter_mine(self, queryset, name, value):
+        return queryset.filter(owner=self.user) if value else queryset

@@ -1,0 +1,207 @@
+from crispy_forms_gds.fields import DateInputField
+from crispy_forms_gds.helper import FormHelper
+from django import forms
+
+from .models import (
+    Admission,
+    Authority,
+    CaseFlag,
+    DecisionOutcome,
+    Ethnicity,
+    GravityAdjustment,
+    Offence,
+    RestorativeJusticeConsent,
+    Sex,
+    VictimType,
+)
+
+
+def _date_field(label, required=True, help_text=""):
+    field = DateInputField(label=label, required=required, help_text=help_text or "For example, 27 3 2026")
+    field.require_all_fields = False
+    return field
+
+
+class GdsForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class PersonForm(GdsForm):
+    given_names = forms.CharField(max_length=100, label="Given names")
+    family_name = forms.CharField(max_length=100, label="Family name")
+    aliases = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Other names used (optional)",
+        help_text="One per line, given names then family name.",
+    )
+    date_of_birth = _date_field("Date of birth", help_text="For example, 27 3 1990")
+    sex = forms.ChoiceField(choices=Sex.choices, widget=forms.RadioSelect, label="Sex")
+    ethnicity = forms.ModelChoiceField(
+        queryset=Ethnicity.objects.all(),
+        required=False,
+        empty_label="Not recorded",
+        label="Ethnicity (self-defined)",
+    )
+    pnc_id = forms.CharField(
+        max_length=14, required=False, label="PNC ID (optional)", help_text="For example, 12/0345678X"
+    )
+    address = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Address")
+    postcode = forms.CharField(max_length=10, required=False, label="Postcode")
+    phone = forms.CharField(max_length=30, required=False, label="Phone number")
+    email = forms.EmailField(required=False, label="Email address")
+    vulnerable = forms.BooleanField(required=False, label="The person is vulnerable")
+    vulnerability_notes = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Vulnerability notes"
+    )
+    interpreter_needed = forms.BooleanField(required=False, label="An interpreter is needed")
+    interpreter_language = forms.CharField(max_length=60, required=False, label="Interpreter language")
+    confirm_new = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def clean_aliases(self):
+        aliases = []
+        for line in self.cleaned_data["aliases"].splitlines():
+            words = line.split()
+            if words:
+                aliases.append((" ".join(words[:-1]), words[-1]))
+        return aliases
+
+
+class CaseForm(GdsForm):
+    scheme = forms.ModelChoiceField(queryset=None, label="Scheme", empty_label=None)
+    area = forms.ModelChoiceField(queryset=None, label="Area", empty_label=None)
+    owner = forms.ModelChoiceField(queryset=None, label="Case worker", empty_label=None)
+    arrest_date = _date_field("Arrest or report date")
+    circumstances = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Brief circumstances"
+    )
+    victim_type = forms.ChoiceField(choices=VictimType.choices, widget=forms.RadioSelect, label="Victim")
+    victim_views = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="The victim's views on an out-of-court disposal",
+    )
+    victim_views_obtained_on = _date_field("Date the victim's views were obtained", required=False)
+    victim_rj_consent = forms.ChoiceField(
+        choices=RestorativeJusticeConsent.choices,
+        widget=forms.RadioSelect,
+        label="Victim's consent to restorative justice",
+        initial=RestorativeJusticeConsent.NOT_ASKED,
+    )
+    flags = forms.MultipleChoiceField(
+        choices=CaseFlag.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Circumstances that apply",
+    )
+    previous_convictions = forms.IntegerField(
+        min_value=0, max_value=500, initial=0, label="Previous convictions"
+    )
+    previous_cautions = forms.IntegerField(min_value=0, max_value=500, initial=0, label="Previous cautions")
+    lives_in_force_area = forms.BooleanField(required=False, initial=True, label="Lives in the force area")
+
+    def __init__(self, *args, schemes, areas, case_workers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["scheme"].queryset = schemes
+        self.fields["area"].queryset = areas
+        self.fields["owner"].queryset = case_workers
+
+    def clean(self):
+        data = super().clean()
+        if data.get("victim_type") == VictimType.NONE and data.get("victim_rj_consent") in (
+            RestorativeJusticeConsent.CONSENTS,
+            RestorativeJusticeConsent.DECLINES,
+        ):
+            self.add_error("victim_rj_consent", "There is no victim to consent: choose 'Not applicable'.")
+        return data
+
+
+class OffenceEntryForm(GdsForm):
+    offence = forms.ModelChoiceField(
+        queryset=Offence.objects.filter(is_active=True), label="Offence", empty_label="Choose an offence"
+    )
+    offence_date = _date_field("Offence date")
+    details = forms.CharField(max_length=300, required=False, label="Details (optional)")
+
+
+OffenceFormSet = forms.formset_factory(
+    OffenceEntryForm, extra=2, min_num=1, max_num=5, validate_min=True, validate_max=True
+)
+
+
+class DecisionForm(GdsForm):
+    based_on = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    evidence_person_committed = forms.BooleanField(
+        required=False, label="There is evidence that the person committed the offence (requirement 1)"
+    )
+    sufficient_evidence_to_charge = forms.BooleanField(
+        required=False,
+        label="There is enough evidence to charge, and a conditional caution should be given (requirement 2)",
+    )
+    authority = forms.ChoiceField(
+        choices=Authority.choices, widget=forms.RadioSelect, label="Who authorises the caution"
+    )
+    prosecutor_reference = forms.CharField(
+        max_length=60, required=False, label="Prosecutor's authority reference"
+    )
+    admission = forms.ChoiceField(
+        choices=Admission.choices,
+        widget=forms.RadioSelect,
+        label="Does the person admit the offence? (requirement 3)",
+    )
+    gravity_adjustment = forms.TypedChoiceField(
+        choices=GravityAdjustment.choices,
+        coerce=int,
+        widget=forms.RadioSelect,
+        initial=0,
+        label="Aggravating or mitigating factors",
+    )
+    outcome = forms.ChoiceField(choices=DecisionOutcome.choices, widget=forms.RadioSelect, label="Decision")
+    rationale = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}),
+        label="Rationale",
+        help_text="Why you decided this, in a way someone reviewing the case will understand.",
+    )
+    time_limit_acknowledged = forms.BooleanField(required=False, label="")
+
+    def __init__(self, *args, time_limit=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if time_limit is None:
+            del self.fields["time_limit_acknowledged"]
+        else:
+            self.fields["time_limit_acknowledged"].label = (
+                f"I have seen that proceedings for {time_limit.offence_name.lower()} must start by "
+                f"{time_limit.latest_proceedings_date:%d %B %Y} (six months from the offence)"
+            )
+
+
+class ReassignForm(GdsForm):
+    to_user = forms.ModelChoiceField(queryset=None, label="New case worker", empty_label=None)
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Reason")
+
+    def __init__(self, *args, case_workers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_user"].queryset = case_workers
+
+
+class CaseloadReassignForm(ReassignForm):
+    from_user = forms.ModelChoiceField(queryset=None, label="Move every open case of", empty_label=None)
+
+    field_order = ["from_user", "to_user", "reason"]
+
+    def __init__(self, *args, case_workers, **kwargs):
+        super().__init__(*args, case_workers=case_workers, **kwargs)
+        self.fields["from_user"].queryset = case_workers
+
+
+class WithdrawForm(GdsForm):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Why is the case withdrawn?")
+
+
+class NotesForm(GdsForm):
+    notes = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Notes (optional)"
+    )

@@ -1,0 +1,516 @@
+"""People, offences, schemes and cases (DESIGN.md, journey steps 1-2; DOMAIN.md, Law and Eligibility)."""
+
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.utils import timezone
+
+from offenderhub.accounts.models import Area, Organisation, OrganisationKind
+
+# --- Reference data -------------------------------------------------------------------------------
+
+
+class OffenceGroup(models.TextChoices):
+    """Home Office offence groups (police recorded crime)."""
+
+    VIOLENCE = "violence", "Violence against the person"
+    SEXUAL = "sexual", "Sexual offences"
+    ROBBERY = "robbery", "Robbery"
+    THEFT = "theft", "Theft offences"
+    CRIMINAL_DAMAGE = "criminal_damage", "Criminal damage and arson"
+    DRUGS = "drugs", "Drug offences"
+    WEAPONS = "weapons", "Possession of weapons offences"
+    PUBLIC_ORDER = "public_order", "Public order offences"
+    MISC_SOCIETY = "misc_society", "Miscellaneous crimes against society"
+    FRAUD = "fraud", "Fraud offences"
+    DRIVING = "driving", "Driving offences"
+
+
+class Classification(models.TextChoices):
+    SUMMARY_ONLY = "summary_only", "Summary only"
+    EITHER_WAY = "either_way", "Either way"
+    INDICTABLE_ONLY = "indictable_only", "Indictable only"
+
+
+class CrimeCostCategory(models.Model):
+    """Home Office 'Economic and social costs of crime' (2018, 2015/16 prices), editable."""
+
+    name = models.CharField(max_length=100, unique=True)
+    unit_cost = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="£ per offence; blank until confirmed.",
+    )
+    source = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "crime cost categories"
+
+    def __str__(self):
+        return self.name
+
+
+class Offence(models.Model):
+    name = models.CharField(max_length=150, unique=True)
+    group = models.CharField("Home Office offence group", max_length=32, choices=OffenceGroup.choices)
+    classification = models.CharField(max_length=20, choices=Classification.choices)
+    default_gravity = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(4)], help_text="1 (low) to 4 (high)."
+    )
+    cost_category = models.ForeignKey(CrimeCostCategory, null=True, blank=True, on_delete=models.PROTECT)
+    legislation = models.CharField(max_length=150, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                name="offence_gravity_1_to_4",
+                condition=models.Q(default_gravity__gte=1, default_gravity__lte=4),
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Ethnicity(models.Model):
+    """The 2021 census ethnic groups (England and Wales), for monitoring."""
+
+    code = models.CharField(max_length=8, unique=True)
+    group = models.CharField(max_length=80)
+    name = models.CharField(max_length=120)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+        verbose_name_plural = "ethnicities"
+
+    def __str__(self):
+        return f"{self.group}: {self.name}"
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    NOT_STATED = "not_stated", "Prefer not to say"
+
+
+class DisposalType(models.Model):
+    """Conditional caution, deferred prosecution, community resolution... and the 2022 Act's cautions,
+    each with the dates it is in force, so a scheme's disposal can change by offence date."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=100)
+    legislation = models.CharField(max_length=200, blank=True)
+    breach_leads_to = models.CharField(
+        max_length=200, help_text="What follows a breach without reasonable excuse, e.g. 'prosecution'."
+    )
+    commenced = models.BooleanField(default=True, help_text="Untick for a disposal not yet in force.")
+    in_force_from = models.DateField(null=True, blank=True)
+    in_force_until = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def in_force_on(self, day):
+        return (
+            self.commenced
+            and (self.in_force_from is None or self.in_force_from <= day)
+            and (self.in_force_until is None or day <= self.in_force_until)
+        )
+
+
+class CaseFlag(models.TextChoices):
+    """Circumstances that schemes commonly exclude (DOMAIN.md, Eligibility)."""
+
+    HATE_CRIME = "hate_crime", "Hate crime"
+    DOMESTIC_ABUSE = "domestic_abuse", "Domestic abuse"
+    WEAPON = "weapon", "Weapon involved"
+    SEXUAL = "sexual", "Sexual motivation"
+    CO_ACCUSED = "co_accused", "Co-accused case"
+    COURT_ORDER = "court_order", "Already on a court order or statutory supervision"
+
+
+class Scheme(models.Model):
+    """A deferred-prosecution scheme of a force: its disposal, periods and eligibility rules.
+    Adding a scheme needs no code (DESIGN.md, "Schemes are data")."""
+
+    force = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="schemes",
+        limit_choices_to={"kind": OrganisationKind.POLICE_FORCE},
+    )
+    name = models.CharField(max_length=100)
+    code = models.CharField(
+        max_length=6,
+        help_text="Prefix of case references, e.g. OH gives OH-2026-000123.",
+        validators=[RegexValidator(r"^[A-Z]{2,6}$", "Use 2 to 6 capital letters.")],
+    )
+    disposal_type = models.ForeignKey(DisposalType, on_delete=models.PROTECT)
+    compliance_period_default_days = models.PositiveSmallIntegerField(default=16 * 7)
+    compliance_period_max_days = models.PositiveSmallIntegerField(default=20 * 7)
+    minimum_age = models.PositiveSmallIntegerField(default=18)
+    maximum_gravity = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(4)]
+    )
+    excluded_offence_groups = models.JSONField(default=list, blank=True)
+    excluded_flags = models.JSONField(default=list, blank=True)
+    maximum_crime_age_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Blank: no limit. Checkpoint: about 90 (three months)."
+    )
+    maximum_previous_convictions = models.PositiveSmallIntegerField(null=True, blank=True)
+    maximum_previous_cautions = models.PositiveSmallIntegerField(null=True, blank=True)
+    prosecutor_authority_for = models.JSONField(
+        default=list, blank=True, help_text="Classifications that need the prosecutor's authority."
+    )
+    must_live_in_force_area = models.BooleanField(default=False)
+    accepts_no_comment_interview = models.BooleanField(
+        default=False, help_text="A no-comment interview with enough evidence to charge may be accepted."
+    )
+    breach_decision_days = models.PositiveSmallIntegerField(
+        default=10, help_text="Calendar days allowed to decide a breach review."
+    )
+    reminder_lead_days = models.PositiveSmallIntegerField(default=7)
+    breach_countersignature_required = models.BooleanField(default=False)
+    random_allocation = models.BooleanField(default=False, help_text="Eligible cases randomly allocated.")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["force", "name"], name="scheme_name_unique_in_force"),
+            models.UniqueConstraint(fields=["code"], name="scheme_code_unique"),
+            models.CheckConstraint(
+                name="scheme_default_within_maximum",
+                condition=models.Q(
+                    compliance_period_default_days__lte=models.F("compliance_period_max_days")
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        errors = {}
+        if self.compliance_period_default_days > self.compliance_period_max_days:
+            errors["compliance_period_default_days"] = "The default period cannot be longer than the maximum."
+        unknown_groups = set(self.excluded_offence_groups) - set(OffenceGroup.values)
+        if unknown_groups:
+            errors["excluded_offence_groups"] = (
+                f"Unknown offence groups: {', '.join(sorted(unknown_groups))}."
+            )
+        unknown_flags = set(self.excluded_flags) - set(CaseFlag.values)
+        if unknown_flags:
+            errors["excluded_flags"] = f"Unknown flags: {', '.join(sorted(unknown_flags))}."
+        unknown_classes = set(self.prosecutor_authority_for) - set(Classification.values)
+        if unknown_classes:
+            errors["prosecutor_authority_for"] = (
+                f"Unknown classifications: {', '.join(sorted(unknown_classes))}."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+
+# --- People ---------------------------------------------------------------------------------------
+
+PNC_ID_RE = re.compile(r"^(?P<year>\d{2}|\d{4})/(?P<serial>\d{1,7})(?P<check>[A-Z])$")
+
+
+def normalise_pnc_id(value: str) -> str:
+    """``2012/345678X`` and ``12/0345678x`` both become ``12/0345678X``. Raises ValidationError."""
+    match = PNC_ID_RE.match((value or "").strip().upper())
+    if not match:
+        raise ValidationError(
+            "Enter a PNC ID in the format YY/NNNNNNNA, for example 12/0345678X", code="invalid_pnc_id"
+        )
+    return f"{match['year'][-2:]}/{int(match['serial']):07d}{match['check']}"
+
+
+class Person(models.Model):
+    force = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="people",
+        editable=False,
+        help_text="The force whose records hold this person.",
+    )
+    given_names = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    sex = models.CharField(max_length=12, choices=Sex.choices)
+    ethnicity = models.ForeignKey(Ethnicity, null=True, blank=True, on_delete=models.PROTECT)
+    pnc_id = models.CharField("PNC ID", max_length=12, blank=True)
+    address = models.TextField(blank=True)
+    postcode = models.CharField(max_length=10, blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+    email = models.EmailField(blank=True)
+    vulnerable = models.BooleanField(default=False)
+    vulnerability_notes = models.TextField(blank=True)
+    interpreter_needed = models.BooleanField(default=False)
+    interpreter_language = models.CharField(max_length=60, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["family_name", "given_names"]
+        verbose_name_plural = "people"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["force", "pnc_id"], condition=~models.Q(pnc_id=""), name="person_pnc_unique_in_force"
+            )
+        ]
+        indexes = [models.Index(fields=["force", "family_name", "date_of_birth"], name="person_match_idx")]
+
+    def __str__(self):
+        return self.full_name
+
+    @property
+    def full_name(self):
+        return f"{self.given_names} {self.family_name}"
+
+    def audit_label(self):
+        return f"Person #{self.pk}"
+
+    def audit_owner(self):
+        return self.force
+
+    def age_on(self, day):
+        return (
+            day.year
+            - self.date_of_birth.year
+            - ((day.month, day.day) < (self.date_of_birth.month, self.date_of_birth.day))
+        )
+
+
+class PersonAlias(models.Model):
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="aliases")
+    given_names = models.CharField(max_length=100, blank=True)
+    family_name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["family_name", "given_names"]
+        verbose_name_plural = "person aliases"
+
+    def __str__(self):
+        return f"{self.given_names} {self.family_name}".strip()
+
+
+# --- Cases ----------------------------------------------------------------------------------------
+
+
+class CaseStatus(models.TextChoices):
+    INTAKE = "intake", "Intake"
+    AWAITING_DECISION = "awaiting_decision", "Awaiting decision"
+    INELIGIBLE = "ineligible", "Ineligible"
+    DECLINED = "declined", "Declined"
+    ASSESSMENT = "assessment", "Assessment"
+    CONDITIONS_AGREED = "conditions_agreed", "Conditions agreed"
+    ACTIVE = "active", "Active"
+    BREACH_REVIEW = "breach_review", "Breach review"
+    COMPLETED = "completed", "Completed: diverted"
+    PROSECUTION_RESUMED = "prosecution_resumed", "Prosecution resumed"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    CLOSED = "closed", "Closed"
+
+
+class VictimType(models.TextChoices):
+    NONE = "none", "No identifiable victim"
+    PERSON = "person", "A person"
+    BUSINESS = "business", "A business or organisation"
+
+
+class RestorativeJusticeConsent(models.TextChoices):
+    NOT_ASKED = "not_asked", "Not asked yet"
+    CONSENTS = "consents", "Consents to restorative justice"
+    DECLINES = "declines", "Does not consent"
+    NOT_APPLICABLE = "not_applicable", "Not applicable"
+
+
+class Case(models.Model):
+    reference = models.CharField(max_length=20, unique=True, editable=False)
+    force = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="cases", editable=False)
+    scheme = models.ForeignKey(Scheme, on_delete=models.PROTECT, related_name="cases")
+    area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="cases")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="owned_cases",
+        help_text="Case worker",
+    )
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="cases")
+    status = models.CharField(
+        max_length=24, choices=CaseStatus.choices, default=CaseStatus.INTAKE, db_index=True
+    )
+    arrest_date = models.DateField("arrest or report date")
+    victim_type = models.CharField(max_length=12, choices=VictimType.choices)
+    victim_views = models.TextField(blank=True, help_text="The victim's views on the out-of-court disposal.")
+    victim_views_obtained_on = models.DateField(null=True, blank=True)
+    victim_rj_consent = models.CharField(
+        "victim's consent to restorative justice",
+        max_length=16,
+        choices=RestorativeJusticeConsent.choices,
+        default=RestorativeJusticeConsent.NOT_ASKED,
+    )
+    flags = models.JSONField(default=list, blank=True)
+    previous_convictions = models.PositiveSmallIntegerField(default=0)
+    previous_cautions = models.PositiveSmallIntegerField(default=0)
+    lives_in_force_area = models.BooleanField(default=True)
+    circumstances = models.TextField(blank=True, help_text="Brief circumstances of the offence.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["force", "status"], name="case_force_status_idx"),
+            models.Index(fields=["owner", "status"], name="case_owner_status_idx"),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    def audit_label(self):
+        return f"Case {self.reference}"
+
+    def audit_owner(self):
+        return self.force
+
+    @property
+    def flag_labels(self):
+        labels = dict(CaseFlag.choices)
+        return [labels.get(flag, flag) for flag in self.flags]
+
+
+class CaseOffence(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="offences")
+    offence = models.ForeignKey(Offence, on_delete=models.PROTECT)
+    offence_date = models.DateField()
+    details = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["offence_date", "id"]
+
+    def __str__(self):
+        return f"{self.offence} on {self.offence_date:%d %B %Y}"
+
+
+class ReferenceCounter(models.Model):
+    """The last number issued for a prefix and year; locked while the next one is taken."""
+
+    prefix = models.CharField(max_length=6)
+    year = models.PositiveSmallIntegerField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["prefix", "year"], name="reference_counter_unique")]
+
+    def __str__(self):
+        return f"{self.prefix}-{self.year}: {self.last_number}"
+
+
+class DecisionOutcome(models.TextChoices):
+    ELIGIBLE = "eligible", "Eligible"
+    INELIGIBLE = "ineligible", "Ineligible"
+    DECLINED = "declined", "Declined: the person does not admit the offence or does not consent"
+
+
+class GravityAdjustment(models.IntegerChoices):
+    DOWN = -1, "Mitigating factors: one level lower"
+    NONE = 0, "No adjustment"
+    UP = 1, "Aggravating factors: one level higher"
+
+
+class Admission(models.TextChoices):
+    ADMITS = "admits", "Admits the offence"
+    NO_COMMENT = "no_comment", "No comment interview, enough evidence to charge"
+    DENIES = "denies", "Does not admit the offence"
+
+
+class Authority(models.TextChoices):
+    AUTHORISED_OFFICER = "authorised_officer", "Authorised police officer"
+    PROSECUTOR = "prosecutor", "Prosecutor (CPS)"
+
+
+class EligibilityDecision(models.Model):
+    """A decision on the record. Never edited: a later decision supersedes it."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="decisions")
+    outcome = models.CharField(max_length=12, choices=DecisionOutcome.choices)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(default=timezone.now)
+    decision_date = models.DateField()
+    evidence_person_committed = models.BooleanField("evidence that the person committed the offence")
+    sufficient_evidence_to_charge = models.BooleanField(
+        "enough evidence to charge, and a conditional caution should be given"
+    )
+    authority = models.CharField(max_length=20, choices=Authority.choices)
+    prosecutor_reference = models.CharField(max_length=60, blank=True)
+    admission = models.CharField(max_length=12, choices=Admission.choices)
+    gravity_adjustment = models.SmallIntegerField(
+        choices=GravityAdjustment.choices, default=GravityAdjustment.NONE
+    )
+    gravity_score = models.PositiveSmallIntegerField()
+    criteria = models.JSONField(
+        default=list, help_text="Each rule checked: code, label, result, explanation."
+    )
+    reasons = models.JSONField(default=list, blank=True, help_text="Codes of the rules the case failed.")
+    rationale = models.TextField()
+    time_limit_acknowledged = models.BooleanField(default=False)
+    latest_proceedings_date = models.DateField(null=True, blank=True)
+    supersedes = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
+    )
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+        get_latest_by = ["decided_at", "id"]
+
+    def __str__(self):
+        return f"{self.case.reference}: {self.get_outcome_display()}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise ValidationError("A decision is never edited: record a new decision instead.")
+        super().save(*args, **kwargs)
+
+    @property
+    def is_current(self):
+        return not hasattr(self, "superseded_by")
+
+
+class CaseEvent(models.Model):
+    """The case timeline. Event codes are declared once, in ``cases.events``."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    code = models.CharField(max_length=40)
+    occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status_before = models.CharField(max_length=24, blank=True)
+    status_after = models.CharField(max_length=24, blank=True)
+    summary = models.CharField(max_length=300)
+    notes = models.TextField(blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+
+    def __str__(self):
+        return f"{self.case.reference}: {self.summary}"

@@ -1,0 +1,78 @@
+"""Scoped reads of people and cases: police users see their own force's records; nobody else does."""
+
+from django.db.models import Exists, Min, OuterRef, Q
+from django.shortcuts import get_object_or_404
+
+from offenderhub.accounts.models import POLICE_ROLES, Role, User
+
+from .models import Case, CaseOffence, Classification, EligibilityDecision, Person, Scheme
+
+
+def _force_id_for(user):
+    """The force whose cases this user may see, or None. Partners and analysts see no case records."""
+    if user.is_authenticated and user.has_role(*POLICE_ROLES):
+        return user.organisation_id
+    return None
+
+
+def case_list_for(user):
+    force_id = _force_id_for(user)
+    if force_id is None:
+        return Case.objects.none()
+    return Case.objects.filter(force_id=force_id)
+
+
+def case_get_for(user, pk):
+    return get_object_or_404(
+        case_list_for(user).select_related(
+            "person", "person__ethnicity", "scheme", "scheme__disposal_type", "area", "owner", "force"
+        ),
+        pk=pk,
+    )
+
+
+def caseload_for(user):
+    """The caseload list: each row with what the page shows, in a fixed number of queries."""
+    first_summary_offence = Min(
+        "offences__offence_date", filter=Q(offences__offence__classification=Classification.SUMMARY_ONLY)
+    )
+    return (
+        case_list_for(user)
+        .select_related("person", "scheme", "area", "owner")
+        .annotate(first_summary_offence_date=first_summary_offence)
+    )
+
+
+def has_classification(classification):
+    return Exists(CaseOffence.objects.filter(case=OuterRef("pk"), offence__classification=classification))
+
+
+def person_list_for(user):
+    force_id = _force_id_for(user)
+    if force_id is None:
+        return Person.objects.none()
+    return Person.objects.filter(force_id=force_id)
+
+
+def person_get_for(user, pk):
+    return get_object_or_404(person_list_for(user).select_related("ethnicity"), pk=pk)
+
+
+def scheme_list_for(user):
+    force_id = _force_id_for(user)
+    return Scheme.objects.filter(force_id=force_id, is_active=True) if force_id else Scheme.objects.none()
+
+
+def case_worker_list_for(user):
+    """Active case workers of the user's force (for ownership and reassignment)."""
+    return (
+        User.objects.filter(
+            organisation_id=user.organisation_id, is_active=True, role_assignments__role=Role.CASE_WORKER
+        )
+        .distinct()
+        .order_by("full_name")
+    )
+
+
+def decision_list_for(user, case):
+    return EligibilityDecision.objects.filter(case=case).select_related("decided_by", "superseded_by")

@@ -1,0 +1,554 @@
+"""Every write to people and cases. Each service runs in one transaction, locks the rows it changes,
+writes the timeline event and the audit row with the change, and is safe to call twice."""
+
+import contextlib
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from offenderhub.accounts.models import Role, User
+from offenderhub.audit.models import AuditAction, AuditEvent
+from offenderhub.audit.services import audit_record, field_changes
+
+from .events import EventCode
+from .models import (
+    Case,
+    CaseEvent,
+    CaseOffence,
+    CaseStatus,
+    DecisionOutcome,
+    EligibilityDecision,
+    OffenceGroup,
+    Person,
+    PersonAlias,
+    ReferenceCounter,
+    normalise_pnc_id,
+)
+from .rules import assess_eligibility, case_time_limit
+from .workflow import REASSIGNABLE_STATUSES, TransitionNotAllowed, check_transition
+
+
+class CaseError(Exception):
+    """A request the rules refuse. The message tells the person what to do."""
+
+
+# --- Timeline ---------------------------------------------------------------------------------------
+
+
+def case_event_record(case, *, code, actor=None, summary="", notes="", details=None, before="", after=""):
+    return CaseEvent.objects.create(
+        case=case,
+        code=code,
+        actor=actor,
+        actor_organisation_id=getattr(actor, "organisation_id", None),
+        summary=(summary or EventCode(code).label)[:300],
+        notes=notes,
+        details=details or {},
+        status_before=before,
+        status_after=after,
+    )
+
+
+# --- People -----------------------------------------------------------------------------------------
+
+
+PERSON_FIELDS = [
+    "given_names",
+    "family_name",
+    "date_of_birth",
+    "sex",
+    "ethnicity",
+    "pnc_id",
+    "address",
+    "postcode",
+    "phone",
+    "email",
+    "vulnerable",
+    "vulnerability_notes",
+    "interpreter_needed",
+    "interpreter_language",
+]
+
+
+def _validate_person(data: dict, *, force, exclude_pk=None) -> dict:
+    errors = {}
+    data = dict(data)
+    dob = data.get("date_of_birth")
+    if dob and dob > timezone.localdate():
+        errors["date_of_birth"] = "Date of birth must be in the past."
+    elif dob and dob.year < 1900:
+        errors["date_of_birth"] = "Date of birth must be after 1900."
+    if data.get("pnc_id"):
+        try:
+            data["pnc_id"] = normalise_pnc_id(data["pnc_id"])
+        except ValidationError as exc:
+            errors["pnc_id"] = exc.messages[0]
+        else:
+            clash = Person.objects.filter(force=force, pnc_id=data["pnc_id"]).exclude(pk=exclude_pk)
+            if clash.exists():
+                errors["pnc_id"] = "A person with this PNC ID is already recorded. Choose them instead."
+    if data.get("interpreter_needed") and not data.get("interpreter_language"):
+        errors["interpreter_language"] = "Enter the language the interpreter is needed for."
+    if errors:
+        raise ValidationError(errors)
+    return data
+
+
+def person_possible_matches(*, actor, given_names="", family_name="", date_of_birth=None, pnc_id=""):
+    """People of the actor's force who may be the same person: same PNC ID, or same name and date of
+    birth (names compared without regard to case), or a matching alias."""
+    from django.db.models import Q
+
+    query = Q()
+    if pnc_id:
+        with contextlib.suppress(ValidationError):  # not a PNC ID: match on name and date of birth only
+            query |= Q(pnc_id=normalise_pnc_id(pnc_id))
+    if family_name and date_of_birth:
+        same_name = Q(family_name__iexact=family_name.strip(), date_of_birth=date_of_birth)
+        alias = Q(aliases__family_name__iexact=family_name.strip(), date_of_birth=date_of_birth)
+        if given_names:
+            same_name &= Q(given_names__iexact=given_names.strip())
+        query |= same_name | alias
+    if not query:
+        return Person.objects.none()
+    return Person.objects.filter(query, force_id=actor.organisation_id).distinct().order_by("family_name")
+
+
+@transaction.atomic
+def person_create(*, actor, data: dict, aliases: list[tuple[str, str]] = ()) -> Person:
+    if not actor.has_role(Role.CASE_WORKER, Role.DECISION_MAKER, Role.SUPERVISOR):
+        raise CaseError("Only police users can record people.")
+    data = _validate_person(data, force=actor.organisation)
+    person = Person(
+        force=actor.organisation, created_by=actor, **{k: data.get(k) for k in PERSON_FIELDS if k in data}
+    )
+    person.full_clean(exclude=["force", "created_by"])
+    person.save()
+    for given, family in aliases:
+        if family:
+            PersonAlias.objects.create(person=person, given_names=given or "", family_name=family)
+    audit_record(actor=actor, action=AuditAction.CREATED, obj=person, reason="Person recorded for a case")
+    return person
+
+
+# --- Cases ------------------------------------------------------------------------------------------
+
+
+def _next_reference(prefix: str, year: int) -> str:
+    counter, _ = ReferenceCounter.objects.get_or_create(prefix=prefix, year=year)
+    counter = ReferenceCounter.objects.select_for_update().get(pk=counter.pk)
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    return f"{prefix}-{year}-{counter.last_number:06d}"
+
+
+@dataclass
+class OffenceEntry:
+    offence: object
+    offence_date: date
+    details: str = ""
+
+
+def _validate_case(*, actor, scheme, area, owner, person, arrest_date, offences):
+    errors = {}
+    force_id = actor.organisation_id
+    today = timezone.localdate()
+    if scheme.force_id != force_id or not scheme.is_active:
+        errors["scheme"] = "Choose one of your force's active schemes."
+    if area.force_id != force_id:
+        errors["area"] = "Choose an area of your force."
+    if owner.organisation_id != force_id or not owner.has_role(Role.CASE_WORKER):
+        errors["owner"] = "Choose a case worker in your force."
+    if person.force_id != force_id:
+        errors["person"] = "Choose a person recorded by your force."
+    if arrest_date and arrest_date > today:
+        errors["arrest_date"] = "The arrest or report date cannot be in the future."
+    if not offences:
+        errors["offences"] = "Add at least one offence."
+    for entry in offences:
+        if entry.offence_date > today:
+            errors["offences"] = "An offence date cannot be in the future."
+        elif arrest_date and entry.offence_date > arrest_date:
+            errors["offences"] = (
+                f"The offence date ({entry.offence_date:%d %B %Y}) must be on or before the arrest or report "
+                f"date ({arrest_date:%d %B %Y})."
+            )
+        elif entry.offence_date < person.date_of_birth:
+            errors["offences"] = "An offence date cannot be before the person's date of birth."
+        elif entry.offence.group in scheme.excluded_offence_groups:
+            group = OffenceGroup(entry.offence.group).label
+            errors["offences"] = (
+                f"{scheme.name} does not take offences in the group “{group}” ({entry.offence})."
+            )
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def case_create(
+    *, actor, person, scheme, area, owner, arrest_date, offences: list[OffenceEntry], **details
+) -> Case:
+    """Open a case at intake. ``details``: victim_type, victim_views, victim_views_obtained_on,
+    victim_rj_consent, flags, previous_convictions, previous_cautions, lives_in_force_area, circumstances."""
+    if not actor.has_role(Role.CASE_WORKER, Role.SUPERVISOR):
+        raise CaseError("Only case workers and supervisors open cases.")
+    _validate_case(
+        actor=actor,
+        scheme=scheme,
+        area=area,
+        owner=owner,
+        person=person,
+        arrest_date=arrest_date,
+        offences=offences,
+    )
+    case = Case(
+        reference=_next_reference(scheme.code, timezone.localdate().year),
+        force_id=actor.organisation_id,
+        scheme=scheme,
+        area=area,
+        owner=owner,
+        person=person,
+        arrest_date=arrest_date,
+        created_by=actor,
+        **details,
+    )
+    case.full_clean(exclude=["force", "created_by", "reference"])
+    case.save()
+    CaseOffence.objects.bulk_create(
+        CaseOffence(case=case, offence=e.offence, offence_date=e.offence_date, details=e.details)
+        for e in offences
+    )
+    case_event_record(
+        case,
+        code=EventCode.CASE_OPENED,
+        actor=actor,
+        summary=f"Case opened on {scheme.name} for {', '.join(str(e.offence) for e in offences)}",
+        after=CaseStatus.INTAKE,
+    )
+    audit_record(actor=actor, action=AuditAction.CREATED, obj=case, reason="Case opened")
+    return case
+
+
+def _lock_case(case_id, *, force_id) -> Case:
+    try:
+        return (
+            Case.objects.select_for_update()
+            .select_related("scheme", "person")
+            .get(pk=case_id, force_id=force_id)
+        )
+    except Case.DoesNotExist as exc:
+        raise CaseError("That case does not exist.") from exc
+
+
+def case_transition(
+    case: Case,
+    *,
+    to: str,
+    actor=None,
+    system=False,
+    code=EventCode.STATUS_CHANGED,
+    summary="",
+    notes="",
+    details=None,
+) -> bool:
+    """Move a case already locked by the caller. Returns False (and does nothing) when the case is
+    already in that status; raises TransitionNotAllowed when the table does not allow the move."""
+    if case.status == to:
+        return False
+    before = case.status
+    try:
+        check_transition(before, to, actor=actor, system=system)
+    except TransitionNotAllowed as exc:
+        raise CaseError(str(exc)) from exc
+    case.status = to
+    case.save(update_fields=["status", "updated_at"])
+    case_event_record(
+        case,
+        code=code,
+        actor=actor,
+        summary=summary or f"Status changed to {CaseStatus(to).label}",
+        notes=notes,
+        details=details,
+        before=before,
+        after=to,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CHANGED,
+        obj=case,
+        changes={"status": [before, to]},
+        reason=summary or EventCode(code).label,
+    )
+    return True
+
+
+@transaction.atomic
+def case_submit_for_decision(*, case_id, actor, notes="") -> Case:
+    case = _lock_case(case_id, force_id=actor.organisation_id)
+    if case.status == CaseStatus.AWAITING_DECISION:
+        return case
+    case_transition(
+        case,
+        to=CaseStatus.AWAITING_DECISION,
+        actor=actor,
+        code=EventCode.SUBMITTED_FOR_DECISION,
+        summary="Sent for an eligibility decision",
+        notes=notes,
+    )
+    return case
+
+
+@transaction.atomic
+def case_withdraw(*, case_id, actor, reason: str) -> Case:
+    if not reason.strip():
+        raise CaseError("Give the reason the case is withdrawn.")
+    case = _lock_case(case_id, force_id=actor.organisation_id)
+    case_transition(
+        case,
+        to=CaseStatus.WITHDRAWN,
+        actor=actor,
+        code=EventCode.WITHDRAWN,
+        summary="Case withdrawn",
+        notes=reason,
+    )
+    return case
+
+
+# --- The eligibility decision -----------------------------------------------------------------------
+
+
+OUTCOME_STATUS = {
+    DecisionOutcome.ELIGIBLE: CaseStatus.ASSESSMENT,
+    DecisionOutcome.INELIGIBLE: CaseStatus.INELIGIBLE,
+    DecisionOutcome.DECLINED: CaseStatus.DECLINED,
+}
+
+
+@transaction.atomic
+def eligibility_decide(
+    *,
+    case_id,
+    actor,
+    based_on: int | None,
+    outcome: str,
+    evidence_person_committed: bool,
+    sufficient_evidence_to_charge: bool,
+    authority: str,
+    admission: str,
+    gravity_adjustment: int,
+    rationale: str,
+    prosecutor_reference: str = "",
+    time_limit_acknowledged: bool = False,
+    decision_date: date | None = None,
+) -> EligibilityDecision:
+    """Record a decision. ``based_on`` is the id of the current decision the decision-maker saw
+    (None if none): if another decision was recorded meanwhile, this one is refused, so two people
+    deciding at once cannot both succeed."""
+    if not actor.has_role(Role.DECISION_MAKER):
+        raise CaseError("Only decision-makers record eligibility decisions.")
+    case = _lock_case(case_id, force_id=actor.organisation_id)
+    current = case.decisions.filter(superseded_by__isnull=True).order_by("-decided_at", "-id").first()
+    if (current.pk if current else None) != based_on:
+        raise CaseError(
+            "Another decision was recorded on this case while you were deciding. "
+            "Review it before deciding again."
+        )
+    from .workflow import DECIDABLE_STATUSES
+
+    if case.status not in DECIDABLE_STATUSES:
+        raise CaseError(f"A case that is “{case.get_status_display()}” cannot be decided.")
+    if not rationale.strip():
+        raise ValidationError({"rationale": "Explain the reasons for the decision."})
+
+    decision_date = decision_date or timezone.localdate()
+    offences = list(case.offences.select_related("offence"))
+    assessment = assess_eligibility(
+        case, offences, on=decision_date, gravity_adjustment=gravity_adjustment, admission=admission
+    )
+    errors = {}
+    if outcome == DecisionOutcome.ELIGIBLE:
+        if assessment.failures:
+            errors["outcome"] = "The case is not eligible: " + " ".join(
+                c.explanation for c in assessment.failures
+            )
+        if not evidence_person_committed:
+            errors["evidence_person_committed"] = (
+                "A conditional caution needs evidence the person committed it."
+            )
+        if not sufficient_evidence_to_charge:
+            errors["sufficient_evidence_to_charge"] = "A conditional caution needs enough evidence to charge."
+        if assessment.needs_prosecutor_authority:
+            if authority != "prosecutor":
+                errors["authority"] = (
+                    "This offence needs the prosecutor's authority for a conditional caution."
+                )
+            elif not prosecutor_reference.strip():
+                errors["prosecutor_reference"] = "Enter the prosecutor's authority reference."
+    time_limit = case_time_limit(case, offences, start=decision_date)
+    if time_limit and not time_limit_acknowledged:
+        errors["time_limit_acknowledged"] = (
+            "Confirm you have seen that proceedings must start by "
+            f"{time_limit.latest_proceedings_date:%d %B %Y}."
+        )
+    if errors:
+        raise ValidationError(errors)
+
+    reasons = [c.code for c in assessment.failures]
+    if outcome == DecisionOutcome.DECLINED:
+        reasons = ["declined"]
+    decision = EligibilityDecision.objects.create(
+        case=case,
+        outcome=outcome,
+        decided_by=actor,
+        decision_date=decision_date,
+        evidence_person_committed=evidence_person_committed,
+        sufficient_evidence_to_charge=sufficient_evidence_to_charge,
+        authority=authority,
+        prosecutor_reference=prosecutor_reference,
+        admission=admission,
+        gravity_adjustment=gravity_adjustment,
+        gravity_score=assessment.gravity_score,
+        criteria=[c.as_dict() for c in assessment.criteria],
+        reasons=reasons if outcome != DecisionOutcome.ELIGIBLE else [],
+        rationale=rationale,
+        time_limit_acknowledged=time_limit_acknowledged,
+        latest_proceedings_date=time_limit.latest_proceedings_date if time_limit else None,
+        supersedes=current,
+    )
+    summary = f"Decided {DecisionOutcome(outcome).label.split(':')[0].lower()}"
+    if current:
+        summary += f" (supersedes the decision of {current.decided_at:%d %B %Y})"
+    before = case.status
+    to = OUTCOME_STATUS[outcome]
+    if before == to:
+        case_event_record(
+            case,
+            code=EventCode.DECISION_RECORDED,
+            actor=actor,
+            summary=summary,
+            notes=rationale,
+            details={"decision": decision.pk},
+            before=before,
+            after=to,
+        )
+    else:
+        case_transition(
+            case,
+            to=to,
+            actor=actor,
+            code=EventCode.DECISION_RECORDED,
+            summary=summary,
+            notes=rationale,
+            details={"decision": decision.pk, "reasons": decision.reasons},
+        )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATED,
+        obj=decision,
+        owner_organisation=case.force,
+        object_label=f"Decision on case {case.reference}",
+        reason=summary,
+    )
+    return decision
+
+
+# --- Reassignment -----------------------------------------------------------------------------------
+
+
+def _check_new_owner(actor, to_user):
+    if (
+        to_user.organisation_id != actor.organisation_id
+        or not to_user.is_active
+        or not to_user.has_role(Role.CASE_WORKER)
+    ):
+        raise CaseError("Choose an active case worker in your force.")
+
+
+@transaction.atomic
+def case_reassign(*, case_id, actor, to_user, reason: str) -> Case:
+    if not actor.has_role(Role.SUPERVISOR):
+        raise CaseError("Only supervisors reassign cases.")
+    _check_new_owner(actor, to_user)
+    case = _lock_case(case_id, force_id=actor.organisation_id)
+    if case.owner_id == to_user.pk:
+        return case
+    if case.status not in REASSIGNABLE_STATUSES:
+        raise CaseError(f"A case that is “{case.get_status_display()}” cannot be reassigned.")
+    before = case.owner
+    case.owner = to_user
+    case.save(update_fields=["owner", "updated_at"])
+    case_event_record(
+        case,
+        code=EventCode.REASSIGNED,
+        actor=actor,
+        summary=f"Reassigned from {before} to {to_user}",
+        notes=reason,
+        details={"from": before.pk, "to": to_user.pk},
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CHANGED,
+        obj=case,
+        changes=field_changes({"owner": before.email}, {"owner": to_user.email}),
+        reason=reason or "Case reassigned",
+    )
+    return case
+
+
+@transaction.atomic
+def caseload_reassign(*, actor, from_user: User, to_user: User, reason: str) -> int:
+    """Move every open case of one case worker to another. Set-based: the cases are locked and
+    moved in one update, with one timeline event and one audit row each. Returns how many moved."""
+    if not actor.has_role(Role.SUPERVISOR):
+        raise CaseError("Only supervisors reassign caseloads.")
+    if from_user.organisation_id != actor.organisation_id:
+        raise CaseError("Choose a case worker in your force.")
+    _check_new_owner(actor, to_user)
+    if from_user.pk == to_user.pk:
+        raise CaseError("Choose a different case worker to receive the caseload.")
+    cases = list(
+        Case.objects.select_for_update()
+        .filter(force_id=actor.organisation_id, owner=from_user, status__in=REASSIGNABLE_STATUSES)
+        .only("id", "reference", "force_id")
+    )
+    if not cases:
+        return 0
+    now = timezone.now()
+    Case.objects.filter(pk__in=[c.pk for c in cases]).update(owner=to_user, updated_at=now)
+    summary = f"Reassigned from {from_user} to {to_user} with the whole caseload"
+    CaseEvent.objects.bulk_create(
+        CaseEvent(
+            case=c,
+            code=EventCode.REASSIGNED,
+            actor=actor,
+            actor_organisation_id=actor.organisation_id,
+            summary=summary,
+            notes=reason,
+            details={"from": from_user.pk, "to": to_user.pk},
+            occurred_at=now,
+        )
+        for c in cases
+    )
+    from django.contrib.contenttypes.models import ContentType
+
+    case_type = ContentType.objects.get_for_model(Case)
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            actor=actor,
+            actor_label=actor.email,
+            actor_organisation_id=actor.organisation_id,
+            action=AuditAction.CHANGED,
+            content_type=case_type,
+            object_id=str(c.pk),
+            object_label=f"Case {c.reference}",
+            owner_organisation_id=c.force_id,
+            changes={"owner": [from_user.email, to_user.email]},
+            reason=reason or "Caseload reassigned",
+            occurred_at=now,
+        )
+        for c in cases
+    )
+    return len(cases)

@@ -1,0 +1,60 @@
+"""Presentation only: tags for case status, sortable column headers and deadlines."""
+
+from django import template
+from django.utils.html import format_html
+
+from cases.models import CaseStatus
+
+register = template.Library()
+
+STATUS_COLOURS = {
+    CaseStatus.INTAKE: "grey",
+    CaseStatus.AWAITING_DECISION: "yellow",
+    CaseStatus.INELIGIBLE: "red",
+    CaseStatus.DECLINED: "red",
+    CaseStatus.ASSESSMENT: "light-blue",
+    CaseStatus.CONDITIONS_AGREED: "blue",
+    CaseStatus.ACTIVE: "turquoise",
+    CaseStatus.BREACH_REVIEW: "orange",
+    CaseStatus.COMPLETED: "green",
+    CaseStatus.PROSECUTION_RESUMED: "pink",
+    CaseStatus.WITHDRAWN: "grey",
+    CaseStatus.CLOSED: "grey",
+}
+
+
+@register.simple_tag
+def status_tag(status):
+    return format_html(
+        '<strong class="govuk-tag govuk-tag--{}">{}</strong>',
+        STATUS_COLOURS.get(status, "grey"),
+        CaseStatus(status).label,
+    )
+
+
+@register.simple_tag(takes_context=True)
+def sortable_header(context, label, key):
+    """A column header that sorts the list on the server (so every page is in order), with aria-sort."""
+    current = context.get("current_sort", "")
+    base = context.get("sort_base", "")
+    if current == key:
+        state, next_key = "ascending", f"-{key}"
+    elif current == f"-{key}":
+        state, next_key = "descending", key
+    else:
+        state, next_key = "none", key
+    query = f"{base}&sort={next_key}" if base else f"sort={next_key}"
+    return format_html(
+        '<th scope="col" class="govuk-table__header" aria-sort="{}">'
+        '<a class="govuk-link app-sort-link" href="?{}">{}</a></th>',
+        state,
+        query,
+        label,
+    )
+
+
+@register.simple_tag
+def proceedings_deadline(day, today=None):
+    if not day:
+        return "–"
+    return format_html('<time datetime="{}">{}</time>', day.isoformat(), day.strftime("%-d %b %Y"))

@@ -1,0 +1,444 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views import View
+from django.views.generic import ListView
+
+from offenderhub.accounts.access import RoleRequiredMixin
+from offenderhub.accounts.models import POLICE_ROLES, Area, Role
+from offenderhub.audit.models import AuditAction
+from offenderhub.audit.services import audit_record
+from offenderhub.core.forms import add_service_errors
+
+from . import services
+from .filters import CaseFilter
+from .forms import (
+    CaseForm,
+    CaseloadReassignForm,
+    DecisionForm,
+    NotesForm,
+    OffenceFormSet,
+    PersonForm,
+    ReassignForm,
+    WithdrawForm,
+)
+from .models import CaseStatus
+from .rules import assess_eligibility, case_time_limit, latest_proceedings_date
+from .selectors import (
+    case_get_for,
+    case_worker_list_for,
+    caseload_for,
+    decision_list_for,
+    person_get_for,
+    person_list_for,
+    scheme_list_for,
+)
+from .workflow import DECIDABLE_STATUSES, REASSIGNABLE_STATUSES, allowed_roles
+
+INTAKE_ROLES = frozenset({Role.CASE_WORKER, Role.SUPERVISOR})
+
+
+class CaseListView(RoleRequiredMixin, ListView):
+    required_roles = POLICE_ROLES
+    template_name = "cases/list.html"
+    context_object_name = "cases"
+    paginate_by = 25
+
+    def get_queryset(self):
+        self.filterset = CaseFilter(
+            self.request.GET or None, queryset=caseload_for(self.request.user), user=self.request.user
+        )
+        if self.filterset.is_bound and not self.filterset.is_valid():
+            return self.filterset.queryset.none()
+        queryset = self.filterset.qs
+        if not self.request.GET.get("sort"):
+            queryset = queryset.order_by("-created_at", "-id")
+        return queryset
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context["query_string"] = query.urlencode()
+        sort_query = query.copy()
+        sort_query.pop("sort", None)
+        context["sort_base"] = sort_query.urlencode()
+        context["current_sort"] = self.request.GET.get("sort", "")
+        context["filter"] = self.filterset
+        for case in context["cases"]:
+            first = case.first_summary_offence_date
+            case.proceedings_by = latest_proceedings_date(first) if first else None
+        context["can_open"] = self.request.user.has_role(*INTAKE_ROLES)
+        context["can_reassign_caseload"] = self.request.user.has_role(Role.SUPERVISOR)
+        audit_record(
+            actor=self.request.user,
+            action=AuditAction.VIEWED,
+            request=self.request,
+            object_label="Caseload list",
+            owner_organisation=self.request.user.organisation,
+            reason=f"Caseload list viewed: cases {', '.join(c.reference for c in context['cases'])}"[:2000],
+        )
+        return context
+
+
+class CaseStartView(RoleRequiredMixin, View):
+    """Step 1 of opening a case: find the person, or record a new one."""
+
+    required_roles = INTAKE_ROLES
+
+    def get(self, request):
+        q = request.GET.get("q", "").strip()
+        people = []
+        if q:
+            people = list(services.person_possible_matches(actor=request.user, pnc_id=q))
+            if not people:
+                words = Q()
+                for word in q.split():
+                    words &= Q(family_name__icontains=word) | Q(given_names__icontains=word)
+                people = list(person_list_for(request.user).filter(words).order_by("family_name")[:20])
+            audit_record(
+                actor=request.user,
+                action=AuditAction.VIEWED,
+                request=request,
+                object_label="Person search",
+                reason="Searching for a person to open a case",
+                owner_organisation=request.user.organisation,
+            )
+        return render(request, "cases/start.html", {"q": q, "people": people})
+
+
+class PersonCreateView(RoleRequiredMixin, View):
+    """Record a new person. Possible matches (same PNC ID, or name and date of birth) are shown first."""
+
+    required_roles = INTAKE_ROLES
+    template_name = "cases/person_form.html"
+
+    def get(self, request):
+        return render(request, self.template_name, {"form": PersonForm()})
+
+    def post(self, request):
+        form = PersonForm(request.POST)
+        if not form.is_valid():
+            return render(request, self.template_name, {"form": form}, status=400)
+        data = form.cleaned_data
+        if not data["confirm_new"]:
+            matches = list(
+                services.person_possible_matches(
+                    actor=request.user,
+                    given_names=data["given_names"],
+                    family_name=data["family_name"],
+                    date_of_birth=data["date_of_birth"],
+                    pnc_id=data["pnc_id"],
+                )
+            )
+            if matches:
+                audit_record(
+                    actor=request.user,
+                    action=AuditAction.VIEWED,
+                    request=request,
+                    object_label="Possible matches",
+                    owner_organisation=request.user.organisation,
+                    reason=f"Possible matches shown: people {', '.join(str(p.pk) for p in matches)}",
+                )
+                confirm = request.POST.copy()
+                confirm["confirm_new"] = "True"
+                return render(
+                    request,
+                    self.template_name,
+                    {"form": PersonForm(confirm), "matches": matches, "confirming": True},
+                )
+        try:
+            person = services.person_create(actor=request.user, data=data, aliases=data["aliases"])
+        except (ValidationError, services.CaseError) as exc:
+            add_service_errors(form, exc)
+            return render(request, self.template_name, {"form": form}, status=400)
+        messages.success(request, f"{person.full_name} recorded.")
+        return redirect("cases:create", person_pk=person.pk)
+
+
+class CaseCreateView(RoleRequiredMixin, View):
+    required_roles = INTAKE_ROLES
+    template_name = "cases/case_form.html"
+
+    def _forms(self, request, data=None):
+        user = request.user
+        form = CaseForm(
+            data,
+            schemes=scheme_list_for(user),
+            areas=Area.objects.filter(force_id=user.organisation_id),
+            case_workers=case_worker_list_for(user),
+            initial={"owner": user.pk if user.has_role(Role.CASE_WORKER) else None, "area": user.area_id},
+        )
+        formset = OffenceFormSet(data, prefix="offences")
+        return form, formset
+
+    def get(self, request, person_pk):
+        person = person_get_for(request.user, person_pk)
+        form, formset = self._forms(request)
+        return render(request, self.template_name, {"person": person, "form": form, "formset": formset})
+
+    def post(self, request, person_pk):
+        person = person_get_for(request.user, person_pk)
+        form, formset = self._forms(request, request.POST)
+        context = {"person": person, "form": form, "formset": formset}
+        if not (form.is_valid() and formset.is_valid()):
+            return render(request, self.template_name, context, status=400)
+        data = form.cleaned_data
+        offences = [
+            services.OffenceEntry(
+                f.cleaned_data["offence"], f.cleaned_data["offence_date"], f.cleaned_data["details"]
+            )
+            for f in formset.forms
+            if f.cleaned_data
+        ]
+        try:
+            case = services.case_create(
+                actor=request.user,
+                person=person,
+                scheme=data["scheme"],
+                area=data["area"],
+                owner=data["owner"],
+                arrest_date=data["arrest_date"],
+                offences=offences,
+                victim_type=data["victim_type"],
+                victim_views=data["victim_views"],
+                victim_views_obtained_on=data["victim_views_obtained_on"],
+                victim_rj_consent=data["victim_rj_consent"],
+                flags=data["flags"],
+                previous_convictions=data["previous_convictions"],
+                previous_cautions=data["previous_cautions"],
+                lives_in_force_area=data["lives_in_force_area"],
+                circumstances=data["circumstances"],
+            )
+        except (ValidationError, services.CaseError) as exc:
+            if isinstance(exc, ValidationError) and "offences" in getattr(exc, "message_dict", {}):
+                context["offence_errors"] = exc.message_dict.pop("offences")
+                exc = ValidationError(exc.message_dict) if exc.message_dict else None
+                for message in context["offence_errors"]:
+                    form.add_error(None, message)
+            if exc is not None:
+                add_service_errors(form, exc)
+            return render(request, self.template_name, context, status=400)
+        messages.success(request, f"Case {case.reference} opened.")
+        return redirect("cases:detail", pk=case.pk)
+
+
+class CaseDetailView(RoleRequiredMixin, View):
+    required_roles = POLICE_ROLES
+
+    def get(self, request, pk):
+        case = case_get_for(request.user, pk)
+        offences = list(case.offences.select_related("offence"))
+        decisions = list(decision_list_for(request.user, case))
+        events = list(case.events.select_related("actor", "actor_organisation"))
+        aliases = list(case.person.aliases.all())
+        audit_record(
+            actor=request.user,
+            action=AuditAction.VIEWED,
+            obj=case,
+            request=request,
+            reason="Case record opened",
+        )
+        user = request.user
+        return render(
+            request,
+            "cases/detail.html",
+            {
+                "case": case,
+                "person": case.person,
+                "aliases": aliases,
+                "offences": offences,
+                "decisions": decisions,
+                "current_decision": next((d for d in decisions if d.is_current), None),
+                "events": events,
+                "time_limit": case_time_limit(case, offences),
+                "can_submit": case.status == CaseStatus.INTAKE
+                and user.has_role(*allowed_roles(CaseStatus.INTAKE, CaseStatus.AWAITING_DECISION)),
+                "can_decide": case.status in DECIDABLE_STATUSES and user.has_role(Role.DECISION_MAKER),
+                "can_reassign": case.status in REASSIGNABLE_STATUSES and user.has_role(Role.SUPERVISOR),
+                "can_withdraw": user.has_role(*allowed_roles(case.status, CaseStatus.WITHDRAWN)),
+                "notes_form": NotesForm(),
+            },
+        )
+
+
+class CaseSubmitView(RoleRequiredMixin, View):
+    required_roles = frozenset(allowed_roles(CaseStatus.INTAKE, CaseStatus.AWAITING_DECISION))
+
+    def post(self, request, pk):
+        case = case_get_for(request.user, pk)
+        form = NotesForm(request.POST)
+        notes = form.cleaned_data["notes"] if form.is_valid() else ""
+        try:
+            services.case_submit_for_decision(case_id=case.pk, actor=request.user, notes=notes)
+        except services.CaseError as exc:
+            messages.error(request, str(exc))
+            return redirect("cases:detail", pk=case.pk)
+        messages.success(request, f"Case {case.reference} sent for an eligibility decision.")
+        return redirect("cases:detail", pk=case.pk)
+
+
+class DecisionView(RoleRequiredMixin, View):
+    """The eligibility decision: the statutory requirements, the scheme's rules computed, and the record."""
+
+    required_roles = frozenset({Role.DECISION_MAKER})
+    template_name = "cases/decision_form.html"
+
+    def _context(self, request, case, form=None):
+        offences = list(case.offences.select_related("offence"))
+        decisions = list(decision_list_for(request.user, case))
+        current = next((d for d in decisions if d.is_current), None)
+        time_limit = case_time_limit(case, offences)
+        adjustment = 0
+        admission = None
+        if form is not None and form.is_bound and form.is_valid():
+            adjustment = form.cleaned_data["gravity_adjustment"]
+            admission = form.cleaned_data["admission"]
+        assessment = assess_eligibility(
+            case, offences, on=timezone.localdate(), gravity_adjustment=adjustment, admission=admission
+        )
+        if form is None:
+            form = DecisionForm(time_limit=time_limit, initial={"based_on": current.pk if current else None})
+        return {
+            "case": case,
+            "person": case.person,
+            "offences": offences,
+            "form": form,
+            "assessment": assessment,
+            "time_limit": time_limit,
+            "current_decision": current,
+        }
+
+    def get(self, request, pk):
+        case = case_get_for(request.user, pk)
+        if case.status not in DECIDABLE_STATUSES:
+            messages.error(request, f"A case that is “{case.get_status_display()}” cannot be decided.")
+            return redirect("cases:detail", pk=case.pk)
+        audit_record(
+            actor=request.user,
+            action=AuditAction.VIEWED,
+            obj=case,
+            request=request,
+            reason="Eligibility decision form opened",
+        )
+        return render(request, self.template_name, self._context(request, case))
+
+    def post(self, request, pk):
+        case = case_get_for(request.user, pk)
+        offences = list(case.offences.select_related("offence"))
+        form = DecisionForm(request.POST, time_limit=case_time_limit(case, offences))
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.eligibility_decide(
+                    case_id=case.pk,
+                    actor=request.user,
+                    based_on=data["based_on"],
+                    outcome=data["outcome"],
+                    evidence_person_committed=data["evidence_person_committed"],
+                    sufficient_evidence_to_charge=data["sufficient_evidence_to_charge"],
+                    authority=data["authority"],
+                    admission=data["admission"],
+                    gravity_adjustment=data["gravity_adjustment"],
+                    rationale=data["rationale"],
+                    prosecutor_reference=data["prosecutor_reference"],
+                    time_limit_acknowledged=data.get("time_limit_acknowledged", False),
+                )
+            except (ValidationError, services.CaseError) as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, f"Decision recorded on case {case.reference}.")
+                return redirect("cases:detail", pk=case.pk)
+        case.refresh_from_db()
+        return render(request, self.template_name, self._context(request, case, form), status=400)
+
+
+class CaseReassignView(RoleRequiredMixin, View):
+    required_roles = frozenset({Role.SUPERVISOR})
+    template_name = "cases/reassign_form.html"
+
+    def get(self, request, pk):
+        case = case_get_for(request.user, pk)
+        form = ReassignForm(case_workers=case_worker_list_for(request.user).exclude(pk=case.owner_id))
+        return render(request, self.template_name, {"case": case, "form": form})
+
+    def post(self, request, pk):
+        case = case_get_for(request.user, pk)
+        form = ReassignForm(request.POST, case_workers=case_worker_list_for(request.user))
+        if form.is_valid():
+            try:
+                services.case_reassign(
+                    case_id=case.pk,
+                    actor=request.user,
+                    to_user=form.cleaned_data["to_user"],
+                    reason=form.cleaned_data["reason"],
+                )
+            except services.CaseError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(
+                    request, f"Case {case.reference} reassigned to {form.cleaned_data['to_user']}."
+                )
+                return redirect("cases:detail", pk=case.pk)
+        return render(request, self.template_name, {"case": case, "form": form}, status=400)
+
+
+class CaseloadReassignView(RoleRequiredMixin, View):
+    required_roles = frozenset({Role.SUPERVISOR})
+    template_name = "cases/caseload_reassign_form.html"
+
+    def get(self, request):
+        return render(
+            request,
+            self.template_name,
+            {"form": CaseloadReassignForm(case_workers=case_worker_list_for(request.user))},
+        )
+
+    def post(self, request):
+        form = CaseloadReassignForm(request.POST, case_workers=case_worker_list_for(request.user))
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                moved = services.caseload_reassign(
+                    actor=request.user,
+                    from_user=data["from_user"],
+                    to_user=data["to_user"],
+                    reason=data["reason"],
+                )
+            except services.CaseError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(
+                    request,
+                    f"{moved} open case{'s' if moved != 1 else ''} moved from "
+                    f"{data['from_user']} to {data['to_user']}.",
+                )
+                return redirect(reverse("cases:list") + f"?owner={data['to_user'].pk}")
+        return render(request, self.template_name, {"form": form}, status=400)
+
+
+class CaseWithdrawView(RoleRequiredMixin, View):
+    required_roles = POLICE_ROLES
+    template_name = "cases/withdraw_form.html"
+
+    def get(self, request, pk):
+        case = case_get_for(request.user, pk)
+        return render(request, self.template_name, {"case": case, "form": WithdrawForm()})
+
+    def post(self, request, pk):
+        case = case_get_for(request.user, pk)
+        form = WithdrawForm(request.POST)
+        if form.is_valid():
+            try:
+                services.case_withdraw(
+                    case_id=case.pk, actor=request.user, reason=form.cleaned_data["reason"]
+                )
+            except services.CaseError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, f"Case {case.reference} withdrawn.")
+                return redirect("cases:detail", pk=case.pk)
+        return render(request, self.template_name, {"case": case, "form": form}, status=400)
