@@ -2,33 +2,35 @@
 
 from django.contrib import admin
 
+from offenderhub.audit.admin import AuditedAdminMixin
+
 from .models import CrimeCostCategory, DisposalType, Ethnicity, Offence, Scheme
 
 
 @admin.register(Offence)
-class OffenceAdmin(admin.ModelAdmin):
+class OffenceAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "group", "classification", "default_gravity", "cost_category", "is_active"]
     list_filter = ["group", "classification", "default_gravity", "is_active"]
     search_fields = ["name", "legislation"]
 
 
 @admin.register(CrimeCostCategory)
-class CrimeCostCategoryAdmin(admin.ModelAdmin):
+class CrimeCostCategoryAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "unit_cost", "source"]
 
 
 @admin.register(Ethnicity)
-class EthnicityAdmin(admin.ModelAdmin):
+class EthnicityAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["code", "group", "name", "position"]
 
 
 @admin.register(DisposalType)
-class DisposalTypeAdmin(admin.ModelAdmin):
+class DisposalTypeAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "code", "breach_leads_to", "in_force_from", "in_force_until"]
 
 
 @admin.register(Scheme)
-class SchemeAdmin(admin.ModelAdmin):
+class SchemeAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "code",

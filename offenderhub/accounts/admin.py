@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
+from offenderhub.audit.admin import AuditedAdminMixin
+
 from .models import Area, Organisation, RoleAssignment, User
 
 
@@ -12,7 +14,7 @@ class AreaInline(admin.TabularInline):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "force", "email", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name"]
@@ -20,7 +22,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Area)
-class AreaAdmin(admin.ModelAdmin):
+class AreaAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "code", "force"]
     list_filter = ["force"]
     search_fields = ["name", "code"]
@@ -45,7 +47,7 @@ class UserChangeFormWithEmail(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
     form = UserChangeFormWithEmail
     add_form = UserCreationForm
     ordering = ["full_name"]

@@ -232,7 +232,10 @@ class RoleAssignment(models.Model):
         return self.get_role_display()
 
     def clean(self):
-        organisation = self.user.organisation if self.user_id else None
+        try:  # in the admin's "add user" page the user is not saved yet, but is attached
+            organisation = self.user.organisation
+        except User.DoesNotExist:
+            organisation = None
         if organisation is None:
             if self.role != Role.ADMINISTRATOR:
                 raise ValidationError({"role": "Give the user an organisation before granting this role."})

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import AuditEvent
+from .models import AuditAction, AuditEvent
 
 
 @admin.register(AuditEvent)
@@ -29,3 +29,32 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class AuditedAdminMixin:
+    """Administration pages write to the audit log too, beside Django's own admin history."""
+
+    def _audit(self, request, obj, action, message):
+        from .services import audit_record
+
+        text = message if isinstance(message, str) else "; ".join(str(m) for m in message) if message else ""
+        audit_record(
+            actor=request.user,
+            action=action,
+            obj=obj,
+            request=request,
+            reason=f"Administration: {text}"[:2000] if text else "Administration",
+        )
+
+    def log_addition(self, request, obj, message):
+        self._audit(request, obj, AuditAction.CREATED, message)
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        self._audit(request, obj, AuditAction.CHANGED, message)
+        return super().log_change(request, obj, message)
+
+    def log_deletions(self, request, queryset):
+        for obj in queryset:
+            self._audit(request, obj, AuditAction.DELETED, "deleted")
+        return super().log_deletions(request, queryset)

@@ -9,6 +9,9 @@ from datetime import timedelta
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from cases.models import CaseStatus
+from cases.selectors import case_list_for
+from cases.workflow import OPEN_STATUSES
 from offenderhub.accounts.models import Role, User
 from offenderhub.audit.models import AuditAction
 from offenderhub.audit.selectors import audit_event_list_for
@@ -39,14 +42,27 @@ def _administrator(user):
     return {**_team(user), "last_day": counts}
 
 
+def _case_worker(user):
+    mine = case_list_for(user).filter(owner=user, status__in=OPEN_STATUSES)
+    by_status = dict(mine.values_list("status").annotate(n=Count("id")).order_by())
+    return {
+        "open_cases": sum(by_status.values()),
+        "by_status": [(CaseStatus(s).label, s, n) for s, n in sorted(by_status.items())],
+    }
+
+
+def _decision_maker(user):
+    return {"awaiting": case_list_for(user).filter(status=CaseStatus.AWAITING_DECISION).count()}
+
+
 def _analyst(user):
     organisation = user.organisation
     return {"oversees": organisation.force if organisation else None}
 
 
 SECTIONS = [
-    (Role.CASE_WORKER, "core/home/case_worker.html", None),
-    (Role.DECISION_MAKER, "core/home/decision_maker.html", None),
+    (Role.CASE_WORKER, "core/home/case_worker.html", _case_worker),
+    (Role.DECISION_MAKER, "core/home/decision_maker.html", _decision_maker),
     (Role.SUPERVISOR, "core/home/supervisor.html", _team),
     (Role.PARTNER_MANAGER, "core/home/partner_manager.html", _team),
     (Role.PARTNER_PRACTITIONER, "core/home/partner_practitioner.html", None),
