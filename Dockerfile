@@ -26,8 +26,8 @@ COPY static ./static
 
 # Static files are collected into the image and served by whitenoise. The key here only exists
 # for this build step; the running container must be given its own SECRET_KEY.
-RUN mkdir -p /srv/var && SECRET_KEY=collectstatic-only DEBUG=False python manage.py collectstatic --noinput \
-    && chown -R offenderhub:offenderhub /srv/var
+RUN mkdir -p /srv/var /srv/media && SECRET_KEY=collectstatic-only DEBUG=False python manage.py collectstatic --noinput \
+    && chown -R offenderhub:offenderhub /srv/var /srv/media
 
 USER offenderhub
 EXPOSE 8000

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from offenderhub.accounts.admin_scoping import OrganisationScopedAdminMixin
 from offenderhub.audit.admin import AuditedAdminMixin
 
 from .models import CrimeCostCategory, DisposalType, Ethnicity, Offence, Scheme
@@ -30,7 +31,9 @@ class DisposalTypeAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Scheme)
-class SchemeAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class SchemeAdmin(AuditedAdminMixin, OrganisationScopedAdminMixin, admin.ModelAdmin):
+    organisation_field = "force"
+
     list_display = [
         "name",
         "code",

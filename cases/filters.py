@@ -3,12 +3,16 @@ from django import forms
 from django.db.models import Q
 
 from offenderhub.accounts.models import Area
+from offenderhub.core.forms import GdsForm
 
 from .models import CaseStatus, Classification
 from .selectors import case_worker_list_for, has_classification, scheme_list_for
 
 
 class CaseFilter(django_filters.FilterSet):
+    class Meta:
+        form = GdsForm  # with a form helper, so the page's error summary lists every refused value
+
     q = django_filters.CharFilter(method="search", label="Reference, name or PNC ID")
     status = django_filters.MultipleChoiceFilter(
         choices=CaseStatus.choices, label="Status", widget=forms.CheckboxSelectMultiple

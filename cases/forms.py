@@ -1,6 +1,8 @@
-from crispy_forms_gds.fields import DateInputField
-from crispy_forms_gds.helper import FormHelper
+import uuid
+
 from django import forms
+
+from offenderhub.core.forms import GdsDateField, GdsForm
 
 from .models import (
     Admission,
@@ -17,19 +19,21 @@ from .models import (
 
 
 def _date_field(label, required=True, help_text=""):
-    field = DateInputField(label=label, required=required, help_text=help_text or "For example, 27 3 2026")
-    field.require_all_fields = False
-    return field
+    return GdsDateField(label=label, required=required, help_text=help_text or "For example, 27 3 2026")
 
 
-class GdsForm(forms.Form):
+class SubmitOnceMixin(forms.Form):
+    """A token issued with the empty form: submitting the same form twice records one thing."""
+
+    submission_token = forms.UUIDField(widget=forms.HiddenInput, required=False)
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_tag = False
+        if not self.is_bound:
+            self.initial.setdefault("submission_token", uuid.uuid4())
 
 
-class PersonForm(GdsForm):
+class PersonForm(SubmitOnceMixin, GdsForm):
     given_names = forms.CharField(max_length=100, label="Given names")
     family_name = forms.CharField(max_length=100, label="Family name")
     aliases = forms.CharField(
@@ -66,11 +70,14 @@ class PersonForm(GdsForm):
         for line in self.cleaned_data["aliases"].splitlines():
             words = line.split()
             if words:
-                aliases.append((" ".join(words[:-1]), words[-1]))
+                given, family = " ".join(words[:-1]), words[-1]
+                if len(given) > 100 or len(family) > 100:
+                    raise forms.ValidationError("Each name must be 100 characters or fewer.")
+                aliases.append((given, family))
         return aliases
 
 
-class CaseForm(GdsForm):
+class CaseForm(SubmitOnceMixin, GdsForm):
     scheme = forms.ModelChoiceField(queryset=None, label="Scheme", empty_label=None)
     area = forms.ModelChoiceField(queryset=None, label="Area", empty_label=None)
     owner = forms.ModelChoiceField(queryset=None, label="Case worker", empty_label=None)
@@ -192,9 +199,9 @@ class CaseloadReassignForm(ReassignForm):
 
     field_order = ["from_user", "to_user", "reason"]
 
-    def __init__(self, *args, case_workers, **kwargs):
+    def __init__(self, *args, case_workers, owners, **kwargs):
         super().__init__(*args, case_workers=case_workers, **kwargs)
-        self.fields["from_user"].queryset = case_workers
+        self.fields["from_user"].queryset = owners
 
 
 class WithdrawForm(GdsForm):

@@ -262,6 +262,13 @@ class Person(models.Model):
     interpreter_language = models.CharField(max_length=60, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    submission_token = models.UUIDField(
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
+        help_text="Makes a repeated form submission harmless.",
+    )
 
     class Meta:
         ordering = ["family_name", "given_names"]
@@ -371,6 +378,13 @@ class Case(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    submission_token = models.UUIDField(
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
+        help_text="Makes a repeated form submission harmless.",
+    )
 
     class Meta:
         ordering = ["-created_at"]

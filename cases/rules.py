@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
+from django.utils import timezone
 
 from .models import Admission, CaseFlag, Classification, OffenceGroup
 
@@ -31,7 +32,7 @@ class TimeLimit:
 
     @property
     def days_left(self) -> int:
-        return (self.latest_proceedings_date - date.today()).days
+        return (self.latest_proceedings_date - timezone.localdate()).days
 
 
 def case_time_limit(case, offences, *, start: date | None = None) -> TimeLimit | None:
@@ -42,7 +43,7 @@ def case_time_limit(case, offences, *, start: date | None = None) -> TimeLimit |
         return None
     first = min(summary, key=lambda o: latest_proceedings_date(o.offence_date))
     limit = latest_proceedings_date(first.offence_date)
-    start = start or date.today()
+    start = start or timezone.localdate()
     scheme = case.scheme
     period_end = start + timedelta(days=scheme.compliance_period_default_days + scheme.breach_decision_days)
     return TimeLimit(limit, first.offence.name, period_end, at_risk=period_end > limit)
@@ -202,8 +203,23 @@ def assess_eligibility(
             passed, why = False, "The person does not admit the offence."
         add(Criterion("admission", "The person admits the offence", passed, why))
 
+    summary = [o for o in offences if o.offence.classification == Classification.SUMMARY_ONLY]
+    if summary:
+        limit = min(latest_proceedings_date(o.offence_date) for o in summary)
+        add(
+            Criterion(
+                "time_limit",
+                "Proceedings could still start in time",
+                on <= limit,
+                f"Proceedings for the summary-only offence must start by {limit:%d %B %Y}"
+                + ("." if on <= limit else ": that date has passed, so a breach could never be prosecuted."),
+            )
+        )
+
     classes = dict(Classification.choices)
-    needing = sorted({o.offence.classification for o in offences} & set(scheme.prosecutor_authority_for))
+    # Indictable-only offences always need the prosecutor (CJA 2003 s.23); schemes may add more.
+    needs_prosecutor = set(scheme.prosecutor_authority_for) | {Classification.INDICTABLE_ONLY}
+    needing = sorted({o.offence.classification for o in offences} & needs_prosecutor)
     result.needs_prosecutor_authority = bool(needing)
     if needing:
         add(

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404
 from offenderhub.accounts.models import POLICE_ROLES, Role, User
 
 from .models import Case, CaseOffence, Classification, EligibilityDecision, Person, Scheme
+from .workflow import OPEN_STATUSES
 
 
 def _force_id_for(user):
@@ -68,6 +69,20 @@ def case_worker_list_for(user):
     return (
         User.objects.filter(
             organisation_id=user.organisation_id, is_active=True, role_assignments__role=Role.CASE_WORKER
+        )
+        .distinct()
+        .order_by("full_name")
+    )
+
+
+def caseload_owner_list_for(user):
+    """Anyone in the user's force who owns open cases, active or not (someone leaving is the usual
+    reason to move a caseload), and every active case worker."""
+    return (
+        User.objects.filter(organisation_id=user.organisation_id)
+        .filter(
+            Q(owned_cases__status__in=OPEN_STATUSES)
+            | Q(is_active=True, role_assignments__role=Role.CASE_WORKER)
         )
         .distinct()
         .order_by("full_name")

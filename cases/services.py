@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from offenderhub.accounts.models import Role, User
@@ -118,20 +118,41 @@ def person_possible_matches(*, actor, given_names="", family_name="", date_of_bi
 
 
 @transaction.atomic
-def person_create(*, actor, data: dict, aliases: list[tuple[str, str]] = ()) -> Person:
+def person_create(*, actor, data: dict, aliases: list[tuple[str, str]] = (), submission_token=None) -> Person:
+    """Record a person. A repeated submission (same ``submission_token``) returns the person already
+    recorded instead of recording them twice."""
     if not actor.has_role(Role.CASE_WORKER, Role.DECISION_MAKER, Role.SUPERVISOR):
         raise CaseError("Only police users can record people.")
+    if submission_token and (done := Person.objects.filter(submission_token=submission_token).first()):
+        return _already_submitted(done, actor)
     data = _validate_person(data, force=actor.organisation)
     person = Person(
-        force=actor.organisation, created_by=actor, **{k: data.get(k) for k in PERSON_FIELDS if k in data}
+        force=actor.organisation,
+        created_by=actor,
+        submission_token=submission_token,
+        **{k: data.get(k) for k in PERSON_FIELDS if k in data},
     )
-    person.full_clean(exclude=["force", "created_by"])
-    person.save()
+    person.full_clean(exclude=["force", "created_by", "submission_token"])
+    try:
+        with transaction.atomic():
+            person.save()
+    except IntegrityError as exc:  # a simultaneous submission won the race
+        if submission_token and (done := Person.objects.filter(submission_token=submission_token).first()):
+            return _already_submitted(done, actor)
+        raise ValidationError(
+            {"pnc_id": "A person with this PNC ID has just been recorded. Choose them instead."}
+        ) from exc
     for given, family in aliases:
         if family:
             PersonAlias.objects.create(person=person, given_names=given or "", family_name=family)
     audit_record(actor=actor, action=AuditAction.CREATED, obj=person, reason="Person recorded for a case")
     return person
+
+
+def _already_submitted(record, actor):
+    if record.created_by_id != actor.pk:
+        raise CaseError("This form has already been used. Start again.")
+    return record
 
 
 # --- Cases ------------------------------------------------------------------------------------------
@@ -189,12 +210,24 @@ def _validate_case(*, actor, scheme, area, owner, person, arrest_date, offences)
 
 @transaction.atomic
 def case_create(
-    *, actor, person, scheme, area, owner, arrest_date, offences: list[OffenceEntry], **details
+    *,
+    actor,
+    person,
+    scheme,
+    area,
+    owner,
+    arrest_date,
+    offences: list[OffenceEntry],
+    submission_token=None,
+    **details,
 ) -> Case:
     """Open a case at intake. ``details``: victim_type, victim_views, victim_views_obtained_on,
-    victim_rj_consent, flags, previous_convictions, previous_cautions, lives_in_force_area, circumstances."""
+    victim_rj_consent, flags, previous_convictions, previous_cautions, lives_in_force_area, circumstances.
+    A repeated submission (same ``submission_token``) returns the case already opened."""
     if not actor.has_role(Role.CASE_WORKER, Role.SUPERVISOR):
         raise CaseError("Only case workers and supervisors open cases.")
+    if submission_token and (done := Case.objects.filter(submission_token=submission_token).first()):
+        return _already_submitted(done, actor)
     _validate_case(
         actor=actor,
         scheme=scheme,
@@ -213,10 +246,18 @@ def case_create(
         person=person,
         arrest_date=arrest_date,
         created_by=actor,
+        submission_token=submission_token,
         **details,
     )
-    case.full_clean(exclude=["force", "created_by", "reference"])
-    case.save()
+    case.full_clean(exclude=["force", "created_by", "reference", "submission_token"])
+    try:
+        with transaction.atomic():
+            case.save()
+    except IntegrityError:  # a simultaneous submission of the same form won the race
+        done = Case.objects.filter(submission_token=submission_token).first() if submission_token else None
+        if done is None:
+            raise
+        return _already_submitted(done, actor)
     CaseOffence.objects.bulk_create(
         CaseOffence(case=case, offence=e.offence, offence_date=e.offence_date, details=e.details)
         for e in offences

@@ -31,6 +31,7 @@ from .selectors import (
     case_get_for,
     case_worker_list_for,
     caseload_for,
+    caseload_owner_list_for,
     decision_list_for,
     person_get_for,
     person_list_for,
@@ -104,7 +105,8 @@ class CaseStartView(RoleRequiredMixin, View):
                 action=AuditAction.VIEWED,
                 request=request,
                 object_label="Person search",
-                reason="Searching for a person to open a case",
+                reason="Searching for a person to open a case; people shown: "
+                + (", ".join(f"#{p.pk}" for p in people) or "none"),
                 owner_organisation=request.user.organisation,
             )
         return render(request, "cases/start.html", {"q": q, "people": people})
@@ -151,7 +153,12 @@ class PersonCreateView(RoleRequiredMixin, View):
                     {"form": PersonForm(confirm), "matches": matches, "confirming": True},
                 )
         try:
-            person = services.person_create(actor=request.user, data=data, aliases=data["aliases"])
+            person = services.person_create(
+                actor=request.user,
+                data=data,
+                aliases=data["aliases"],
+                submission_token=data["submission_token"],
+            )
         except (ValidationError, services.CaseError) as exc:
             add_service_errors(form, exc)
             return render(request, self.template_name, {"form": form}, status=400)
@@ -177,6 +184,13 @@ class CaseCreateView(RoleRequiredMixin, View):
 
     def get(self, request, person_pk):
         person = person_get_for(request.user, person_pk)
+        audit_record(
+            actor=request.user,
+            action=AuditAction.VIEWED,
+            obj=person,
+            request=request,
+            reason="Opening a case for this person",
+        )
         form, formset = self._forms(request)
         return render(request, self.template_name, {"person": person, "form": form, "formset": formset})
 
@@ -212,13 +226,14 @@ class CaseCreateView(RoleRequiredMixin, View):
                 previous_cautions=data["previous_cautions"],
                 lives_in_force_area=data["lives_in_force_area"],
                 circumstances=data["circumstances"],
+                submission_token=data["submission_token"],
             )
         except (ValidationError, services.CaseError) as exc:
-            if isinstance(exc, ValidationError) and "offences" in getattr(exc, "message_dict", {}):
-                context["offence_errors"] = exc.message_dict.pop("offences")
-                exc = ValidationError(exc.message_dict) if exc.message_dict else None
-                for message in context["offence_errors"]:
-                    form.add_error(None, message)
+            errors = dict(exc.message_dict) if hasattr(exc, "error_dict") else None
+            if errors and "offences" in errors:
+                # Shown in the offences' own error summary, linked to the offences.
+                context["offence_errors"] = errors.pop("offences")
+                exc = ValidationError(errors) if errors else None
             if exc is not None:
                 add_service_errors(form, exc)
             return render(request, self.template_name, context, status=400)
@@ -353,7 +368,11 @@ class DecisionView(RoleRequiredMixin, View):
                 messages.success(request, f"Decision recorded on case {case.reference}.")
                 return redirect("cases:detail", pk=case.pk)
         case.refresh_from_db()
-        return render(request, self.template_name, self._context(request, case, form), status=400)
+        context = self._context(request, case, form)
+        # The page now shows the current decision: a resubmission is made knowing of it.
+        form.data = form.data.copy()
+        form.data["based_on"] = context["current_decision"].pk if context["current_decision"] else ""
+        return render(request, self.template_name, context, status=400)
 
 
 class CaseReassignView(RoleRequiredMixin, View):
@@ -394,11 +413,20 @@ class CaseloadReassignView(RoleRequiredMixin, View):
         return render(
             request,
             self.template_name,
-            {"form": CaseloadReassignForm(case_workers=case_worker_list_for(request.user))},
+            {
+                "form": CaseloadReassignForm(
+                    case_workers=case_worker_list_for(request.user),
+                    owners=caseload_owner_list_for(request.user),
+                )
+            },
         )
 
     def post(self, request):
-        form = CaseloadReassignForm(request.POST, case_workers=case_worker_list_for(request.user))
+        form = CaseloadReassignForm(
+            request.POST,
+            case_workers=case_worker_list_for(request.user),
+            owners=caseload_owner_list_for(request.user),
+        )
         if form.is_valid():
             data = form.cleaned_data
             try:

@@ -5,6 +5,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
 from offenderhub.audit.admin import AuditedAdminMixin
 
+from .admin_scoping import OrganisationScopedAdminMixin
 from .models import Area, Organisation, RoleAssignment, User
 
 
@@ -14,7 +15,9 @@ class AreaInline(admin.TabularInline):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class OrganisationAdmin(AuditedAdminMixin, OrganisationScopedAdminMixin, admin.ModelAdmin):
+    organisation_field = "pk"
+
     list_display = ["name", "kind", "force", "email", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name"]
@@ -22,15 +25,31 @@ class OrganisationAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Area)
-class AreaAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class AreaAdmin(AuditedAdminMixin, OrganisationScopedAdminMixin, admin.ModelAdmin):
+    organisation_field = "force"
+
     list_display = ["name", "code", "force"]
     list_filter = ["force"]
     search_fields = ["name", "code"]
 
 
 class RoleAssignmentInline(admin.TabularInline):
+    """Roles are granted by another administrator: nobody but a superuser changes their own roles."""
+
     model = RoleAssignment
     extra = 1
+
+    def _own_account(self, request, obj):
+        return obj is not None and obj.pk == request.user.pk and not request.user.is_superuser
+
+    def has_add_permission(self, request, obj=None):
+        return not self._own_account(request, obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return not self._own_account(request, obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not self._own_account(request, obj) and super().has_delete_permission(request, obj)
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -47,7 +66,7 @@ class UserChangeFormWithEmail(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
+class UserAdmin(AuditedAdminMixin, OrganisationScopedAdminMixin, BaseUserAdmin):
     form = UserChangeFormWithEmail
     add_form = UserCreationForm
     ordering = ["full_name"]

@@ -204,7 +204,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         if Role.ADMINISTRATOR in self.roles:
             from .permissions import administrator_may
 
-            return administrator_may(perm)
+            return administrator_may(perm, self.organisation.kind if self.organisation else None)
         return False
 
     def has_module_perms(self, app_label):
@@ -215,7 +215,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         if Role.ADMINISTRATOR in self.roles:
             from .permissions import administrator_app_labels
 
-            return app_label in administrator_app_labels()
+            return app_label in administrator_app_labels(
+                self.organisation.kind if self.organisation else None
+            )
         return False
 
 

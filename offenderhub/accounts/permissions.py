@@ -1,37 +1,47 @@
 """What an administrator may manage in the Django admin.
 
 Administrators manage users, organisations, schemes and reference data: never case data unless
-they also hold a case role (DESIGN.md). Each entry is ``app_label.model`` with the actions allowed.
+they also hold a case role (DESIGN.md). Each entry is ``app_label.model``: the actions allowed and
+the kinds of organisation whose administrators may take them (None: any kind). What each
+administrator then sees is scoped to their own organisation by ``OrganisationScopedAdminMixin``.
 Later capabilities add their reference data here, and only here.
 """
 
+from .models import OrganisationKind
+
 ALL = frozenset({"view", "add", "change", "delete"})
 VIEW = frozenset({"view"})
+POLICE = frozenset({OrganisationKind.POLICE_FORCE})
 
 ADMINISTRATOR_MODELS = {
-    "accounts.organisation": ALL - {"delete"},
-    "accounts.area": ALL - {"delete"},
-    "accounts.user": ALL - {"delete"},
-    "accounts.roleassignment": ALL,
-    "audit.auditevent": VIEW,
-    "axes.accessattempt": VIEW | {"delete"},
-    "axes.accessfailurelog": VIEW,
-    "axes.accesslog": VIEW,
-    # Reference data and schemes (cases issue).
-    "cases.offence": ALL,
-    "cases.crimecostcategory": ALL,
-    "cases.ethnicity": ALL,
-    "cases.disposaltype": ALL,
-    "cases.scheme": ALL - {"delete"},
+    "accounts.organisation": (VIEW | {"change"}, None),
+    "accounts.area": (ALL - {"delete"}, POLICE),
+    "accounts.user": (ALL - {"delete"}, None),
+    "accounts.roleassignment": (ALL, None),
+    "audit.auditevent": (VIEW, None),
+    "axes.accessattempt": (VIEW | {"delete"}, None),
+    "axes.accessfailurelog": (VIEW, None),
+    "axes.accesslog": (VIEW, None),
+    # Reference data and schemes (cases issue): police forces' administrators only.
+    "cases.offence": (ALL, POLICE),
+    "cases.crimecostcategory": (ALL, POLICE),
+    "cases.ethnicity": (ALL, POLICE),
+    "cases.disposaltype": (ALL, POLICE),
+    "cases.scheme": (ALL - {"delete"}, POLICE),
 }
 
 
-def administrator_may(perm: str) -> bool:
+def administrator_may(perm: str, organisation_kind=None) -> bool:
     """``perm`` is Django's ``app_label.action_model`` permission name."""
     app_label, _, codename = perm.partition(".")
     action, _, model = codename.partition("_")
-    return action in ADMINISTRATOR_MODELS.get(f"{app_label}.{model}", ())
+    actions, kinds = ADMINISTRATOR_MODELS.get(f"{app_label}.{model}", (frozenset(), None))
+    return action in actions and (kinds is None or organisation_kind in kinds)
 
 
-def administrator_app_labels() -> set[str]:
-    return {key.split(".", 1)[0] for key in ADMINISTRATOR_MODELS}
+def administrator_app_labels(organisation_kind=None) -> set[str]:
+    return {
+        key.split(".", 1)[0]
+        for key, (_, kinds) in ADMINISTRATOR_MODELS.items()
+        if kinds is None or organisation_kind in kinds
+    }

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from .models import AuditAction, AuditEvent
+from .selectors import audit_event_list_for
 
 
 @admin.register(AuditEvent)
@@ -20,6 +21,9 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ["actor_label", "object_id", "object_label", "reason"]
     date_hierarchy = "occurred_at"
     list_select_related = ["content_type"]
+
+    def get_queryset(self, request):
+        return audit_event_list_for(request.user)
 
     def has_add_permission(self, request):
         return False

@@ -2,6 +2,8 @@ import django_filters
 from django import forms
 from django.contrib.contenttypes.models import ContentType
 
+from offenderhub.core.forms import GdsForm
+
 from .models import AuditAction, AuditEvent
 
 
@@ -37,4 +39,5 @@ class AuditEventFilter(django_filters.FilterSet):
 
     class Meta:
         model = AuditEvent
+        form = GdsForm
         fields = ["actor", "action", "content_type", "object_id", "occurred_from", "occurred_to"]

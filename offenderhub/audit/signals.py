@@ -19,22 +19,35 @@ def _logged_out(sender, request, user, **kwargs):
         audit_record(actor=user, action=AuditAction.LOGOUT, request=request)
 
 
-@receiver(user_login_failed, dispatch_uid="audit_login_failed")
-def _login_failed(sender, credentials, request=None, **kwargs):
-    attempted = (credentials or {}).get("username") or (credentials or {}).get("email") or ""
+def _attempted_account(username):
+    """The account a failed attempt was made against, if it exists, so that its organisation's
+    administrators see the attempt."""
+    from django.contrib.auth import get_user_model
+
+    if not username:
+        return None
+    return get_user_model().objects.filter(email__iexact=username).select_related("organisation").first()
+
+
+def _record_attempt(action, request, username):
+    account = _attempted_account(username)
     audit_record(
         actor=None,
-        action=AuditAction.LOGIN_FAILED,
+        action=action,
         request=request,
-        actor_label=f"attempt as {attempted}"[:254],
+        obj=account,
+        object_label=f"User #{account.pk}" if account else None,
+        owner_organisation=account.organisation if account else None,
+        actor_label=f"attempt as {username or ''}"[:254],
     )
+
+
+@receiver(user_login_failed, dispatch_uid="audit_login_failed")
+def _login_failed(sender, credentials, request=None, **kwargs):
+    username = (credentials or {}).get("username") or (credentials or {}).get("email")
+    _record_attempt(AuditAction.LOGIN_FAILED, request, username)
 
 
 @receiver(user_locked_out, dispatch_uid="audit_locked_out")
 def _locked_out(sender, request, username=None, ip_address=None, **kwargs):
-    audit_record(
-        actor=None,
-        action=AuditAction.LOCKED_OUT,
-        request=request,
-        actor_label=f"attempt as {username or ''}"[:254],
-    )
+    _record_attempt(AuditAction.LOCKED_OUT, request, username)

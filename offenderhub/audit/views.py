@@ -4,7 +4,9 @@ from offenderhub.accounts.access import RoleRequiredMixin
 from offenderhub.accounts.models import Role
 
 from .filters import AuditEventFilter
+from .models import AuditAction
 from .selectors import audit_event_list_for
+from .services import audit_record
 
 
 class AuditLogView(RoleRequiredMixin, ListView):
@@ -26,4 +28,15 @@ class AuditLogView(RoleRequiredMixin, ListView):
         query = self.request.GET.copy()
         query.pop("page", None)
         context["query_string"] = query.urlencode()
+        # Read the page before recording this view, so the page shows the log as it was when opened.
+        context["events"] = context["page_obj"].object_list = list(context["page_obj"].object_list)
+        audit_record(
+            actor=self.request.user,
+            action=AuditAction.VIEWED,
+            request=self.request,
+            object_label="Audit log",
+            owner_organisation=self.request.user.organisation,
+            reason="Audit log reviewed"
+            + (f" with filters {context['query_string']}" if context["query_string"] else ""),
+        )
         return context

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
@@ -15,7 +17,7 @@ def clean_login_attempts() -> int:
     """Drop lock-out records older than the cool-off period."""
     from axes.models import AccessAttempt
 
-    cutoff = timezone.now() - timezone.timedelta(hours=settings.AXES_COOLOFF_TIME)
+    cutoff = timezone.now() - timedelta(hours=settings.AXES_COOLOFF_TIME)
     stale = AccessAttempt.objects.filter(attempt_time__lt=cutoff)
     count = stale.count()
     stale.delete()

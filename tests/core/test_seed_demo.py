@@ -1,0 +1,95 @@
+"""``manage.py seed_demo``: a first run's demo data, idempotent, refused on production settings."""
+
+from io import StringIO
+
+import pytest
+from django.apps import apps
+from django.core.management import CommandError, call_command
+
+from offenderhub.accounts.models import Area, Organisation, OrganisationKind, Role, RoleAssignment, User
+from offenderhub.core.demo import DEMO_PASSWORD
+
+
+def _seed(*args):
+    out = StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def _row_counts():
+    return {model._meta.label: model.objects.count() for model in apps.get_models()}
+
+
+@pytest.fixture
+def debug(settings):
+    settings.DEBUG = True
+
+
+def test_seed_demo_creates_the_demo_organisations(db, debug):
+    _seed()
+
+    (force,) = Organisation.objects.filter(kind=OrganisationKind.POLICE_FORCE)
+    assert Area.objects.filter(force=force).count() == 2
+    assert Organisation.objects.filter(kind=OrganisationKind.PARTNER_AGENCY).count() == 3
+    (opcc,) = Organisation.objects.filter(kind=OrganisationKind.COMMISSIONER_OFFICE)
+    assert opcc.force == force
+
+
+def test_seed_demo_creates_a_user_for_each_role(db, debug):
+    output = _seed()
+
+    assert set(RoleAssignment.objects.values_list("role", flat=True)) == set(Role.values)
+    for user in User.objects.all():
+        assert user.roles, user.email
+        user.full_clean()  # the area is in the user's own force
+        assert user.check_password(DEMO_PASSWORD)
+        assert user.email in output
+    for assignment in RoleAssignment.objects.select_related("user__organisation"):
+        assignment.full_clean()  # every role is one the organisation may grant
+
+
+def test_seeded_user_can_sign_in(client, db, debug):
+    _seed()
+    user = RoleAssignment.objects.filter(role=Role.CASE_WORKER).first().user
+
+    response = client.post("/login/", {"username": user.email, "password": DEMO_PASSWORD})
+
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+
+
+def test_seed_demo_twice_changes_nothing(db, debug):
+    _seed()
+    first = _row_counts()
+
+    _seed()
+
+    assert _row_counts() == first
+    assert first["accounts.User"] >= 7
+
+
+def test_seed_demo_refuses_to_run_with_debug_off(db, settings):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError, match="--allow-production"):
+        _seed()
+
+    assert not Organisation.objects.exists()
+    assert not User.objects.exists()
+
+
+def test_seed_demo_runs_with_debug_off_when_allowed(db, settings):
+    settings.DEBUG = False
+
+    _seed("--allow-production")
+
+    assert Organisation.objects.filter(kind=OrganisationKind.POLICE_FORCE).count() == 1
+
+
+def test_logins_only_prints_without_loading(db, settings):
+    settings.DEBUG = False
+
+    output = _seed("--logins-only")
+
+    assert DEMO_PASSWORD in output
+    assert not User.objects.exists()

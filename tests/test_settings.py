@@ -1,0 +1,64 @@
+"""Production settings: Django's deployment checks pass, and a missing SECRET_KEY stops start-up."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def production_env(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SECRET_KEY", "DEBUG"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="offenderhub.settings",
+        DEBUG="False",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="offenderhub.example.org",
+        OFFENDERHUB_VAR_DIR=str(tmp_path / "var"),
+    )
+    return env
+
+
+def _run(args, env):
+    return subprocess.run(  # noqa: S603 - our own interpreter and manage.py
+        [sys.executable, *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_deployment_checks_pass_with_production_settings(production_env):
+    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], production_env)
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_deployment_checks_would_catch_debug_left_on(production_env):
+    production_env["DEBUG"] = "True"
+
+    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], production_env)
+
+    assert result.returncode != 0
+    assert "DEBUG" in result.stderr
+
+
+def test_settings_refuse_to_load_without_secret_key_when_debug_is_off(production_env):
+    del production_env["SECRET_KEY"]
+
+    result = _run(["-c", "import offenderhub.settings"], production_env)
+
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_settings_use_a_development_key_when_debug_is_on(production_env):
+    del production_env["SECRET_KEY"]
+    production_env["DEBUG"] = "True"
+
+    result = _run(["-c", "import offenderhub.settings as s; print(s.SECRET_KEY[:15])"], production_env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "django-insecure"
