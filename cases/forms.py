@@ -25,12 +25,19 @@ def _date_field(label, required=True, help_text=""):
 class SubmitOnceMixin(forms.Form):
     """A token issued with the empty form: submitting the same form twice records one thing."""
 
-    submission_token = forms.UUIDField(widget=forms.HiddenInput, required=False)
+    submission_token = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial.setdefault("submission_token", uuid.uuid4())
+
+    def clean_submission_token(self):
+        """A missing or garbled token only loses the protection against a repeated submission."""
+        try:
+            return uuid.UUID(self.cleaned_data["submission_token"])
+        except ValueError:
+            return None
 
 
 class PersonForm(SubmitOnceMixin, GdsForm):
@@ -186,7 +193,12 @@ class DecisionForm(GdsForm):
 
 
 class ReassignForm(GdsForm):
-    to_user = forms.ModelChoiceField(queryset=None, label="New case worker", empty_label=None)
+    to_user = forms.ModelChoiceField(
+        queryset=None,
+        label="New case worker",
+        empty_label=None,
+        error_messages={"invalid_choice": "Choose an active case worker in your force."},
+    )
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Reason")
 
     def __init__(self, *args, case_workers, **kwargs):
@@ -195,7 +207,12 @@ class ReassignForm(GdsForm):
 
 
 class CaseloadReassignForm(ReassignForm):
-    from_user = forms.ModelChoiceField(queryset=None, label="Move every open case of", empty_label=None)
+    from_user = forms.ModelChoiceField(
+        queryset=None,
+        label="Move every open case of",
+        empty_label=None,
+        error_messages={"invalid_choice": "Choose someone in your force who holds open cases."},
+    )
 
     field_order = ["from_user", "to_user", "reason"]
 

@@ -159,3 +159,70 @@ def test_viewing_a_case_records_who_viewed_it(client_for, supervisor, force, awa
     assert (event.actor, event.actor_organisation, event.owner_organisation) == (supervisor, force, force)
     assert event.ip_address == "203.0.113.7"
     assert event.path == f"/cases/{awaiting_case.pk}/"
+
+
+# --- The other actions on a case -----------------------------------------------------------------
+def test_case_worker_withdraws_a_case_with_a_reason(client_for, case_worker, awaiting_case):
+    response = client_for(case_worker).post(
+        f"/cases/{awaiting_case.pk}/withdraw/", {"reason": "The victim withdrew the complaint."}
+    )
+
+    assertRedirects(response, f"/cases/{awaiting_case.pk}/", fetch_redirect_response=False)
+    awaiting_case.refresh_from_db()
+    assert awaiting_case.status == CaseStatus.WITHDRAWN
+    event = CaseEvent.objects.get(case=awaiting_case)
+    assert (event.code, event.actor, event.notes) == (
+        EventCode.WITHDRAWN,
+        case_worker,
+        "The victim withdrew the complaint.",
+    )
+    assert (event.status_before, event.status_after) == (CaseStatus.AWAITING_DECISION, CaseStatus.WITHDRAWN)
+    audit = AuditEvent.objects.get(action=AuditAction.CHANGED, object_id=str(awaiting_case.pk))
+    assert audit.changes == {"status": [CaseStatus.AWAITING_DECISION, CaseStatus.WITHDRAWN]}
+
+
+def test_withdrawing_without_a_reason_is_refused(client_for, case_worker, awaiting_case):
+    response = client_for(case_worker).post(f"/cases/{awaiting_case.pk}/withdraw/", {"reason": " "})
+
+    assert response.status_code == 400
+    awaiting_case.refresh_from_db()
+    assert awaiting_case.status == CaseStatus.AWAITING_DECISION
+
+
+def test_submitting_twice_is_harmless(client_for, case_worker, force, scheme, area):
+    case = CaseFactory(force=force, scheme=scheme, area=area, owner=case_worker)
+    client = client_for(case_worker)
+
+    client.post(f"/cases/{case.pk}/submit/")
+    response = client.post(f"/cases/{case.pk}/submit/")
+
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.status == CaseStatus.AWAITING_DECISION
+    assert CaseEvent.objects.filter(case=case, code=EventCode.SUBMITTED_FOR_DECISION).count() == 1
+
+
+@pytest.mark.parametrize("action", ["submit/", "withdraw/", "reassign/"])
+def test_another_forces_user_cannot_act_on_the_case(
+    client_for, awaiting_case, other_force, case_worker, action
+):
+    outsider = UserFactory(organisation=other_force, roles=[Role.CASE_WORKER, Role.SUPERVISOR])
+
+    response = client_for(outsider).post(
+        f"/cases/{awaiting_case.pk}/{action}", {"reason": "Mine now.", "to_user": outsider.pk}
+    )
+
+    assert response.status_code == 404
+    awaiting_case.refresh_from_db()
+    assert (awaiting_case.status, awaiting_case.owner) == (CaseStatus.AWAITING_DECISION, case_worker)
+    assert not CaseEvent.objects.exists()
+
+
+@pytest.mark.parametrize("action", ["submit/", "withdraw/", "reassign/", "decision/"])
+def test_a_partner_cannot_act_on_the_case(client_for, practitioner, awaiting_case, action, decision_data):
+    response = client_for(practitioner).post(f"/cases/{awaiting_case.pk}/{action}", decision_data(reason="x"))
+
+    assert response.status_code == 403
+    awaiting_case.refresh_from_db()
+    assert awaiting_case.status == CaseStatus.AWAITING_DECISION
+    assert not CaseEvent.objects.exists()

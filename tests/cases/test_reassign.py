@@ -90,7 +90,7 @@ def test_reassigning_to_someone_who_is_not_a_case_worker_of_the_force_is_refused
         f"/cases/{case.pk}/reassign/", {"to_user": to_user.pk, "reason": "Moving it."}
     )
 
-    assertContains(response, "Select a valid choice.", status_code=400)
+    assertContains(response, "Choose an active case worker in your force.", status_code=400)
     case.refresh_from_db()
     assert case.owner == case_worker
     assert not CaseEvent.objects.exists()
@@ -212,7 +212,7 @@ def test_caseload_cannot_go_to_another_force(
         {"from_user": case_worker.pk, "to_user": outsider_case_worker.pk, "reason": "Elsewhere."},
     )
 
-    assertContains(response, "Select a valid choice.", status_code=400)
+    assertContains(response, "Choose an active case worker in your force.", status_code=400)
     assert not Case.objects.exclude(owner=case_worker).exists()
 
     with pytest.raises(CaseError, match="Choose an active case worker in your force."):
@@ -230,7 +230,7 @@ def test_caseload_of_another_forces_case_worker_cannot_be_taken(
         "/cases/reassign/", {"from_user": case_worker.pk, "to_user": mover.pk, "reason": "Taking it."}
     )
 
-    assertContains(response, "Select a valid choice.", status_code=400)
+    assertContains(response, "Choose someone in your force who holds open cases.", status_code=400)
     assert not Case.objects.exclude(owner=case_worker).exists()
 
     with pytest.raises(CaseError, match="Choose a case worker in your force."):
