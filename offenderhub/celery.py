@@ -2,13 +2,28 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "offenderhub.settings")
 
 app = Celery("offenderhub")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+
+
+@signals.worker_init.connect
+@signals.beat_init.connect
+def _require_secret_key(**kwargs):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from .startup import require_secret_key
+
+    try:
+        require_secret_key()
+    except ImproperlyConfigured as exc:  # Celery logs and ignores exceptions from signal handlers
+        raise SystemExit(str(exc)) from exc
+
+
 app.autodiscover_tasks()
 
 # When each job runs and why. Times are Europe/London.

@@ -45,13 +45,21 @@ def test_deployment_checks_would_catch_debug_left_on(production_env):
     assert "DEBUG" in result.stderr
 
 
-def test_settings_refuse_to_load_without_secret_key_when_debug_is_off(production_env):
+def test_web_app_refuses_to_start_without_secret_key_when_debug_is_off(production_env):
     del production_env["SECRET_KEY"]
 
-    result = _run(["-c", "import offenderhub.settings"], production_env)
+    result = _run(["-c", "import offenderhub.wsgi"], production_env)
 
     assert result.returncode != 0
     assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_offline_commands_run_without_secret_key(production_env):
+    del production_env["SECRET_KEY"]
+
+    result = _run(["manage.py", "makemigrations", "--check", "--dry-run"], production_env)
+
+    assert result.returncode == 0, result.stderr
 
 
 def test_settings_use_a_development_key_when_debug_is_on(production_env):
