@@ -3,6 +3,7 @@ the scheme code and on the person's PNC ID."""
 
 from datetime import timedelta
 
+from django.db.models import Count
 from django.utils import timezone
 
 from offenderhub.accounts.models import Organisation, User
@@ -164,5 +165,5 @@ def seed_cases(out):
             rationale="Demo decision.",
             time_limit_acknowledged=True,
         )
-    counts = {s: Case.objects.filter(status=s).count() for s in Case.objects.values_list("status", flat=True)}
+    counts = dict(Case.objects.values_list("status").annotate(n=Count("id")).order_by())
     out(f"schemes: {Scheme.objects.count()}, cases by status: {counts}")

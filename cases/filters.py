@@ -6,7 +6,13 @@ from offenderhub.accounts.models import Area
 from offenderhub.core.forms import GdsForm
 
 from .models import CaseStatus, Classification
-from .selectors import case_worker_list_for, has_classification, scheme_list_for
+from .selectors import (
+    case_worker_list_for,
+    has_classification,
+    name_words_match,
+    pnc_id_or_none,
+    scheme_list_for,
+)
 
 
 class CaseFilter(django_filters.FilterSet):
@@ -55,14 +61,10 @@ class CaseFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        every_word_in_name = Q()
-        for word in value.split():
-            every_word_in_name &= Q(person__family_name__icontains=word) | Q(
-                person__given_names__icontains=word
-            )
-        return queryset.filter(
-            Q(reference__icontains=value) | Q(person__pnc_id__iexact=value) | every_word_in_name
-        )
+        match = Q(reference__icontains=value) | name_words_match(value, prefix="person__")
+        if pnc_id := pnc_id_or_none(value):
+            match |= Q(person__pnc_id=pnc_id)
+        return queryset.filter(match)
 
     def filter_classification(self, queryset, name, value):
         return queryset.filter(has_classification(value)) if value else queryset

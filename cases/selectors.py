@@ -1,11 +1,20 @@
 """Scoped reads of people and cases: police users see their own force's records; nobody else does."""
 
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, Min, OuterRef, Q
 from django.shortcuts import get_object_or_404
 
 from offenderhub.accounts.models import POLICE_ROLES, Role, User
 
-from .models import Case, CaseOffence, Classification, EligibilityDecision, Person, Scheme
+from .models import (
+    Case,
+    CaseOffence,
+    Classification,
+    EligibilityDecision,
+    Person,
+    Scheme,
+    normalise_pnc_id,
+)
 from .workflow import OPEN_STATUSES
 
 
@@ -53,6 +62,49 @@ def person_list_for(user):
     if force_id is None:
         return Person.objects.none()
     return Person.objects.filter(force_id=force_id)
+
+
+def name_words_match(value: str, prefix: str = "") -> Q:
+    """Every word of ``value`` appears in the given names or the family name."""
+    match = Q()
+    for word in value.split():
+        match &= Q(**{f"{prefix}family_name__icontains": word}) | Q(
+            **{f"{prefix}given_names__icontains": word}
+        )
+    return match
+
+
+def pnc_id_or_none(value: str) -> str | None:
+    try:
+        return normalise_pnc_id(value)
+    except ValidationError:
+        return None
+
+
+def person_match_list_for(user, *, given_names="", family_name="", date_of_birth=None, pnc_id=""):
+    """People of the user's force who may be the same person: same PNC ID, or same name and date
+    of birth (names compared without regard to case), or a matching alias."""
+    query = Q()
+    if pnc_id and (normalised := pnc_id_or_none(pnc_id)):
+        query |= Q(pnc_id=normalised)
+    if family_name and date_of_birth:
+        same_name = Q(family_name__iexact=family_name.strip(), date_of_birth=date_of_birth)
+        alias = Q(aliases__family_name__iexact=family_name.strip(), date_of_birth=date_of_birth)
+        if given_names:
+            same_name &= Q(given_names__iexact=given_names.strip())
+        query |= same_name | alias
+    if not query:
+        return Person.objects.none()
+    return person_list_for(user).filter(query).distinct().order_by("family_name")
+
+
+def person_search_for(user, q: str, *, limit: int = 20) -> list:
+    """The person search when opening a case: an exact PNC ID first, otherwise every word in the name."""
+    q = q.strip()
+    if not q:
+        return []
+    people = list(person_match_list_for(user, pnc_id=q))
+    return people or list(person_list_for(user).filter(name_words_match(q)).order_by("family_name")[:limit])
 
 
 def person_get_for(user, pk):

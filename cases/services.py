@@ -1,7 +1,6 @@
 """Every write to people and cases. Each service runs in one transaction, locks the rows it changes,
 writes the timeline event and the audit row with the change, and is safe to call twice."""
 
-import contextlib
 from dataclasses import dataclass
 from datetime import date
 
@@ -95,26 +94,6 @@ def _validate_person(data: dict, *, force, exclude_pk=None) -> dict:
     if errors:
         raise ValidationError(errors)
     return data
-
-
-def person_possible_matches(*, actor, given_names="", family_name="", date_of_birth=None, pnc_id=""):
-    """People of the actor's force who may be the same person: same PNC ID, or same name and date of
-    birth (names compared without regard to case), or a matching alias."""
-    from django.db.models import Q
-
-    query = Q()
-    if pnc_id:
-        with contextlib.suppress(ValidationError):  # not a PNC ID: match on name and date of birth only
-            query |= Q(pnc_id=normalise_pnc_id(pnc_id))
-    if family_name and date_of_birth:
-        same_name = Q(family_name__iexact=family_name.strip(), date_of_birth=date_of_birth)
-        alias = Q(aliases__family_name__iexact=family_name.strip(), date_of_birth=date_of_birth)
-        if given_names:
-            same_name &= Q(given_names__iexact=given_names.strip())
-        query |= same_name | alias
-    if not query:
-        return Person.objects.none()
-    return Person.objects.filter(query, force_id=actor.organisation_id).distinct().order_by("family_name")
 
 
 @transaction.atomic

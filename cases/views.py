@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -34,7 +33,8 @@ from .selectors import (
     caseload_owner_list_for,
     decision_list_for,
     person_get_for,
-    person_list_for,
+    person_match_list_for,
+    person_search_for,
     scheme_list_for,
 )
 from .workflow import DECIDABLE_STATUSES, REASSIGNABLE_STATUSES, allowed_roles
@@ -92,14 +92,8 @@ class CaseStartView(RoleRequiredMixin, View):
 
     def get(self, request):
         q = request.GET.get("q", "").strip()
-        people = []
+        people = person_search_for(request.user, q)
         if q:
-            people = list(services.person_possible_matches(actor=request.user, pnc_id=q))
-            if not people:
-                words = Q()
-                for word in q.split():
-                    words &= Q(family_name__icontains=word) | Q(given_names__icontains=word)
-                people = list(person_list_for(request.user).filter(words).order_by("family_name")[:20])
             audit_record(
                 actor=request.user,
                 action=AuditAction.VIEWED,
@@ -128,8 +122,8 @@ class PersonCreateView(RoleRequiredMixin, View):
         data = form.cleaned_data
         if not data["confirm_new"]:
             matches = list(
-                services.person_possible_matches(
-                    actor=request.user,
+                person_match_list_for(
+                    request.user,
                     given_names=data["given_names"],
                     family_name=data["family_name"],
                     date_of_birth=data["date_of_birth"],

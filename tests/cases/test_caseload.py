@@ -107,6 +107,7 @@ def _listed(client, query):
         ({"q": "kayleigh brooks"}, ["brooks"]),
         ({"q": "19/0012345A"}, ["whitmore"]),
         ({"q": "19/0012345a"}, ["whitmore"]),
+        ({"q": "2019/12345A"}, ["whitmore"]),  # written without the zeros and with a four-digit year
         ({"status": "awaiting_decision"}, ["brooks"]),
         ({"status": ["intake", "assessment"]}, ["adams", "whitmore"]),
         ({"mine": "on"}, ["adams", "whitmore"]),
