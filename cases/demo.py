@@ -106,6 +106,69 @@ PEOPLE = [
 ]
 
 
+def demo_case(pnc, given, family, age, sex, offence_name, days_ago, scheme_code, outcome, *, decided_days_ago=0):
+    """One demo person and case taken through intake and the eligibility decision by the real
+    services. Returns the case, or None when the person already exists (the demo is idempotent)."""
+    force = Organisation.objects.get(name="Fenshire Constabulary")
+    case_worker = User.objects.get(email="caseworker@fenshire-police.example")
+    decider = User.objects.get(email="decisions@fenshire-police.example")
+    today = timezone.localdate()
+    if Person.objects.filter(force=force, pnc_id=pnc).exists():
+        return None
+    born = today.replace(year=today.year - age) - timedelta(days=40)
+    person = services.person_create(
+        actor=case_worker,
+        data={
+            "given_names": given,
+            "family_name": family,
+            "date_of_birth": born,
+            "sex": sex,
+            "pnc_id": pnc,
+            "address": "1 Demo Street\nFenchester",
+            "postcode": "FE1 2AB",
+            "phone": "07700 900123",
+        },
+    )
+    offence_date = today - timedelta(days=days_ago)
+    has_victim = "theft" in offence_name.lower() or "damage" in offence_name.lower()
+    case = services.case_create(
+        actor=case_worker,
+        person=person,
+        scheme=Scheme.objects.get(code=scheme_code),
+        area=case_worker.area,
+        owner=case_worker,
+        arrest_date=offence_date + timedelta(days=1),
+        offences=[services.OffenceEntry(Offence.objects.get(name=offence_name), offence_date)],
+        victim_type="business" if has_victim else "none",
+        victim_views="The store manager supports an out-of-court disposal if the goods are paid for."
+        if has_victim
+        else "",
+        victim_views_obtained_on=offence_date + timedelta(days=2) if has_victim else None,
+        victim_rj_consent="consents" if has_victim else "not_applicable",
+        circumstances="Demo case.",
+    )
+    if outcome == "intake":
+        return case
+    services.case_submit_for_decision(case_id=case.pk, actor=case_worker)
+    if outcome == "awaiting":
+        return case
+    services.eligibility_decide(
+        case_id=case.pk,
+        actor=decider,
+        based_on=None,
+        outcome={"ineligible": "ineligible", "declined": "declined", "eligible": "eligible"}[outcome],
+        evidence_person_committed=True,
+        sufficient_evidence_to_charge=True,
+        authority="authorised_officer",
+        admission="denies" if outcome == "declined" else "admits",
+        gravity_adjustment=0,
+        rationale="Demo decision.",
+        time_limit_acknowledged=True,
+        decision_date=today - timedelta(days=decided_days_ago),
+    )
+    return case
+
+
 def seed_cases(out):
     force = Organisation.objects.get(name="Fenshire Constabulary")
     for spec in SCHEMES:
@@ -114,56 +177,7 @@ def seed_cases(out):
         Scheme.objects.get_or_create(
             code=spec["code"], defaults={**spec, "force": force, "disposal_type": disposal}
         )
-    case_worker = User.objects.get(email="caseworker@fenshire-police.example")
-    decider = User.objects.get(email="decisions@fenshire-police.example")
-    today = timezone.localdate()
-    for pnc, given, family, age, sex, offence_name, days_ago, scheme_code, outcome in PEOPLE:
-        if Person.objects.filter(force=force, pnc_id=pnc).exists():
-            continue
-        born = today.replace(year=today.year - age) - timedelta(days=40)
-        person = services.person_create(
-            actor=case_worker,
-            data={
-                "given_names": given,
-                "family_name": family,
-                "date_of_birth": born,
-                "sex": sex,
-                "pnc_id": pnc,
-                "address": "1 Demo Street\nFenchester",
-                "postcode": "FE1 2AB",
-                "phone": "07700 900123",
-            },
-        )
-        offence_date = today - timedelta(days=days_ago)
-        case = services.case_create(
-            actor=case_worker,
-            person=person,
-            scheme=Scheme.objects.get(code=scheme_code),
-            area=case_worker.area,
-            owner=case_worker,
-            arrest_date=offence_date + timedelta(days=1),
-            offences=[services.OffenceEntry(Offence.objects.get(name=offence_name), offence_date)],
-            victim_type="business" if "theft" in offence_name.lower() else "none",
-            victim_rj_consent="not_applicable",
-            circumstances="Demo case.",
-        )
-        if outcome == "intake":
-            continue
-        services.case_submit_for_decision(case_id=case.pk, actor=case_worker)
-        if outcome == "awaiting":
-            continue
-        services.eligibility_decide(
-            case_id=case.pk,
-            actor=decider,
-            based_on=None,
-            outcome={"ineligible": "ineligible", "declined": "declined", "eligible": "eligible"}[outcome],
-            evidence_person_committed=True,
-            sufficient_evidence_to_charge=True,
-            authority="authorised_officer",
-            admission="denies" if outcome == "declined" else "admits",
-            gravity_adjustment=0,
-            rationale="Demo decision.",
-            time_limit_acknowledged=True,
-        )
+    for spec in PEOPLE:
+        demo_case(*spec)
     counts = dict(Case.objects.values_list("status").annotate(n=Count("id")).order_by())
     out(f"schemes: {Scheme.objects.count()}, cases by status: {counts}")

@@ -12,3 +12,37 @@ class EventCode(models.TextChoices):
     STATUS_CHANGED = "status_changed", "Status changed"
     REASSIGNED = "reassigned", "Case reassigned"
     WITHDRAWN = "withdrawn", "Case withdrawn"
+    # Needs assessment
+    ASSESSMENT_STARTED = "assessment_started", "Needs assessment started"
+    ASSESSMENT_CONTRIBUTION = "assessment_contribution", "Contribution to the assessment"
+    ASSESSMENT_COMPLETED = "assessment_completed", "Needs assessment completed"
+    # Conditions and the caution
+    CONDITION_ADDED = "condition_added", "Condition added"
+    CONDITION_CHANGED = "condition_changed", "Condition changed"
+    CONDITION_REMOVED = "condition_removed", "Condition removed"
+    CONDITIONS_AGREED = "conditions_agreed", "Conditions agreed"
+    CONDITIONS_REOPENED = "conditions_reopened", "Conditions reopened"
+    PERIOD_EXTENDED = "period_extended", "Longer completion period approved"
+    CAUTION_ADMINISTERED = "caution_administered", "Caution administered"
+    # Compliance
+    CONDITION_STARTED = "condition_started", "Condition started"
+    CONDITION_COMPLETED = "condition_completed", "Condition completed"
+    CONDITION_FAILED = "condition_failed", "Condition failed"
+    CONDITION_RESUMED = "condition_resumed", "Condition continues"
+    CONDITION_RECORD = "condition_record", "Evidence or note recorded"
+    VARIATION_PROPOSED = "variation_proposed", "Variation proposed"
+    VARIATION_APPROVED = "variation_approved", "Variation approved"
+    VARIATION_REFUSED = "variation_refused", "Variation refused"
+    CASE_COMPLETED = "case_completed", "Completed: diverted from prosecution"
+    # Breach and prosecution
+    BREACH_REVIEW_OPENED = "breach_review_opened", "Breach review opened"
+    BREACH_EXCUSED = "breach_excused", "Reasonable excuse accepted"
+    BREACH_AWAITING_COUNTERSIGNATURE = (
+        "breach_awaiting_countersignature",
+        "Breach decision awaiting countersignature",
+    )
+    BREACH_COUNTERSIGNATURE_REFUSED = "breach_countersignature_refused", "Countersignature refused"
+    BREACH_CONFIRMED = "breach_confirmed", "Breach confirmed"
+    PROSECUTION_RESUMED = "prosecution_resumed", "Prosecution resumed; the caution ceased"
+    PROSECUTION_UPDATED = "prosecution_updated", "Prosecution record updated"
+    CASE_CLOSED = "case_closed", "Case closed"

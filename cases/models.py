@@ -115,12 +115,30 @@ class DisposalType(models.Model):
     commenced = models.BooleanField(default=True, help_text="Untick for a disposal not yet in force.")
     in_force_from = models.DateField(null=True, blank=True)
     in_force_until = models.DateField(null=True, blank=True)
+    # The legal caps on conditions (DOMAIN.md, Law): data, so a new disposal brings its own.
+    max_attendance_hours = models.PositiveSmallIntegerField(
+        default=20, help_text="Total hours of reparative or punitive attendance; rehabilitation is excluded."
+    )
+    max_penalty_summary_only = models.PositiveSmallIntegerField(
+        "maximum penalty, summary-only (£)", default=50
+    )
+    max_penalty_either_way = models.PositiveSmallIntegerField("maximum penalty, either-way (£)", default=100)
+    max_penalty_indictable_only = models.PositiveSmallIntegerField(
+        "maximum penalty, indictable-only (£)", default=150
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self):
         return self.name
+
+    def max_penalty_for(self, classification: str) -> int:
+        return {
+            Classification.SUMMARY_ONLY: self.max_penalty_summary_only,
+            Classification.EITHER_WAY: self.max_penalty_either_way,
+            Classification.INDICTABLE_ONLY: self.max_penalty_indictable_only,
+        }[classification]
 
     def in_force_on(self, day):
         return (
@@ -182,6 +200,9 @@ class Scheme(models.Model):
         default=10, help_text="Calendar days allowed to decide a breach review."
     )
     reminder_lead_days = models.PositiveSmallIntegerField(default=7)
+    victim_notification_days = models.PositiveSmallIntegerField(
+        default=5, help_text="Days within which the victim is told of the caution or the resumed prosecution."
+    )
     breach_countersignature_required = models.BooleanField(default=False)
     random_allocation = models.BooleanField(default=False, help_text="Eligible cases randomly allocated.")
     is_active = models.BooleanField(default=True)

@@ -252,7 +252,7 @@ def case_create(
     return case
 
 
-def _lock_case(case_id, *, force_id) -> Case:
+def case_lock(case_id, *, force_id) -> Case:
     try:
         return (
             Case.objects.select_for_update()
@@ -307,7 +307,7 @@ def case_transition(
 
 @transaction.atomic
 def case_submit_for_decision(*, case_id, actor, notes="") -> Case:
-    case = _lock_case(case_id, force_id=actor.organisation_id)
+    case = case_lock(case_id, force_id=actor.organisation_id)
     if case.status == CaseStatus.AWAITING_DECISION:
         return case
     case_transition(
@@ -325,7 +325,7 @@ def case_submit_for_decision(*, case_id, actor, notes="") -> Case:
 def case_withdraw(*, case_id, actor, reason: str) -> Case:
     if not reason.strip():
         raise CaseError("Give the reason the case is withdrawn.")
-    case = _lock_case(case_id, force_id=actor.organisation_id)
+    case = case_lock(case_id, force_id=actor.organisation_id)
     case_transition(
         case,
         to=CaseStatus.WITHDRAWN,
@@ -369,7 +369,7 @@ def eligibility_decide(
     deciding at once cannot both succeed."""
     if not actor.has_role(Role.DECISION_MAKER):
         raise CaseError("Only decision-makers record eligibility decisions.")
-    case = _lock_case(case_id, force_id=actor.organisation_id)
+    case = case_lock(case_id, force_id=actor.organisation_id)
     current = case.decisions.filter(superseded_by__isnull=True).order_by("-decided_at", "-id").first()
     if (current.pk if current else None) != based_on:
         raise CaseError(
@@ -492,7 +492,7 @@ def case_reassign(*, case_id, actor, to_user, reason: str) -> Case:
     if not actor.has_role(Role.SUPERVISOR):
         raise CaseError("Only supervisors reassign cases.")
     _check_new_owner(actor, to_user)
-    case = _lock_case(case_id, force_id=actor.organisation_id)
+    case = case_lock(case_id, force_id=actor.organisation_id)
     if case.owner_id == to_user.pk:
         return case
     if case.status not in REASSIGNABLE_STATUSES:

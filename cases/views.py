@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import ListView
 
+from conditions.selectors import case_compliance_for
 from offenderhub.accounts.access import RoleRequiredMixin
 from offenderhub.accounts.models import POLICE_ROLES, Area, Role
 from offenderhub.audit.models import AuditAction
@@ -252,10 +253,13 @@ class CaseDetailView(RoleRequiredMixin, View):
             reason="Case record opened",
         )
         user = request.user
+        compliance = case_compliance_for(user, case)
         return render(
             request,
             "cases/detail.html",
             {
+                **compliance,
+                **_compliance_actions(user, case, compliance),
                 "case": case,
                 "person": case.person,
                 "aliases": aliases,
@@ -272,6 +276,41 @@ class CaseDetailView(RoleRequiredMixin, View):
                 "notes_form": NotesForm(),
             },
         )
+
+
+def _compliance_actions(user, case, compliance) -> dict:
+    """Which assessment, condition, caution and breach actions the page offers this user now."""
+    from conditions.models import VariationStatus
+
+    police = user.has_role(Role.CASE_WORKER, Role.DECISION_MAKER, Role.SUPERVISOR)
+    status = case.status
+    under_caution = status in {CaseStatus.ACTIVE, CaseStatus.BREACH_REVIEW}
+    kinds = {a.kind for a in compliance["assessments"]}
+    initial_done = any(a.kind == "initial" and a.is_locked for a in compliance["assessments"])
+    return {
+        "can_start_assessment": police and status == CaseStatus.ASSESSMENT and "initial" not in kinds,
+        "can_start_final_assessment": police
+        and initial_done
+        and "final" not in kinds
+        and status in {CaseStatus.ACTIVE, CaseStatus.BREACH_REVIEW, CaseStatus.COMPLETED},
+        "can_edit_conditions": police and status == CaseStatus.ASSESSMENT,
+        "can_agree_conditions": police
+        and status == CaseStatus.ASSESSMENT
+        and initial_done
+        and bool(compliance["binding_conditions"]),
+        "can_reopen_conditions": police and status == CaseStatus.CONDITIONS_AGREED,
+        "can_extend": user.has_role(Role.SUPERVISOR)
+        and status
+        in {CaseStatus.ASSESSMENT, CaseStatus.CONDITIONS_AGREED, CaseStatus.ACTIVE, CaseStatus.BREACH_REVIEW},
+        "can_caution": user.has_role(Role.DECISION_MAKER) and status == CaseStatus.CONDITIONS_AGREED,
+        "can_vary": police and under_caution,
+        "can_open_breach": police and under_caution and compliance["open_review"] is None,
+        "can_decide_variations": user.has_role(Role.DECISION_MAKER),
+        "pending_variations": [v for v in compliance["variations"] if v.status == VariationStatus.PROPOSED],
+        "can_update_prosecution": police
+        and compliance["prosecution"] is not None
+        and status == CaseStatus.PROSECUTION_RESUMED,
+    }
 
 
 class CaseSubmitView(RoleRequiredMixin, View):

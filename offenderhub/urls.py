@@ -24,6 +24,8 @@ urlpatterns = [
     path("organisations/", include("offenderhub.accounts.urls")),
     path("audit/", include("offenderhub.audit.urls")),
     path("cases/", include("cases.urls")),
+    path("assessments/", include("assessments.urls")),
+    path("conditions/", include("conditions.urls")),
     path("", include("offenderhub.core.urls")),
 ]
 

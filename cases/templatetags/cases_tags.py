@@ -58,3 +58,26 @@ def proceedings_deadline(day, today=None):
     if not day:
         return "–"
     return format_html('<time datetime="{}">{}</time>', day.isoformat(), day.strftime("%-d %b %Y"))
+
+
+CONDITION_COLOURS = {
+    "pending": "grey",
+    "in_progress": "blue",
+    "complete": "green",
+    "failed": "red",
+    "withdrawn": "grey",
+    "superseded": "purple",
+}
+
+
+@register.simple_tag
+def condition_tag(condition):
+    """A condition's status, with "Overdue" when its due date has passed while it is still live."""
+    tag = format_html(
+        '<strong class="govuk-tag govuk-tag--{}">{}</strong>',
+        CONDITION_COLOURS.get(condition.status, "grey"),
+        condition.get_status_display(),
+    )
+    if condition.is_overdue():
+        tag += format_html(' <strong class="govuk-tag govuk-tag--red">Overdue</strong>')
+    return tag

@@ -136,7 +136,13 @@ def seed_cases(out):
     seed(out)
 
 
-DEMO_STEPS = [seed_organisations, seed_users, seed_cases]
+def seed_compliance(out):
+    from conditions.demo import seed_compliance as seed
+
+    seed(out)
+
+
+DEMO_STEPS = [seed_organisations, seed_users, seed_cases, seed_compliance]
 
 
 def seed_demo(out=print):

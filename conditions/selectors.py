@@ -1,0 +1,116 @@
+"""Scoped reads of conditions, the caution, variations, breach reviews and the prosecution. Everything
+here starts from ``case_list_for``: police see their own force; everyone else sees nothing (404)."""
+
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
+
+from cases.selectors import case_list_for
+
+from .models import (
+    BINDING_CONDITION_STATUSES,
+    LIVE_CONDITION_STATUSES,
+    BreachReview,
+    Caution,
+    Condition,
+    ConditionStatus,
+    Variation,
+)
+
+_CASE = ("case__person", "case__scheme__disposal_type", "case__area", "case__force")
+
+
+def condition_list_for(user, case):
+    return (
+        Condition.objects.filter(case__in=case_list_for(user), case=case)
+        .select_related("responsible_organisation", "owner")
+        .order_by("due_date", "id")
+    )
+
+
+def condition_get_for(user, pk) -> Condition:
+    return get_object_or_404(
+        Condition.objects.filter(case__in=case_list_for(user)).select_related(
+            *_CASE, "responsible_organisation", "owner", "supersedes", "template"
+        ),
+        pk=pk,
+    )
+
+
+def breachable_condition_list_for(user, case, *, today):
+    """Conditions that can open a breach review: failed, or still live past their due date."""
+    from django.db.models import Q
+
+    return condition_list_for(user, case).filter(
+        Q(status=ConditionStatus.FAILED) | Q(status__in=LIVE_CONDITION_STATUSES, due_date__lt=today)
+    )
+
+
+def binding_condition_list_for(user, case):
+    return condition_list_for(user, case).filter(status__in=BINDING_CONDITION_STATUSES)
+
+
+def caution_for(user, case) -> Caution | None:
+    return (
+        Caution.objects.filter(case__in=case_list_for(user), case=case)
+        .select_related("administered_by")
+        .defer("document")
+        .first()
+    )
+
+
+def caution_document_get_for(user, case) -> Caution:
+    return get_object_or_404(Caution.objects.filter(case__in=case_list_for(user)), case=case)
+
+
+def variation_list_for(user, case):
+    return Variation.objects.filter(case__in=case_list_for(user), case=case).select_related(
+        "condition", "result", "proposed_by", "decided_by"
+    )
+
+
+def variation_get_for(user, pk) -> Variation:
+    return get_object_or_404(
+        Variation.objects.filter(case__in=case_list_for(user)).select_related(*_CASE, "condition"), pk=pk
+    )
+
+
+def breach_review_list_for(user, case):
+    return (
+        BreachReview.objects.filter(case__in=case_list_for(user), case=case)
+        .select_related("opened_by", "decided_by", "countersigned_by")
+        .prefetch_related(
+            Prefetch("conditions", queryset=Condition.objects.order_by("due_date", "id")),
+            Prefetch("breached_conditions", queryset=Condition.objects.order_by("due_date", "id")),
+        )
+    )
+
+
+def breach_review_get_for(user, pk) -> BreachReview:
+    return get_object_or_404(
+        BreachReview.objects.filter(case__in=case_list_for(user)).select_related(
+            *_CASE, "opened_by", "decided_by", "countersigned_by"
+        ),
+        pk=pk,
+    )
+
+
+def case_compliance_for(user, case) -> dict:
+    """Everything the case page shows about the assessment, conditions, caution, variations, breach
+    and prosecution, read with a fixed number of queries however many records there are."""
+    from assessments.selectors import assessment_list_for
+
+    from .models import PeriodExtension, Prosecution
+
+    conditions = list(condition_list_for(user, case))
+    reviews = list(breach_review_list_for(user, case))
+    return {
+        "assessments": list(assessment_list_for(user, case)),
+        "conditions": conditions,
+        "binding_conditions": [c for c in conditions if c.status in BINDING_CONDITION_STATUSES],
+        "caution": caution_for(user, case),
+        "extension": PeriodExtension.objects.filter(case=case).select_related("approved_by").first(),
+        "variations": list(variation_list_for(user, case)),
+        "breach_reviews": reviews,
+        "open_review": next((r for r in reviews if r.is_open), None),
+        "prosecution": Prosecution.objects.filter(case=case).first(),
+    }

@@ -1,0 +1,64 @@
+"""The condition and breach-review status machines: one declared table each, with who may make each move.
+
+DESIGN.md: condition ``pending → in_progress → complete | failed | withdrawn``, a variation supersedes
+it; breach review ``open → excused | breach_confirmed``, with a countersignature step where the scheme
+asks for one. ``SYSTEM`` marks the moves the scheduled jobs and other services may make.
+"""
+
+from cases.workflow import DECIDERS, POLICE, SYSTEM, TransitionNotAllowed
+from offenderhub.accounts.models import PARTNER_ROLES, Role
+
+from .models import BreachStatus as B
+from .models import ConditionStatus as C
+
+PARTNERS = frozenset(PARTNER_ROLES)
+SUPERVISORS = frozenset({Role.SUPERVISOR})
+
+CONDITION_TRANSITIONS: dict[tuple[str, str], frozenset] = {
+    (C.PENDING, C.IN_PROGRESS): POLICE | PARTNERS | {SYSTEM},
+    (C.PENDING, C.COMPLETE): POLICE | PARTNERS | {SYSTEM},
+    (C.IN_PROGRESS, C.COMPLETE): POLICE | PARTNERS | {SYSTEM},
+    (C.PENDING, C.FAILED): POLICE | PARTNERS | {SYSTEM},
+    (C.IN_PROGRESS, C.FAILED): POLICE | PARTNERS | {SYSTEM},
+    (C.FAILED, C.IN_PROGRESS): DECIDERS,  # a reasonable excuse: the condition continues
+    (C.PENDING, C.WITHDRAWN): POLICE,
+    (C.IN_PROGRESS, C.WITHDRAWN): POLICE,
+    # A variation approved by a decision-maker replaces the condition with a new one.
+    (C.PENDING, C.SUPERSEDED): DECIDERS,
+    (C.IN_PROGRESS, C.SUPERSEDED): DECIDERS,
+    (C.FAILED, C.SUPERSEDED): DECIDERS,
+}
+
+BREACH_TRANSITIONS: dict[tuple[str, str], frozenset] = {
+    (B.OPEN, B.EXCUSED): DECIDERS,
+    (B.OPEN, B.BREACH_CONFIRMED): DECIDERS | {SYSTEM},
+    (B.OPEN, B.AWAITING_COUNTERSIGNATURE): DECIDERS,
+    (B.AWAITING_COUNTERSIGNATURE, B.BREACH_CONFIRMED): SUPERVISORS,
+    (B.AWAITING_COUNTERSIGNATURE, B.OPEN): SUPERVISORS,  # countersignature refused
+}
+
+
+def _check(table, labels, before, after, *, actor, system, what):
+    roles = table.get((before, after))
+    if roles is None:
+        raise TransitionNotAllowed(
+            f"A {what} that is “{labels(before).label}” cannot become “{labels(after).label}”."
+        )
+    if system:
+        if SYSTEM not in roles:
+            raise TransitionNotAllowed(f"Only a person can make a {what} “{labels(after).label}”.")
+        return
+    if actor is None or not actor.has_role(*(r for r in roles if r != SYSTEM)):
+        raise TransitionNotAllowed(f"Your role cannot make a {what} “{labels(after).label}”.")
+
+
+def check_condition_transition(before, after, *, actor=None, system=False):
+    _check(CONDITION_TRANSITIONS, C, before, after, actor=actor, system=system, what="condition")
+
+
+def check_breach_transition(before, after, *, actor=None, system=False):
+    _check(BREACH_TRANSITIONS, B, before, after, actor=actor, system=system, what="breach review")
+
+
+def condition_roles(before, after) -> frozenset:
+    return CONDITION_TRANSITIONS.get((before, after), frozenset())
