@@ -1,7 +1,8 @@
 """Demo data for assessments, conditions, the caution, compliance, breach and prosecution (called by
 ``seed_demo``). Every case is taken through the real services; where the story needs time to have
-passed (a caution given weeks ago, a condition now overdue), dates are moved back afterwards, as
-the demo's only shortcut. Idempotent: keyed on each person's PNC ID."""
+passed, the caution is recorded as given weeks ago; one condition's due date is moved into the
+past afterwards, the one shortcut, to show an overdue condition. Idempotent: keyed on each
+person's PNC ID."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -12,12 +13,12 @@ from django.utils import timezone
 from assessments import services as assessment_services
 from assessments.models import AssessmentKind, Pathway
 from cases.demo import demo_case
-from cases.models import Case, CaseEvent
+from cases.models import Case
 from offenderhub.accounts.models import Organisation, User
 from referrals.models import Service
 
 from . import services
-from .models import BreachOutcome, Caution, Condition, ConditionTemplate, ProsecutionMethod
+from .models import BreachOutcome, Condition, ConditionTemplate, ProsecutionMethod
 
 SERVICES = [
     ("Compass Drug and Alcohol Service", "Alcohol and drug brief intervention", [Pathway.DRUGS_ALCOHOL], 3),
@@ -113,12 +114,12 @@ def _standard_conditions(case, p):
 
 
 def _caution(case, p, *, weeks_ago):
+    """Agree the conditions and record the caution as given ``weeks_ago`` (recorded after the event)."""
     services.conditions_agree(case_id=case.pk, actor=p["case_worker"])
-    today = timezone.localdate()
-    caution = services.caution_administer(
+    return services.caution_administer(
         case_id=case.pk,
         actor=p["decider"],
-        administered_on=today,
+        administered_on=timezone.localdate() - timedelta(weeks=weeks_ago),
         place="Fenchester police station",
         admission_words="I took the things and I'm sorry.",
         effect_explained=True,
@@ -126,21 +127,6 @@ def _caution(case, p, *, weeks_ago):
         consented=True,
         signed=True,
     )
-    _move_back(case, days=weeks_ago * 7)
-    return caution
-
-
-def _move_back(case, *, days):
-    """The demo's shortcut: the caution and its conditions as if given ``days`` ago."""
-    shift = timedelta(days=days)
-    caution = Caution.objects.get(case=case)
-    Caution.objects.filter(pk=caution.pk).update(
-        administered_on=caution.administered_on - shift, period_ends_on=caution.period_ends_on - shift
-    )
-    for condition in Condition.objects.filter(case=case):
-        Condition.objects.filter(pk=condition.pk).update(due_date=condition.due_date - shift)
-    for event in CaseEvent.objects.filter(case=case):
-        CaseEvent.objects.filter(pk=event.pk).update(occurred_at=event.occurred_at - shift)
 
 
 def _progress(condition, p, to, notes="", actor=None):
@@ -151,12 +137,52 @@ def _progress(condition, p, to, notes="", actor=None):
 
 # PNC ID, given, family, age, sex, offence, days since offence, scheme, story
 STORIES = [
-    ("20/0089012H", "Jordan", "Pike", 27, "male", "Shop theft (goods worth £200 or less)", 25, "OH", "assessing"),
+    (
+        "20/0089012H",
+        "Jordan",
+        "Pike",
+        27,
+        "male",
+        "Shop theft (goods worth £200 or less)",
+        25,
+        "OH",
+        "assessing",
+    ),
     ("18/0090123J", "Sophie", "Langley", 33, "female", "Criminal damage (under £5,000)", 30, "OH", "agreed"),
-    ("14/0101234K", "Tom", "Hargreaves", 41, "male", "Shop theft (goods worth over £200)", 70, "OH", "active"),
-    ("13/0112345L", "Priya", "Nair", 29, "female", "Shop theft (goods worth over £200)", 120, "OH", "diverted"),
+    (
+        "14/0101234K",
+        "Tom",
+        "Hargreaves",
+        41,
+        "male",
+        "Shop theft (goods worth over £200)",
+        70,
+        "OH",
+        "active",
+    ),
+    (
+        "13/0112345L",
+        "Priya",
+        "Nair",
+        29,
+        "female",
+        "Shop theft (goods worth over £200)",
+        120,
+        "OH",
+        "diverted",
+    ),
     ("11/0123456M", "Ryan", "Cole", 38, "male", "Criminal damage (under £5,000)", 80, "OH", "breach"),
-    ("10/0134567N", "Shane", "Mercer", 44, "male", "Shop theft (goods worth £200 or less)", 90, "OH", "resumed"),
+    (
+        "10/0134567N",
+        "Shane",
+        "Mercer",
+        44,
+        "male",
+        "Shop theft (goods worth £200 or less)",
+        90,
+        "OH",
+        "resumed",
+    ),
     ("09/0145678P", "Dean", "Foster", 35, "male", "Shop theft (goods worth over £200)", 150, "OH", "closed"),
 ]
 
@@ -175,9 +201,9 @@ def _story(story, case, p):
         return
     if story == "active":
         treatment = _add(case, p, "Attend an alcohol or drug intervention", p["compass"], 60)
-        reparation = _add(case, p, "Unpaid reparation hours", p["force"], 40, hours=Decimal("10"))
+        reparation = _add(case, p, "Unpaid reparation hours", p["force"], 4, hours=Decimal("10"))
         debt = _add(case, p, "Attend a debt advice appointment", p["debt"], 30)
-        _add(case, p, "Not to reoffend during the period", p["force"], 100)
+        _add(case, p, "Not to reoffend during the period", p["force"], 75)
         _caution(case, p, weeks_ago=5)
         _progress(treatment, p, "in_progress", "First session attended at Compass.")
         services.condition_record_add(
@@ -188,9 +214,9 @@ def _story(story, case, p):
             reference="CMP-2211",
         )
         _progress(reparation, p, "in_progress", "6 of 10 hours done at the community garden.")
-        # The reparation falls due within the reminder lead time; the debt appointment's due date
-        # has passed (it shows as overdue, ready for a breach review) and a new date is proposed.
-        Condition.objects.filter(pk=reparation.pk).update(due_date=timezone.localdate() + timedelta(days=4))
+        # The reparation falls due within the reminder lead time. The demo's one shortcut: the debt
+        # appointment's due date moved into the past, so it shows as overdue, with a new date proposed.
+        Condition.objects.filter(pk=debt.pk).update(due_date=timezone.localdate() - timedelta(days=5))
         services.variation_propose(
             case_id=case.pk,
             actor=p["case_worker"],
@@ -251,7 +277,16 @@ def seed_compliance(out):
     p = _people()
     for pnc, given, family, age, sex, offence, days_ago, scheme, story in STORIES:
         case = demo_case(
-            pnc, given, family, age, sex, offence, days_ago, scheme, "eligible", decided_days_ago=days_ago - 10
+            pnc,
+            given,
+            family,
+            age,
+            sex,
+            offence,
+            days_ago,
+            scheme,
+            "eligible",
+            decided_days_ago=days_ago - 10,
         )
         if case is None:
             continue

@@ -1,7 +1,9 @@
 """Scoped reads of conditions, the caution, variations, breach reviews and the prosecution. Everything
 here starts from ``case_list_for``: police see their own force; everyone else sees nothing (404)."""
 
-from django.db.models import Prefetch
+from datetime import timedelta
+
+from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404
 
 from cases.selectors import case_list_for
@@ -38,8 +40,6 @@ def condition_get_for(user, pk) -> Condition:
 
 def breachable_condition_list_for(user, case, *, today):
     """Conditions that can open a breach review: failed, or still live past their due date."""
-    from django.db.models import Q
-
     return condition_list_for(user, case).filter(
         Q(status=ConditionStatus.FAILED) | Q(status__in=LIVE_CONDITION_STATUSES, due_date__lt=today)
     )
@@ -113,4 +113,46 @@ def case_compliance_for(user, case) -> dict:
         "breach_reviews": reviews,
         "open_review": next((r for r in reviews if r.is_open), None),
         "prosecution": Prosecution.objects.filter(case=case).first(),
+    }
+
+
+def compliance_work_for(user, *, today, limit=10) -> dict:
+    """What needs doing about conditions and breaches for the home page, in a fixed number of queries:
+    for case workers their own cases, for decision-makers and supervisors the whole force."""
+    from cases.models import CaseStatus
+
+    from .models import BreachStatus, VariationStatus
+
+    cases = case_list_for(user)
+    live = Condition.objects.filter(
+        case__in=cases.filter(status__in=[CaseStatus.ACTIVE, CaseStatus.BREACH_REVIEW]),
+        status__in=LIVE_CONDITION_STATUSES,
+    ).select_related("case__person")
+    mine = live.filter(case__owner=user)
+    reviews = BreachReview.objects.filter(case__in=cases).select_related("case__person")
+    return {
+        "overdue": list(mine.filter(due_date__lt=today).order_by("due_date", "id")[:limit]),
+        "due_soon": list(
+            mine.filter(due_date__gte=today, due_date__lte=today + timedelta(days=7)).order_by(
+                "due_date", "id"
+            )[:limit]
+        ),
+        "to_caution": cases.filter(status=CaseStatus.CONDITIONS_AGREED).count(),
+        "variations": list(
+            Variation.objects.filter(case__in=cases, status=VariationStatus.PROPOSED)
+            .select_related("case__person")
+            .order_by("proposed_at")[:limit]
+        ),
+        "reviews_open": list(
+            reviews.filter(status=BreachStatus.OPEN).order_by("decision_due_on", "id")[:limit]
+        ),
+        "reviews_to_countersign": list(
+            reviews.filter(status=BreachStatus.AWAITING_COUNTERSIGNATURE).filter(~Q(decided_by=user))[:limit]
+        ),
+        "reviews_late": list(
+            reviews.filter(
+                status__in=[BreachStatus.OPEN, BreachStatus.AWAITING_COUNTERSIGNATURE],
+                decision_due_on__lt=today,
+            )[:limit]
+        ),
     }

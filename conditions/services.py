@@ -1142,6 +1142,17 @@ def case_resume_prosecution(*, case, review, actor=None, system=False, today=Non
     Caution.objects.filter(case=case, ceased_on__isnull=True).update(
         ceased_on=today, ceased_reason="Breach confirmed: the prosecution resumed"
     )
+    for condition in case.conditions.select_for_update().filter(status__in=LIVE_CONDITION_STATUSES):
+        _condition_move(
+            condition,
+            case,
+            to=ConditionStatus.WITHDRAWN,
+            actor=actor,
+            system=system or actor is None,
+            code=EventCode.STATUS_CHANGED,
+            notes="The caution ceased to have effect: the prosecution resumed.",
+            on=today,
+        )
     summary = "Prosecution resumed; the caution ceased to have effect"
     if limit:
         summary += (

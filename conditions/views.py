@@ -116,7 +116,16 @@ class ConditionAddView(_OnCase, CaseFormView):
             )
 
     def extra_context(self):
-        return {"heading": "Add a condition", **_limits_context(self.request.user, self.case)}
+        from .models import ConditionTemplate
+
+        return {
+            "heading": "Add a condition",
+            "catalogue": list(ConditionTemplate.objects.filter(is_active=True)),
+            "chosen_template": int(self.request.GET.get("template") or 0)
+            if (self.request.GET.get("template") or "").isdigit()
+            else None,
+            **_limits_context(self.request.user, self.case),
+        }
 
     def perform(self, form):
         services.condition_add(case_id=self.case.pk, actor=self.request.user, **form.terms())

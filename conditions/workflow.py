@@ -21,8 +21,9 @@ CONDITION_TRANSITIONS: dict[tuple[str, str], frozenset] = {
     (C.PENDING, C.FAILED): POLICE | PARTNERS | {SYSTEM},
     (C.IN_PROGRESS, C.FAILED): POLICE | PARTNERS | {SYSTEM},
     (C.FAILED, C.IN_PROGRESS): DECIDERS,  # a reasonable excuse: the condition continues
-    (C.PENDING, C.WITHDRAWN): POLICE,
-    (C.IN_PROGRESS, C.WITHDRAWN): POLICE,
+    # Withdrawn by the police, or ended when the caution ceases because the prosecution resumed.
+    (C.PENDING, C.WITHDRAWN): POLICE | {SYSTEM},
+    (C.IN_PROGRESS, C.WITHDRAWN): POLICE | {SYSTEM},
     # A variation approved by a decision-maker replaces the condition with a new one.
     (C.PENDING, C.SUPERSEDED): DECIDERS,
     (C.IN_PROGRESS, C.SUPERSEDED): DECIDERS,

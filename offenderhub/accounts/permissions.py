@@ -28,6 +28,10 @@ ADMINISTRATOR_MODELS = {
     "cases.ethnicity": (ALL, POLICE),
     "cases.disposaltype": (ALL, POLICE),
     "cases.scheme": (ALL - {"delete"}, POLICE),
+    # The condition catalogue (conditions issue): police forces' administrators.
+    "conditions.conditiontemplate": (ALL - {"delete"}, POLICE),
+    # The partner directory: each agency's administrators, for their own services.
+    "referrals.service": (ALL - {"delete"}, frozenset({OrganisationKind.PARTNER_AGENCY})),
 }
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from cases.models import CaseStatus
 from cases.selectors import case_list_for
 from cases.workflow import OPEN_STATUSES
+from conditions.selectors import compliance_work_for
 from offenderhub.accounts.models import Role, User
 from offenderhub.audit.models import AuditAction
 from offenderhub.audit.selectors import audit_event_list_for
@@ -45,14 +46,32 @@ def _administrator(user):
 def _case_worker(user):
     mine = case_list_for(user).filter(owner=user, status__in=OPEN_STATUSES)
     by_status = dict(mine.values_list("status").annotate(n=Count("id")).order_by())
+    work = compliance_work_for(user, today=timezone.localdate())
     return {
         "open_cases": sum(by_status.values()),
         "by_status": [(CaseStatus(s).label, s, n) for s, n in sorted(by_status.items())],
+        "overdue": work["overdue"],
+        "due_soon": work["due_soon"],
     }
 
 
 def _decision_maker(user):
-    return {"awaiting": case_list_for(user).filter(status=CaseStatus.AWAITING_DECISION).count()}
+    work = compliance_work_for(user, today=timezone.localdate())
+    return {
+        "awaiting": case_list_for(user).filter(status=CaseStatus.AWAITING_DECISION).count(),
+        "to_caution": work["to_caution"],
+        "variations": work["variations"],
+        "reviews_open": work["reviews_open"],
+    }
+
+
+def _supervisor(user):
+    work = compliance_work_for(user, today=timezone.localdate())
+    return {
+        **_team(user),
+        "reviews_to_countersign": work["reviews_to_countersign"],
+        "reviews_late": work["reviews_late"],
+    }
 
 
 def _analyst(user):
@@ -63,7 +82,7 @@ def _analyst(user):
 SECTIONS = [
     (Role.CASE_WORKER, "core/home/case_worker.html", _case_worker),
     (Role.DECISION_MAKER, "core/home/decision_maker.html", _decision_maker),
-    (Role.SUPERVISOR, "core/home/supervisor.html", _team),
+    (Role.SUPERVISOR, "core/home/supervisor.html", _supervisor),
     (Role.PARTNER_MANAGER, "core/home/partner_manager.html", _team),
     (Role.PARTNER_PRACTITIONER, "core/home/partner_practitioner.html", None),
     (Role.ANALYST, "core/home/analyst.html", _analyst),
