@@ -7,6 +7,7 @@ answers another force: the record does not exist (404). Police users without the
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views import View
 
 from offenderhub.accounts.access import RoleRequiredMixin
@@ -51,8 +52,11 @@ class CaseFormView(CaseRecordView):
         raise NotImplementedError
 
     def refuse_get(self):
-        """A reason the page cannot be used now (shown on the case page), or None."""
+        """A reason the page cannot be used now (shown on the page ``refused_url`` names), or None."""
         return None
+
+    def refused_url(self):
+        return reverse("cases:detail", args=[self.case.pk])
 
     def _setup(self, pk):
         self.case, self.object = self.get_object(pk)
@@ -68,7 +72,7 @@ class CaseFormView(CaseRecordView):
         refusal = self.refuse_get()
         if refusal:
             messages.error(request, refusal)
-            return redirect("cases:detail", pk=self.case.pk)
+            return redirect(self.refused_url())
         return self._render(self.form_class(initial=self.initial(), **self.form_kwargs()))
 
     def post(self, request, pk):
@@ -109,6 +113,4 @@ class CaseActionView(CaseRecordView):
         return redirect(url)
 
     def refused_url(self):
-        from django.urls import reverse
-
         return reverse("cases:detail", args=[self.case.pk])

@@ -106,7 +106,9 @@ PEOPLE = [
 ]
 
 
-def demo_case(pnc, given, family, age, sex, offence_name, days_ago, scheme_code, outcome, *, decided_days_ago=0):
+def demo_case(
+    pnc, given, family, age, sex, offence_name, days_ago, scheme_code, outcome, *, decided_days_ago=0
+):
     """One demo person and case taken through intake and the eligibility decision by the real
     services. Returns the case, or None when the person already exists (the demo is idempotent)."""
     force = Organisation.objects.get(name="Fenshire Constabulary")

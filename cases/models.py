@@ -204,6 +204,11 @@ class Scheme(models.Model):
         default=5, help_text="Days within which the victim is told of the caution or the resumed prosecution."
     )
     breach_countersignature_required = models.BooleanField(default=False)
+    auto_confirm_without_excuse = models.BooleanField(
+        default=False,
+        help_text="A breach review still undecided at its deadline, with no reasonable excuse recorded, is "
+        "confirmed automatically (not where a countersignature is required).",
+    )
     random_allocation = models.BooleanField(default=False, help_text="Eligible cases randomly allocated.")
     is_active = models.BooleanField(default=True)
 

@@ -8,7 +8,7 @@ from django.views.generic import ListView
 
 from conditions.selectors import case_compliance_for
 from offenderhub.accounts.access import RoleRequiredMixin
-from offenderhub.accounts.models import POLICE_ROLES, Area, Role
+from offenderhub.accounts.models import PARTNER_ROLES, POLICE_ROLES, Area, Role
 from offenderhub.audit.models import AuditAction
 from offenderhub.audit.services import audit_record
 from offenderhub.core.forms import add_service_errors
@@ -237,7 +237,8 @@ class CaseCreateView(RoleRequiredMixin, View):
 
 
 class CaseDetailView(RoleRequiredMixin, View):
-    required_roles = POLICE_ROLES
+    # Partners are let through so that, like another force, they are told the case does not exist.
+    required_roles = POLICE_ROLES | PARTNER_ROLES
 
     def get(self, request, pk):
         case = case_get_for(request.user, pk)
@@ -307,6 +308,10 @@ def _compliance_actions(user, case, compliance) -> dict:
         "can_open_breach": police and under_caution and compliance["open_review"] is None,
         "can_decide_variations": user.has_role(Role.DECISION_MAKER),
         "pending_variations": [v for v in compliance["variations"] if v.status == VariationStatus.PROPOSED],
+        "can_refer": police
+        and status
+        in {CaseStatus.ASSESSMENT, CaseStatus.CONDITIONS_AGREED, CaseStatus.ACTIVE, CaseStatus.BREACH_REVIEW},
+        "referred_condition_ids": {r.condition_id for r in compliance["referrals"] if r.is_open},
         "can_update_prosecution": police
         and compliance["prosecution"] is not None
         and status == CaseStatus.PROSECUTION_RESUMED,

@@ -31,7 +31,8 @@ TRANSITIONS: dict[tuple[str, str], frozenset] = {
     (S.ACTIVE, S.COMPLETED): POLICE | {SYSTEM},
     (S.ACTIVE, S.BREACH_REVIEW): POLICE | {SYSTEM},
     (S.BREACH_REVIEW, S.ACTIVE): DECIDERS,  # excused: continue or vary
-    (S.BREACH_REVIEW, S.PROSECUTION_RESUMED): DECIDERS | {SYSTEM},
+    # Confirmed by a decision-maker, or on a supervisor's countersignature where the scheme asks for one.
+    (S.BREACH_REVIEW, S.PROSECUTION_RESUMED): DECIDERS | {Role.SUPERVISOR, SYSTEM},
     **{(before, S.WITHDRAWN): POLICE for before in _OPEN_BEFORE_CAUTION},
     (S.COMPLETED, S.CLOSED): POLICE | {SYSTEM},
     (S.PROSECUTION_RESUMED, S.CLOSED): POLICE | {SYSTEM},

@@ -15,6 +15,8 @@ from assessments.models import AssessmentKind, Pathway
 from cases.demo import demo_case
 from cases.models import Case
 from offenderhub.accounts.models import Organisation, User
+from referrals import demo as referral_demo
+from referrals import services as referral_services
 from referrals.models import Service
 
 from . import services
@@ -189,15 +191,29 @@ STORIES = [
 
 def _story(story, case, p):
     in_need = {Pathway.DRUGS_ALCOHOL: 3, Pathway.ACCOMMODATION: 2, Pathway.FINANCE_DEBT: 2, Pathway.HEALTH: 1}
+    partners = referral_demo.users()
     if story == "assessing":
         _assess(case, p, in_need, complete=False)
+        declined = referral_demo.refer(case, p["case_worker"], "Tenancy and housing support")
+        referral_services.referral_decline(
+            referral_id=declined.pk,
+            actor=partners["opendoor_manager"],
+            reason="no_capacity",
+            notes="No tenancy support places until the new year; try the council's housing options team.",
+        )
+        referral_demo.refer(case, p["case_worker"], "Alcohol and drug brief intervention")
         return
     _assess(case, p, in_need)
     if story == "agreed":
-        _add(case, p, "Engage with housing support", p["open_door"], 60)
+        housing = _add(case, p, "Engage with housing support", p["open_door"], 60)
         _add(case, p, "Write a letter of apology", p["force"], 14)
         _add(case, p, "Unpaid reparation hours", p["force"], 50, hours=Decimal("8"))
         services.conditions_agree(case_id=case.pk, actor=p["case_worker"])
+        referral = referral_demo.refer(
+            case, p["case_worker"], "Tenancy and housing support", condition=housing
+        )
+        referral_demo.accept(referral, partners["opendoor_manager"], partners["opendoor_practitioner"])
+        referral_demo.session(referral, partners["opendoor_practitioner"], days_ago=-6, attendance=None)
         return
     if story == "active":
         treatment = _add(case, p, "Attend an alcohol or drug intervention", p["compass"], 60)
@@ -206,6 +222,19 @@ def _story(story, case, p):
         _add(case, p, "Not to reoffend during the period", p["force"], 75)
         _caution(case, p, weeks_ago=5)
         _progress(treatment, p, "in_progress", "First session attended at Compass.")
+        compass = partners["compass_practitioner"]
+        referral = referral_demo.refer(
+            case, p["case_worker"], "Alcohol and drug brief intervention", condition=treatment
+        )
+        referral_demo.accept(referral, partners["compass_manager"], compass)
+        referral_demo.session(referral, compass, days_ago=20)
+        referral_demo.certificate(referral, compass)
+        referral_demo.session(referral, compass, days_ago=10, attendance="did_not_attend")
+        referral_demo.session(referral, compass, days_ago=3, attendance=None)
+        referral_demo.session(referral, compass, days_ago=-5, attendance=None)
+        referral_demo.note(
+            referral, compass, "Rearranged sessions to mornings; he says afternoons clash with job search."
+        )
         services.condition_record_add(
             condition_id=treatment.pk,
             actor=p["case_worker"],
@@ -220,7 +249,7 @@ def _story(story, case, p):
         services.variation_propose(
             case_id=case.pk,
             actor=p["case_worker"],
-            kind="new_due_date",
+            variation_kind="new_due_date",
             condition_id=debt.pk,
             new_due_date=timezone.localdate() + timedelta(days=14),
             reason="The debt advice service had no appointments before the due date.",
@@ -229,9 +258,18 @@ def _story(story, case, p):
         )
         return
     conditions = _standard_conditions(case, p)
+    compass = partners["compass_practitioner"]
     if story == "diverted":
         _caution(case, p, weeks_ago=8)
-        for condition in conditions:
+        referral = referral_demo.refer(
+            case, p["case_worker"], "Alcohol and drug brief intervention", condition=conditions[0]
+        )
+        referral_demo.accept(referral, partners["compass_manager"], compass)
+        referral_demo.session(referral, compass, days_ago=30)
+        referral_demo.session(referral, compass, days_ago=16, attendance="late", late_reason="Bus was late")
+        referral_demo.certificate(referral, compass)
+        referral_demo.report(referral, compass, completed=True)
+        for condition in conditions[1:]:
             _progress(condition, p, "complete", "Completed and evidence seen.")
         _assess(
             case,
@@ -242,9 +280,16 @@ def _story(story, case, p):
         return
     _caution(case, p, weeks_ago=6)
     _progress(conditions[1], p, "complete", "Letter received and read.")
-    _progress(conditions[0], p, "failed", "Did not attend three sessions and did not reply to letters.")
     if story == "breach":
+        referral = referral_demo.refer(
+            case, p["case_worker"], "Alcohol and drug brief intervention", condition=conditions[0]
+        )
+        referral_demo.accept(referral, partners["compass_manager"], compass)
+        referral_demo.session(referral, compass, days_ago=21, attendance="did_not_attend")
+        referral_demo.session(referral, compass, days_ago=14, attendance="did_not_attend")
+        referral_demo.report(referral, compass, completed=False)
         return
+    _progress(conditions[0], p, "failed", "Did not attend three sessions and did not reply to letters.")
     review = case.breach_reviews.get()
     services.breach_review_decide(
         review_id=review.pk,

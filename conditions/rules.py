@@ -84,7 +84,7 @@ class Caps:
 
     @property
     def classification_label(self) -> str:
-        return Classification(self.classification).label.lower()
+        return Classification(self.classification).label.lower().replace(" ", "-")
 
 
 def case_caps(case, offences) -> Caps:

@@ -98,6 +98,7 @@ def case_compliance_for(user, case) -> dict:
     """Everything the case page shows about the assessment, conditions, caution, variations, breach
     and prosecution, read with a fixed number of queries however many records there are."""
     from assessments.selectors import assessment_list_for
+    from referrals.models import Referral
 
     from .models import PeriodExtension, Prosecution
 
@@ -113,6 +114,11 @@ def case_compliance_for(user, case) -> dict:
         "breach_reviews": reviews,
         "open_review": next((r for r in reviews if r.is_open), None),
         "prosecution": Prosecution.objects.filter(case=case).first(),
+        "referrals": list(
+            Referral.objects.filter(case=case, case__in=case_list_for(user))
+            .select_related("service", "organisation", "practitioner", "condition")
+            .order_by("-sent_at", "-id")
+        ),
     }
 
 
@@ -156,3 +162,26 @@ def compliance_work_for(user, *, today, limit=10) -> dict:
             )[:limit]
         ),
     }
+
+
+def time_limit_alerts_for(user, *, today, within_days=7, limit=20) -> list:
+    """Open cases whose summary-only six-month limit has passed or falls within ``within_days``:
+    the loud alert on the supervisor's home page. Nearest (or longest passed) first."""
+    from dateutil.relativedelta import relativedelta
+
+    from cases.rules import latest_proceedings_date
+
+    from .jobs import time_limits_at_risk
+
+    cutoff = today + timedelta(days=within_days) - relativedelta(months=6) + timedelta(days=3)
+    rows = list(
+        time_limits_at_risk(case_list_for(user).select_related("person", "owner"), today=today)
+        .filter(first_summary_offence__lte=cutoff)
+        .order_by("first_summary_offence", "pk")[:limit]
+    )
+    alerts = []
+    for case in rows:
+        deadline = latest_proceedings_date(case.first_summary_offence)
+        if deadline <= today + timedelta(days=within_days):
+            alerts.append({"case": case, "deadline": deadline, "days_left": (deadline - today).days})
+    return alerts

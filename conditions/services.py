@@ -7,6 +7,7 @@ no-op when asked for the state the record is already in, so double submits and r
 
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -536,7 +537,15 @@ def condition_progress(*, condition_id, actor, to: str, notes: str = "", on: dat
         raise ValidationError(errors)
     _condition_move(condition, case, to=to, actor=actor, code=PROGRESS_CODES[to], notes=notes, on=on)
     if to == ConditionStatus.FAILED:
-        _breach_review_open(case, actor=actor, conditions=[condition], reason=f"Condition failed: {notes}")
+        # A partner's report fails a condition; the review then opens on the system's authority.
+        police = actor.organisation_id == case.force_id
+        _breach_review_open(
+            case,
+            actor=actor if police else None,
+            system=not police,
+            conditions=[condition],
+            reason=f"Condition failed: {notes}",
+        )
     elif to in {ConditionStatus.COMPLETE, ConditionStatus.WITHDRAWN}:
         _complete_case_if_done(case, actor=actor)
     return condition
@@ -640,7 +649,7 @@ def variation_propose(
     *,
     case_id,
     actor,
-    kind: str,
+    variation_kind: str,
     reason: str,
     person_consented: bool,
     consented_on: date | None,
@@ -656,6 +665,7 @@ def variation_propose(
     if case.status not in UNDER_CAUTION:
         raise CaseError("Conditions are varied only while the caution is in force.")
     condition = _lock_condition(condition_id, case) if condition_id else None
+    kind = variation_kind
     if kind == VariationKind.NEW_CONDITION:
         terms = _clean_terms(terms)
     _variation_check(
@@ -734,7 +744,7 @@ def _variation_apply(variation, case, *, actor) -> Condition:
             case,
             to=ConditionStatus.SUPERSEDED,
             actor=actor,
-            code=EventCode.VARIATION_APPROVED,
+            code=EventCode.CONDITION_CHANGED,
             notes=f"Replaced by the same condition due {variation.new_due_date:%-d %B %Y}.",
         )
         new = Condition.objects.create(
@@ -1172,7 +1182,15 @@ def case_resume_prosecution(*, case, review, actor=None, system=False, today=Non
     audit_record(
         actor=actor, action=AuditAction.CREATED, obj=prosecution, reason="Prosecution resumed after a breach"
     )
+    # The prosecution-resumption job carries out what follows, once this transaction commits.
+    transaction.on_commit(partial(_queue_prosecution_resumption, prosecution.pk))
     return prosecution
+
+
+def _queue_prosecution_resumption(prosecution_id):
+    from .tasks import prosecution_resumption
+
+    prosecution_resumption.delay(prosecution_id)
 
 
 @transaction.atomic
@@ -1247,28 +1265,28 @@ def prosecution_update(
         "outcome_notes": outcome_notes.strip(),
     }
     changes = field_changes(before, after)
-    if not changes:
-        return prosecution
-    for field, value in after.items():
-        setattr(prosecution, field, value)
-    prosecution.save()
-    summary = f"Prosecution: {prosecution.get_outcome_display().lower()}"
-    if proceedings_started_on:
-        summary = (
-            f"{prosecution.get_method_display()} on {proceedings_started_on:%-d %B %Y}"
-            + (f" at {prosecution.court}" if prosecution.court else "")
-            + f"; {prosecution.get_outcome_display().lower()}"
+    if changes:
+        for field, value in after.items():
+            setattr(prosecution, field, value)
+        prosecution.save()
+        summary = f"Prosecution: {prosecution.get_outcome_display().lower()}"
+        if proceedings_started_on:
+            summary = (
+                f"{prosecution.get_method_display()} on {proceedings_started_on:%-d %B %Y}"
+                + (f" at {prosecution.court}" if prosecution.court else "")
+                + f"; {prosecution.get_outcome_display().lower()}"
+            )
+        case_event_record(
+            case, code=EventCode.PROSECUTION_UPDATED, actor=actor, summary=summary, notes=outcome_notes
         )
-    case_event_record(
-        case, code=EventCode.PROSECUTION_UPDATED, actor=actor, summary=summary, notes=outcome_notes
-    )
-    audit_record(
-        actor=actor,
-        action=AuditAction.CHANGED,
-        obj=prosecution,
-        changes=changes,
-        reason="Prosecution record updated",
-    )
+        audit_record(
+            actor=actor,
+            action=AuditAction.CHANGED,
+            obj=prosecution,
+            changes=changes,
+            reason="Prosecution record updated",
+        )
+    # A final outcome closes the case, even one recorded already (out of time, when it resumed).
     if outcome in FINAL_PROSECUTION_OUTCOMES:
         case_transition(
             case,

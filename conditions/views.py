@@ -362,7 +362,7 @@ class DueDateVariationView(_OnCondition, CaseFormView):
         services.variation_propose(
             case_id=self.case.pk,
             actor=self.request.user,
-            kind=VariationKind.NEW_DUE_DATE,
+            variation_kind=VariationKind.NEW_DUE_DATE,
             condition_id=self.object.pk,
             new_due_date=data["new_due_date"],
             reason=data["reason"],
@@ -392,7 +392,7 @@ class NewConditionVariationView(_OnCase, CaseFormView):
         services.variation_propose(
             case_id=self.case.pk,
             actor=self.request.user,
-            kind=VariationKind.NEW_CONDITION,
+            variation_kind=VariationKind.NEW_CONDITION,
             reason=data["reason"],
             person_consented=data["person_consented"],
             consented_on=data["consented_on"],

@@ -39,5 +39,45 @@ BEAT_SCHEDULE = {
         "task": "offenderhub.core.tasks.clean_login_attempts",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Early each morning, before the working day: conditions falling due and overdue, breach
+    # reviews past their deadline, what follows a confirmed breach, the six-month limit. In order,
+    # a few minutes apart, so each sees the last one's work.
+    **{
+        f"daily-{name.replace('_', '-')}": {
+            "task": "offenderhub.core.tasks.run_job",
+            "args": [name],
+            "schedule": crontab(hour=5, minute=5 * index),
+            "options": {"expires": 6 * 3600},
+        }
+        for index, name in enumerate(
+            [
+                "condition_reminders",
+                "overdue_conditions",
+                "breach_review_escalation",
+                "breach_review_auto_confirm",
+                "prosecution_resumption",
+                "time_limit_warnings",
+            ],
+            start=0,
+        )
+    },
+    # Mid-morning on working days, when partner agencies are open: chase referrals not accepted in
+    # their service level, and appointments with no outcome recorded.
+    "referral-chase": {
+        "task": "offenderhub.core.tasks.run_job",
+        "args": ["referral_chase"],
+        "schedule": crontab(hour=9, minute=30, day_of_week="mon-fri"),
+    },
+    "appointment-outcomes": {
+        "task": "offenderhub.core.tasks.run_job",
+        "args": ["appointment_outcomes"],
+        "schedule": crontab(hour=9, minute=35, day_of_week="mon-fri"),
+    },
+    # Monday 07:00: the weekly digest for those who asked for one instead of an email per event.
+    "weekly-digest": {
+        "task": "offenderhub.core.tasks.run_job",
+        "args": ["weekly_digest"],
+        "schedule": crontab(hour=7, minute=0, day_of_week="mon"),
+    },
 }
 app.conf.beat_schedule = BEAT_SCHEDULE

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "csp",
     "offenderhub.accounts",
     "offenderhub.audit",
+    "offenderhub.notifications",
     "offenderhub.core",
     "cases",
     "assessments",
@@ -80,6 +81,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "offenderhub.core.context_processors.service",
+                "offenderhub.notifications.context_processors.inbox",
             ],
         },
     },
@@ -170,6 +172,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Evidence uploads: under MEDIA_ROOT, which no URL serves; only views that check access read them.
+    "private": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
@@ -177,6 +181,16 @@ STORAGES = {
     },
 }
 WHITENOISE_KEEP_ONLY_HASHED_FILES = False
+
+# Warnings before the six-month limit for summary-only offences (days before the limit).
+TIME_LIMIT_WARNING_DAYS = [int(d) for d in env.list("TIME_LIMIT_WARNING_DAYS", default=["28", "7"])]
+# Working days after an appointment before a missing outcome is chased.
+APPOINTMENT_OUTCOME_WORKING_DAYS = env.int("APPOINTMENT_OUTCOME_WORKING_DAYS", default=2)
+# The day of the week (0 = Monday) the weekly digest is sent.
+DIGEST_WEEKDAY = env.int("DIGEST_WEEKDAY", default=0)
+
+# Evidence uploads: PDF, PNG or JPEG, checked by their content, up to this size.
+EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
 
 # --- Forms ----------------------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = ["gds"]

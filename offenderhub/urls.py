@@ -23,9 +23,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("organisations/", include("offenderhub.accounts.urls")),
     path("audit/", include("offenderhub.audit.urls")),
+    path("notifications/", include("offenderhub.notifications.urls")),
     path("cases/", include("cases.urls")),
     path("assessments/", include("assessments.urls")),
     path("conditions/", include("conditions.urls")),
+    path("referrals/", include("referrals.urls")),
     path("", include("offenderhub.core.urls")),
 ]
 

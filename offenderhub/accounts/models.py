@@ -53,6 +53,10 @@ class Organisation(models.Model):
         help_text="For a commissioner's office: the police force whose scheme it oversees.",
     )
     email = models.EmailField(blank=True, help_text="Shared inbox for notifications to the organisation.")
+    email_digest = models.BooleanField(
+        default=False,
+        help_text="Email the shared inbox a weekly digest instead of one email per notification.",
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -152,6 +156,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text="For police users: the area they mostly work in.",
     )
     job_title = models.CharField(max_length=120, blank=True)
+    email_digest = models.BooleanField(
+        default=False, help_text="A weekly digest email instead of one email per notification."
+    )
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
 

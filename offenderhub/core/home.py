@@ -12,7 +12,7 @@ from django.utils import timezone
 from cases.models import CaseStatus
 from cases.selectors import case_list_for
 from cases.workflow import OPEN_STATUSES
-from conditions.selectors import compliance_work_for
+from conditions.selectors import compliance_work_for, time_limit_alerts_for
 from offenderhub.accounts.models import Role, User
 from offenderhub.audit.models import AuditAction
 from offenderhub.audit.selectors import audit_event_list_for
@@ -66,11 +66,13 @@ def _decision_maker(user):
 
 
 def _supervisor(user):
-    work = compliance_work_for(user, today=timezone.localdate())
+    today = timezone.localdate()
+    work = compliance_work_for(user, today=today)
     return {
         **_team(user),
         "reviews_to_countersign": work["reviews_to_countersign"],
         "reviews_late": work["reviews_late"],
+        "time_limits": time_limit_alerts_for(user, today=today),
     }
 
 

@@ -16,13 +16,16 @@ class NavItem:
 
 NAVIGATION = [
     NavItem("Home", "core:home", frozenset(Role)),
+    NavItem("Inbox", "notifications:inbox", frozenset(Role)),
     NavItem("Cases", "cases:list", frozenset({Role.CASE_WORKER, Role.DECISION_MAKER, Role.SUPERVISOR})),
+    NavItem("Referrals", "referrals:workspace", frozenset({Role.PARTNER_MANAGER, Role.PARTNER_PRACTITIONER})),
     NavItem(
         "My organisation",
         "accounts:my_organisation",
         frozenset({Role.SUPERVISOR, Role.PARTNER_MANAGER, Role.ADMINISTRATOR}),
     ),
     NavItem("Audit log", "audit:log", frozenset({Role.ADMINISTRATOR})),
+    NavItem("Jobs", "core:jobs", frozenset({Role.ADMINISTRATOR})),
     NavItem("Administration", "admin:index", frozenset({Role.ADMINISTRATOR})),
 ]
 

@@ -59,3 +59,21 @@ def server_error(request):
 @login_not_required
 def csrf_failure(request, reason=""):
     return render(request, "403_csrf.html", status=403)
+
+
+class JobRunsView(RoleRequiredMixin, TemplateView):
+    """For administrators: each scheduled job's latest runs, what they did and any failure."""
+
+    required_roles = frozenset({Role.ADMINISTRATOR})
+    template_name = "core/jobs.html"
+
+    def get_context_data(self, **kwargs):
+        from .jobs import DAILY_JOBS, job_runs_latest
+        from .models import WorkerHeartbeat
+
+        runs = job_runs_latest()
+        return {
+            **super().get_context_data(**kwargs),
+            "jobs": [(name, DAILY_JOBS[name], runs[name]) for name in DAILY_JOBS],
+            "heartbeat": WorkerHeartbeat.objects.order_by("-last_seen").first(),
+        }

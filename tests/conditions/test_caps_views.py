@@ -53,6 +53,13 @@ def condition_post(force, case_worker):
     return build
 
 
+def _past_the_maximum(latest):
+    return (
+        "The scheme's maximum completion period is 20 weeks: "
+        f"the due date must be on or before {latest:%-d %B %Y}."
+    )
+
+
 def _refused(response, field, message):
     """Refused with 400, the message beside its field and in the page, and nothing written."""
     assert response.status_code == 400
@@ -78,7 +85,7 @@ def test_a_sixty_pound_penalty_on_a_summary_only_offence_is_refused_naming_the_f
         condition_post(kind=ConditionKind.PUNITIVE, amount_kind="penalty", amount="60", owner=""),
     )
 
-    _refused(response, "amount", "A financial penalty for a summary only offence can be at most £50.")
+    _refused(response, "amount", "A financial penalty for a summary-only offence can be at most £50.")
 
 
 def test_a_fifty_pound_penalty_on_a_summary_only_offence_is_accepted(
@@ -108,7 +115,9 @@ def test_twenty_one_hours_of_unpaid_reparation_is_refused_naming_the_twenty_hour
     )
 
 
-def test_twenty_hours_of_unpaid_reparation_is_accepted(client_for, eligible_case, case_worker, condition_post):
+def test_twenty_hours_of_unpaid_reparation_is_accepted(
+    client_for, eligible_case, case_worker, condition_post
+):
     response = _add(client_for(case_worker), eligible_case, condition_post(hours="20"))
 
     assert response.status_code == 302
@@ -129,7 +138,7 @@ def test_a_due_date_past_the_schemes_maximum_is_refused_naming_the_last_allowed_
     _refused(
         response,
         "due_date",
-        f"The scheme's maximum completion period is 20 weeks: the due date must be on or before {latest:%-d %B %Y}.",
+        _past_the_maximum(latest),
     )
 
 
@@ -151,7 +160,7 @@ def test_a_due_date_past_the_maximum_is_refused_even_with_a_supervisors_longer_p
     _refused(
         response,
         "due_date",
-        f"The scheme's maximum completion period is 20 weeks: the due date must be on or before {latest:%-d %B %Y}.",
+        _past_the_maximum(latest),
     )
 
     response = _add(client_for(case_worker), eligible_case, condition_post(due_date=latest))
@@ -174,9 +183,7 @@ def test_a_variation_past_the_schemes_maximum_is_refused_and_nothing_proposed(
 
     response = client_for(case_worker).post(reverse("conditions:vary_new", args=[active_case.pk]), data)
 
-    message = (
-        f"The scheme's maximum completion period is 20 weeks: the due date must be on or before {latest:%-d %B %Y}."
-    )
+    message = _past_the_maximum(latest)
     assert response.status_code == 400
     assert response.context["form"].errors["due_date"] == [message]
     assertContains(response, escape(message), status_code=400)

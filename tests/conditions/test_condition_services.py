@@ -25,6 +25,7 @@ from conditions.models import (
     Caution,
     Condition,
     ConditionKind,
+    ConditionRecord,
     ConditionStatus,
     PeriodExtension,
     Prosecution,
@@ -40,7 +41,11 @@ from conditions.services import (
     caution_administer,
     condition_add,
     condition_progress,
+    condition_record_add,
+    condition_remove,
+    condition_update,
     conditions_agree,
+    conditions_reopen,
     period_extend,
     prosecution_update,
     variation_decide,
@@ -116,7 +121,7 @@ def test_a_penalty_over_fifty_pounds_is_refused_for_a_summary_only_offence(
         )
 
     assert refused.value.message_dict["amount"] == [
-        "A financial penalty for a summary only offence can be at most £50."
+        "A financial penalty for a summary-only offence can be at most £50."
     ]
     assert not Condition.objects.exists()
     assert EventCode.CONDITION_ADDED not in _codes(case)
@@ -320,6 +325,55 @@ def test_conditions_cannot_be_added_once_agreed(agreed_case, case_worker, terms)
         condition_add(case_id=agreed_case.pk, actor=case_worker, **terms())
 
     assert agreed_case.conditions.count() == 2
+
+
+def test_changing_a_condition_checks_the_caps_without_counting_it_twice(
+    eligible_case, case_worker, terms, force
+):
+    reparative = terms(kind=ConditionKind.REPARATIVE, responsible_organisation=force, hours=Decimal("15"))
+    condition = condition_add(case_id=eligible_case.pk, actor=case_worker, **reparative)
+
+    condition_update(condition_id=condition.pk, actor=case_worker, **{**reparative, "hours": Decimal("20")})
+    with pytest.raises(ValidationError, match="limited to 20 hours in total"):
+        condition_update(
+            condition_id=condition.pk, actor=case_worker, **{**reparative, "hours": Decimal("21")}
+        )
+
+    condition.refresh_from_db()
+    assert condition.hours == Decimal("20")
+    changed = CaseEvent.objects.get(case=eligible_case, code=EventCode.CONDITION_CHANGED)
+    assert changed.details == {"condition": condition.pk, "fields": ["hours"]}
+    changes = _audited(AuditAction.CHANGED, condition).get().changes
+    assert list(changes) == ["hours"]
+    assert [Decimal(v) for v in changes["hours"]] == [Decimal("15"), Decimal("20")]
+
+
+def test_removing_a_draft_condition_keeps_its_wording_on_the_timeline(eligible_case, case_worker, terms):
+    condition = condition_add(case_id=eligible_case.pk, actor=case_worker, **terms())
+
+    condition_remove(condition_id=condition.pk, actor=case_worker)
+
+    assert not Condition.objects.exists()
+    removed = CaseEvent.objects.get(case=eligible_case, code=EventCode.CONDITION_REMOVED)
+    assert (removed.notes, removed.details) == (condition.wording, {"condition": condition.pk})
+    assert AuditEvent.objects.filter(action=AuditAction.DELETED, object_id=str(condition.pk)).exists()
+
+
+def test_reopening_agreed_conditions_returns_the_case_to_assessment(agreed_case, case_worker):
+    with pytest.raises(ValidationError, match="Say why the conditions need changing."):
+        conditions_reopen(case_id=agreed_case.pk, actor=case_worker, reason=" ")
+
+    conditions_reopen(case_id=agreed_case.pk, actor=case_worker, reason="He cannot attend on Tuesdays.")
+    conditions_reopen(case_id=agreed_case.pk, actor=case_worker, reason="He cannot attend on Tuesdays.")
+
+    agreed_case.refresh_from_db()
+    assert agreed_case.status == CaseStatus.ASSESSMENT
+    reopened = CaseEvent.objects.get(case=agreed_case, code=EventCode.CONDITIONS_REOPENED)
+    assert (reopened.status_before, reopened.status_after, reopened.notes) == (
+        CaseStatus.CONDITIONS_AGREED,
+        CaseStatus.ASSESSMENT,
+        "He cannot attend on Tuesdays.",
+    )
 
 
 # --- The caution -------------------------------------------------------------------------------------
@@ -537,6 +591,35 @@ def test_a_breach_review_is_not_opened_for_a_condition_neither_failed_nor_overdu
     assert active_case.status == CaseStatus.ACTIVE
 
 
+def test_the_partner_records_evidence_against_its_condition(active_case, practitioner, other_practitioner):
+    rehabilitative = _rehabilitative(active_case)
+
+    record = condition_record_add(
+        condition_id=rehabilitative.pk,
+        actor=practitioner,
+        kind="attendance",
+        text=" Attended the full session. ",
+        reference="ATT-2291",
+    )
+
+    record.refresh_from_db()
+    assert (record.author, record.author_organisation, record.text) == (
+        practitioner,
+        practitioner.organisation,
+        "Attended the full session.",
+    )
+    event = CaseEvent.objects.get(case=active_case, code=EventCode.CONDITION_RECORD)
+    assert (event.actor, event.details) == (
+        practitioner,
+        {"condition": rehabilitative.pk, "record": record.pk},
+    )
+    with pytest.raises(CaseError, match="That condition does not exist."):
+        condition_record_add(
+            condition_id=rehabilitative.pk, actor=other_practitioner, kind="note", text="Not ours."
+        )
+    assert ConditionRecord.objects.count() == 1
+
+
 # --- Breach decisions --------------------------------------------------------------------------------
 def test_an_excuse_accepted_continues_the_conditions(active_case, case_worker, decision_maker):
     rehabilitative = _rehabilitative(active_case)
@@ -645,9 +728,18 @@ def test_a_confirmed_breach_resumes_the_prosecution_and_ends_the_caution(
     assert prosecution.latest_proceedings_date is None  # either-way: no time limit
     caution = Caution.objects.get(case=active_case)
     assert caution.ceased_on == timezone.localdate()
+    apology = _apology(active_case)  # still to be met: it ends with the caution
+    assert (apology.status, apology.outcome_on) == (ConditionStatus.WITHDRAWN, timezone.localdate())
+    assert apology.outcome_notes == "The caution ceased to have effect: the prosecution resumed."
+    rehabilitative.refresh_from_db()
+    assert rehabilitative.status == ConditionStatus.FAILED
     active_case.refresh_from_db()
     assert active_case.status == CaseStatus.PROSECUTION_RESUMED
-    assert _codes(active_case)[-2:] == [EventCode.BREACH_CONFIRMED, EventCode.PROSECUTION_RESUMED]
+    assert _codes(active_case)[-3:] == [
+        EventCode.BREACH_CONFIRMED,
+        EventCode.STATUS_CHANGED,  # the apology withdrawn
+        EventCode.PROSECUTION_RESUMED,
+    ]
     resumed = CaseEvent.objects.get(case=active_case, code=EventCode.PROSECUTION_RESUMED)
     assert (resumed.status_before, resumed.status_after) == (
         CaseStatus.BREACH_REVIEW,
@@ -751,7 +843,11 @@ def test_a_confirmed_breach_waits_for_a_supervisors_countersignature(
     assert prosecution.breach_review == review
     active_case.refresh_from_db()
     assert active_case.status == CaseStatus.PROSECUTION_RESUMED
-    assert _codes(active_case)[-2:] == [EventCode.BREACH_CONFIRMED, EventCode.PROSECUTION_RESUMED]
+    assert _codes(active_case)[-3:] == [
+        EventCode.BREACH_CONFIRMED,
+        EventCode.STATUS_CHANGED,  # the apology, still to be met, ends with the caution
+        EventCode.PROSECUTION_RESUMED,
+    ]
     confirmed = CaseEvent.objects.get(case=active_case, code=EventCode.BREACH_CONFIRMED)
     assert "countersigned" in confirmed.summary
     assert confirmed.actor == supervisor
@@ -1042,7 +1138,7 @@ def _propose(case, actor, condition, **overrides):
     kwargs = {
         "case_id": case.pk,
         "actor": actor,
-        "kind": VariationKind.NEW_DUE_DATE,
+        "variation_kind": VariationKind.NEW_DUE_DATE,
         "condition_id": condition.pk,
         "new_due_date": timezone.localdate() + timedelta(days=70),
         "reason": "The course was cancelled by the provider.",
@@ -1120,7 +1216,7 @@ def test_a_new_condition_variation_adds_the_condition_on_approval(
     variation = variation_propose(
         case_id=active_case.pk,
         actor=case_worker,
-        kind=VariationKind.NEW_CONDITION,
+        variation_kind=VariationKind.NEW_CONDITION,
         reason="Drinking again: a second session agreed.",
         person_consented=True,
         consented_on=timezone.localdate(),

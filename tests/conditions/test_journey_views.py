@@ -46,7 +46,12 @@ def date_fields(name, day=None) -> dict:
 def assessment_data(*, then, goals="Stop drinking before nights out; keep my job.", **levels) -> dict:
     """A POST to the assessment page: every pathway at "none" unless given as ``pathway=(level,
     notes)``, then ``then`` ("save" or "complete")."""
-    data = {"goals": goals, "risk_flags": ["risk_to_staff"], "risk_notes": "Once shouted at staff.", "then": then}
+    data = {
+        "goals": goals,
+        "risk_flags": ["risk_to_staff"],
+        "risk_notes": "Once shouted at staff.",
+        "then": then,
+    }
     for pathway in Pathway.values:
         level, notes = levels.get(pathway, (NeedLevel.NONE, ""))
         data[f"level_{pathway}"] = str(int(level))
@@ -54,7 +59,9 @@ def assessment_data(*, then, goals="Stop drinking before nights out; keep my job
     return data
 
 
-def condition_data(*, wording, kind, due_date, responsible_organisation, owner=None, hours="", **extra) -> dict:
+def condition_data(
+    *, wording, kind, due_date, responsible_organisation, owner=None, hours="", **extra
+) -> dict:
     data = {
         "template": "",
         "kind": kind,
@@ -148,7 +155,9 @@ def _add_condition(client, case, **terms) -> Condition:
     before = set(Condition.objects.filter(case=case).values_list("pk", flat=True))
     response = client.post(reverse("conditions:add", args=[case.pk]), condition_data(**terms))
 
-    assertRedirects(response, reverse("cases:detail", args=[case.pk]) + "#conditions", fetch_redirect_response=False)
+    assertRedirects(
+        response, reverse("cases:detail", args=[case.pk]) + "#conditions", fetch_redirect_response=False
+    )
     (condition,) = Condition.objects.filter(case=case).exclude(pk__in=before)
     assert (condition.wording, condition.due_date, condition.status) == (
         terms["wording"],
@@ -174,7 +183,9 @@ def _caution(client, case) -> Caution:
 
     response = client.post(url, caution_data(token))
 
-    assertRedirects(response, reverse("cases:detail", args=[case.pk]) + "#caution", fetch_redirect_response=False)
+    assertRedirects(
+        response, reverse("cases:detail", args=[case.pk]) + "#caution", fetch_redirect_response=False
+    )
     case.refresh_from_db()
     assert case.status == CaseStatus.ACTIVE
     return Caution.objects.get(case=case)
@@ -231,7 +242,9 @@ def test_assessment_to_resumed_prosecution_through_the_forms(
 
     assert caution.administered_by == decision_maker
     assert caution.administered_on == timezone.localdate()
-    assert caution.period_ends_on == timezone.localdate() + timedelta(days=case.scheme.compliance_period_default_days)
+    assert caution.period_ends_on == timezone.localdate() + timedelta(
+        days=case.scheme.compliance_period_default_days
+    )
 
     document = worker.get(reverse("conditions:caution_document", args=[case.pk]))
 
@@ -244,7 +257,9 @@ def test_assessment_to_resumed_prosecution_through_the_forms(
     for wording in (COURSE, APOLOGY):
         assert wording in text
 
-    _progress(worker, apology, ConditionStatus.COMPLETE, "Letter seen and passed to the victim liaison officer.")
+    _progress(
+        worker, apology, ConditionStatus.COMPLETE, "Letter seen and passed to the victim liaison officer."
+    )
     case.refresh_from_db()
     assert case.status == CaseStatus.ACTIVE  # one condition still to be met
 
@@ -278,7 +293,8 @@ def test_assessment_to_resumed_prosecution_through_the_forms(
     case.refresh_from_db()
     assert case.status == CaseStatus.PROSECUTION_RESUMED
 
-    assert _codes(case)[_codes(case).index(EventCode.ASSESSMENT_STARTED) :] == [
+    codes = _codes(case)
+    assert codes[codes.index(EventCode.ASSESSMENT_STARTED) :] == [
         EventCode.ASSESSMENT_STARTED,
         EventCode.ASSESSMENT_COMPLETED,
         EventCode.CONDITION_ADDED,
@@ -360,7 +376,9 @@ def test_submitting_the_breach_confirmation_twice_resumes_the_prosecution_once(
     second = decider.post(url, breach_confirmation(course))
 
     for response in (first, second):
-        assertRedirects(response, reverse("cases:detail", args=[active_case.pk]), fetch_redirect_response=False)
+        assertRedirects(
+            response, reverse("cases:detail", args=[active_case.pk]), fetch_redirect_response=False
+        )
     assert Prosecution.objects.filter(case=active_case).count() == 1
     assert _codes(active_case).count(EventCode.BREACH_CONFIRMED) == 1
     assert _codes(active_case).count(EventCode.PROSECUTION_RESUMED) == 1

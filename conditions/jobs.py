@@ -1,0 +1,394 @@
+"""The daily jobs about conditions, breach reviews, prosecutions and the six-month limit.
+
+Each job takes ``today``, finds its work with set-based queries, claims it (row locks taken with
+SKIP LOCKED and conditional updates on the "done" timestamp) so that a second worker or a re-run
+after a crash does nothing twice, and returns counts of what it did.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.db.models import Min, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from cases.events import EventCode
+from cases.models import Case, CaseEvent, CaseStatus, Classification
+from cases.rules import latest_proceedings_date
+from cases.services import case_lock
+from offenderhub.accounts.models import OrganisationKind, Role, User
+from offenderhub.audit.models import AuditAction, AuditEvent
+from offenderhub.audit.services import SYSTEM_ACTOR_LABEL
+from offenderhub.notifications.models import NotificationKind
+from offenderhub.notifications.services import notify, notify_many
+
+from .models import (
+    LIVE_CONDITION_STATUSES,
+    BreachOutcome,
+    BreachReview,
+    BreachStatus,
+    Condition,
+    Prosecution,
+)
+
+UNDER_CAUTION = [CaseStatus.ACTIVE, CaseStatus.BREACH_REVIEW]
+BEFORE_OUTCOME = [
+    CaseStatus.INTAKE,
+    CaseStatus.AWAITING_DECISION,
+    CaseStatus.ASSESSMENT,
+    CaseStatus.CONDITIONS_AGREED,
+    CaseStatus.ACTIVE,
+    CaseStatus.BREACH_REVIEW,
+]
+
+
+def _case_url(case_id):
+    return reverse("cases:detail", args=[case_id])
+
+
+def _supervisors_by_force(force_ids) -> dict:
+    supervisors = {}
+    for user in User.objects.filter(
+        organisation_id__in=force_ids, is_active=True, role_assignments__role=Role.SUPERVISOR
+    ).distinct():
+        supervisors.setdefault(user.organisation_id, []).append(user)
+    return supervisors
+
+
+# --- Reminders --------------------------------------------------------------------------------------
+
+
+def condition_reminders_send(*, today) -> dict:
+    """Remind the case worker and the responsible partner before a condition falls due, once, the
+    scheme's lead time ahead."""
+    from cases.models import Scheme
+
+    window = Q()
+    for scheme_id, lead in Scheme.objects.values_list("id", "reminder_lead_days"):
+        window |= Q(case__scheme_id=scheme_id, due_date__lte=today + timedelta(days=lead))
+    now = timezone.now()
+    with transaction.atomic():
+        due = list(
+            Condition.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(
+                window,
+                status__in=LIVE_CONDITION_STATUSES,
+                reminder_sent_at=None,
+                due_date__gte=today,
+                case__status__in=UNDER_CAUTION,
+            )
+            .select_related("case__owner", "responsible_organisation")
+        )
+        if not due:
+            return {"reminders": 0}
+        Condition.objects.filter(pk__in=[c.pk for c in due], reminder_sent_at=None).update(
+            reminder_sent_at=now
+        )
+        notify_many(
+            kind=NotificationKind.CONDITION_DUE,
+            items=[
+                {
+                    "users": [c.case.owner],
+                    "organisations": [c.responsible_organisation]
+                    if c.responsible_organisation.kind == OrganisationKind.PARTNER_AGENCY
+                    else [],
+                    "url": _case_url(c.case_id),
+                    "case_reference": c.case.reference,
+                    "context": {"due_date": c.due_date},
+                    "dedupe_key": f"condition-due:{c.pk}",
+                }
+                for c in due
+            ],
+        )
+    return {"reminders": len(due)}
+
+
+# --- Overdue conditions -----------------------------------------------------------------------------
+
+
+def conditions_overdue_sweep(*, today) -> dict:
+    """Flag each condition whose due date has passed, once, and open one breach review per case (or
+    add the conditions to the review already open). A fixed number of queries however many there are:
+    the cases are locked (skipping any another worker holds), then everything is written in bulk."""
+    now = timezone.now()
+    overdue = Condition.objects.filter(
+        status__in=LIVE_CONDITION_STATUSES, due_date__lt=today, overdue_flagged_at=None
+    )
+    with transaction.atomic():
+        cases = {
+            case.pk: case
+            for case in Case.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status__in=UNDER_CAUTION, pk__in=overdue.values("case_id"))
+            .select_related("scheme", "owner")
+            .order_by("pk")
+        }
+        if not cases:
+            return {"overdue_conditions": 0, "breach_reviews_opened": 0}
+        conditions = list(overdue.filter(case_id__in=cases).order_by("case_id", "due_date", "id"))
+        Condition.objects.filter(pk__in=[c.pk for c in conditions]).update(overdue_flagged_at=now)
+        open_reviews = {
+            r.case_id: r
+            for r in BreachReview.objects.filter(
+                case_id__in=cases, status__in=[BreachStatus.OPEN, BreachStatus.AWAITING_COUNTERSIGNATURE]
+            )
+        }
+        by_case = {}
+        for condition in conditions:
+            by_case.setdefault(condition.case_id, []).append(condition)
+        new_reviews = [
+            BreachReview(
+                case_id=case_id,
+                opened_by=None,
+                opened_at=now,
+                opened_reason=f"{len(items)} condition{'s' if len(items) > 1 else ''} overdue: "
+                + "; ".join(f"{c.wording[:80]} (due {c.due_date:%-d %B %Y})" for c in items),
+                decision_due_on=today + timedelta(days=cases[case_id].scheme.breach_decision_days),
+            )
+            for case_id, items in by_case.items()
+            if case_id not in open_reviews
+        ]
+        BreachReview.objects.bulk_create(new_reviews)
+        reviews = {**open_reviews, **{r.case_id: r for r in new_reviews}}
+        through = BreachReview.conditions.through
+        through.objects.bulk_create(
+            [through(breachreview_id=reviews[c.case_id].pk, condition_id=c.pk) for c in conditions],
+            ignore_conflicts=True,
+        )
+        moved = [r.case_id for r in new_reviews if cases[r.case_id].status == CaseStatus.ACTIVE]
+        Case.objects.filter(pk__in=moved, status=CaseStatus.ACTIVE).update(
+            status=CaseStatus.BREACH_REVIEW, updated_at=now
+        )
+        CaseEvent.objects.bulk_create(
+            CaseEvent(
+                case_id=case_id,
+                code=EventCode.BREACH_REVIEW_OPENED
+                if case_id not in open_reviews
+                else EventCode.CONDITION_OVERDUE,
+                occurred_at=now,
+                summary=(
+                    f"Breach review opened by the overdue check; a decision is due by "
+                    f"{reviews[case_id].decision_due_on:%-d %B %Y}"
+                    if case_id not in open_reviews
+                    else "Overdue condition added to the open breach review"
+                ),
+                notes=reviews[case_id].opened_reason if case_id not in open_reviews else "",
+                details={"breach_review": reviews[case_id].pk, "conditions": [c.pk for c in items]},
+                status_before=CaseStatus.ACTIVE if case_id in moved else "",
+                status_after=CaseStatus.BREACH_REVIEW if case_id in moved else "",
+            )
+            for case_id, items in by_case.items()
+        )
+        review_type = ContentType.objects.get_for_model(BreachReview)
+        AuditEvent.objects.bulk_create(
+            AuditEvent(
+                actor_label=SYSTEM_ACTOR_LABEL,
+                action=AuditAction.CREATED,
+                content_type=review_type,
+                object_id=str(review.pk),
+                object_label=f"Breach review on case {cases[review.case_id].reference}",
+                owner_organisation_id=cases[review.case_id].force_id,
+                reason="Opened by the overdue-conditions check",
+                occurred_at=now,
+            )
+            for review in new_reviews
+        )
+        notify_many(
+            kind=NotificationKind.BREACH_REVIEW_OPENED,
+            items=[
+                {
+                    "users": [cases[review.case_id].owner],
+                    "url": reverse("conditions:breach_review", args=[review.pk]),
+                    "case_reference": cases[review.case_id].reference,
+                    "context": {"decision_due_on": review.decision_due_on},
+                    "dedupe_key": f"breach-review-opened:{review.pk}",
+                }
+                for review in new_reviews
+            ],
+        )
+    return {"overdue_conditions": len(conditions), "breach_reviews_opened": len(new_reviews)}
+
+
+# --- Breach reviews ---------------------------------------------------------------------------------
+
+
+def breach_reviews_escalate(*, today) -> dict:
+    """A breach review not decided by its due date goes to the force's supervisors, once."""
+    now = timezone.now()
+    with transaction.atomic():
+        late = list(
+            BreachReview.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(
+                status__in=[BreachStatus.OPEN, BreachStatus.AWAITING_COUNTERSIGNATURE],
+                decision_due_on__lt=today,
+                escalated_at=None,
+            )
+            .select_related("case")
+        )
+        if not late:
+            return {"escalated": 0}
+        BreachReview.objects.filter(pk__in=[r.pk for r in late], escalated_at=None).update(escalated_at=now)
+        supervisors = _supervisors_by_force({r.case.force_id for r in late})
+        CaseEvent.objects.bulk_create(
+            CaseEvent(
+                case_id=r.case_id,
+                code=EventCode.BREACH_REVIEW_ESCALATED,
+                occurred_at=now,
+                summary=(
+                    "Breach review escalated to supervisors: the decision was due by "
+                    f"{r.decision_due_on:%-d %B %Y}"
+                ),
+                details={"breach_review": r.pk},
+            )
+            for r in late
+        )
+        notify_many(
+            kind=NotificationKind.BREACH_REVIEW_ESCALATED,
+            items=[
+                {
+                    "users": supervisors.get(r.case.force_id, []),
+                    "url": reverse("conditions:breach_review", args=[r.pk]),
+                    "case_reference": r.case.reference,
+                    "context": {"decision_due_on": r.decision_due_on},
+                    "dedupe_key": f"breach-review-escalated:{r.pk}",
+                }
+                for r in late
+            ],
+        )
+    return {"escalated": len(late)}
+
+
+def breach_reviews_auto_confirm(*, today) -> dict:
+    """Where the scheme says so, a breach review still open at its deadline, with no reasonable
+    excuse recorded, is confirmed on the system's authority, the reason on the record, and the
+    prosecution resumes. Schemes that require a countersignature are left to a person."""
+    from .services import _breach_confirm
+
+    candidates = list(
+        BreachReview.objects.filter(
+            status=BreachStatus.OPEN,
+            decision_due_on__lt=today,
+            reasonable_excuse__isnull=True,
+            case__scheme__auto_confirm_without_excuse=True,
+            case__scheme__breach_countersignature_required=False,
+        ).values_list("pk", "case_id")
+    )
+    confirmed = 0
+    for review_id, case_id in candidates:
+        with transaction.atomic():
+            case = Case.objects.select_for_update(skip_locked=True).filter(pk=case_id).first()
+            if case is None:
+                continue  # another worker has it
+            review = BreachReview.objects.select_for_update().get(pk=review_id)
+            if review.status != BreachStatus.OPEN or review.reasonable_excuse is not None:
+                continue
+            case = case_lock(case_id, force_id=case.force_id)
+            review.outcome = BreachOutcome.BREACH_CONFIRMED
+            review.reasonable_excuse = False
+            review.rationale = (
+                f"No reasonable excuse was given by the deadline of {review.decision_due_on:%-d %B %Y}: "
+                "confirmed automatically under the scheme's rules."
+            )
+            review.person_account = review.person_account or "No account given by the deadline."
+            review.decided_at = timezone.now()
+            review.save()
+            review.breached_conditions.set(review.conditions.all())
+            _breach_confirm(review, case, system=True)
+            confirmed += 1
+    return {"confirmed_automatically": confirmed}
+
+
+# --- The prosecution-resumption job -----------------------------------------------------------------
+
+
+def prosecution_carry_out(*, prosecution_id) -> bool:
+    """What follows a confirmed breach, once: the case file team told, the victim's notification
+    recorded as due with the case worker. Claimed by the timestamp, so it runs once however often
+    it is queued."""
+    now = timezone.now()
+    with transaction.atomic():
+        prosecution = (
+            Prosecution.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(pk=prosecution_id, case_file_team_notified_at=None)
+            .select_related("case__force", "case__owner")
+            .first()
+        )
+        if prosecution is None:
+            return False
+        Prosecution.objects.filter(pk=prosecution.pk).update(case_file_team_notified_at=now)
+        case = prosecution.case
+        url = _case_url(case.pk)
+        context = {
+            "latest_proceedings_date": prosecution.latest_proceedings_date,
+            "victim_notification_due_on": prosecution.victim_notification_due_on,
+        }
+        notify(
+            kind=NotificationKind.PROSECUTION_RESUMED,
+            organisations=[case.force],
+            users=[case.owner],
+            url=url,
+            case_reference=case.reference,
+            context=context,
+            dedupe_key=f"prosecution-resumed:{prosecution.pk}",
+        )
+        summary = "Case file team notified of the resumed prosecution"
+        if prosecution.victim_notification_due_on:
+            summary += f"; the victim is to be told by {prosecution.victim_notification_due_on:%-d %B %Y}"
+        CaseEvent.objects.create(
+            case=case, code=EventCode.CASE_FILE_TEAM_NOTIFIED, occurred_at=now, summary=summary, details={}
+        )
+    return True
+
+
+def prosecutions_carry_out(*, today) -> dict:
+    pending = list(Prosecution.objects.filter(case_file_team_notified_at=None).values_list("pk", flat=True))
+    return {"prosecutions_resumed": sum(prosecution_carry_out(prosecution_id=pk) for pk in pending)}
+
+
+# --- The six-month limit -----------------------------------------------------------------------------
+
+
+def time_limits_at_risk(cases, *, today):
+    """Open cases with a summary-only offence, each annotated with the earliest such offence date."""
+    return (
+        cases.filter(status__in=BEFORE_OUTCOME)
+        .annotate(
+            first_summary_offence=Min(
+                "offences__offence_date",
+                filter=Q(offences__offence__classification=Classification.SUMMARY_ONLY),
+            )
+        )
+        .filter(first_summary_offence__isnull=False)
+    )
+
+
+def time_limits_warn(*, today) -> dict:
+    """Warn the case worker and the supervisors at each lead time before the six-month limit of a
+    summary-only offence, for cases not yet completed; each warning once (by its dedupe key)."""
+    leads = sorted(set(settings.TIME_LIMIT_WARNING_DAYS), reverse=True)
+    cases = list(time_limits_at_risk(Case.objects.select_related("owner"), today=today))
+    supervisors = _supervisors_by_force({c.force_id for c in cases})
+    items = []
+    for case in cases:
+        limit = latest_proceedings_date(case.first_summary_offence)
+        days_left = (limit - today).days
+        due = [lead for lead in leads if days_left <= lead]
+        if not due:
+            continue
+        lead = min(due)
+        items.append(
+            {
+                "users": [case.owner, *supervisors.get(case.force_id, [])],
+                "url": _case_url(case.pk),
+                "case_reference": case.reference,
+                "context": {"latest_proceedings_date": limit, "days_left": days_left},
+                "dedupe_key": f"time-limit:{case.pk}:{'passed' if days_left < 0 else lead}",
+            }
+        )
+    created = notify_many(kind=NotificationKind.TIME_LIMIT_WARNING, items=items) if items else []
+    warned = {n.dedupe_key.rsplit(":", 1)[0] for n in created}
+    return {
+        "time_limit_warnings": sum(1 for key in warned if not key.endswith(":passed")),
+        "time_limits_passed": sum(1 for key in warned if key.endswith(":passed")),
+    }

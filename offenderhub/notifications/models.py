@@ -1,0 +1,104 @@
+"""The in-app inbox and its emails.
+
+A notification says only what happened, the case reference and where to look: never a person's name
+or anything else about the case (DOMAIN.md, Data protection), because it also travels by email.
+It goes either to one user or to an organisation's shared inbox (seen by that organisation's
+partner staff, and emailed to the organisation's ``email`` address). ``dedupe_key`` lets a job
+notify about the same thing as often as it runs and still make one notification.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class NotificationKind(models.TextChoices):
+    REFERRAL_SENT = "referral_sent", "Referral sent"
+    REFERRAL_ASSIGNED = "referral_assigned", "Referral assigned"
+    REFERRAL_DECLINED = "referral_declined", "Referral declined"
+    REFERRAL_WITHDRAWN = "referral_withdrawn", "Referral withdrawn"
+    CONCERN_RAISED = "concern_raised", "Concern raised"
+    DID_NOT_ATTEND = "did_not_attend", "Did not attend"
+    REPORT_SUBMITTED = "report_submitted", "End-of-intervention report submitted"
+    CONDITION_DUE = "condition_due", "Condition due soon"
+    CONDITION_OVERDUE = "condition_overdue", "Condition overdue"
+    BREACH_REVIEW_OPENED = "breach_review_opened", "Breach review opened"
+    BREACH_REVIEW_ESCALATED = "breach_review_escalated", "Breach review escalated"
+    PROSECUTION_RESUMED = "prosecution_resumed", "Prosecution resumed"
+    TIME_LIMIT_WARNING = "time_limit_warning", "Time limit approaching"
+    REFERRAL_CHASE = "referral_chase", "Referral awaiting a response"
+    APPOINTMENT_OUTCOME_MISSING = "appointment_outcome_missing", "Appointment outcome missing"
+    DIGEST = "digest", "Digest"
+
+
+class Notification(models.Model):
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    recipient_organisation = models.ForeignKey(
+        "accounts.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        help_text="An agency's shared inbox, seen by all of its partner staff.",
+    )
+    kind = models.CharField(max_length=40, choices=NotificationKind.choices)
+    subject = models.CharField(max_length=200)
+    body = models.TextField(help_text="The plain-text message: what happened, the case reference, a link.")
+    body_html = models.TextField(blank=True, help_text="The same message as HTML, for the email.")
+    url = models.CharField(max_length=500, help_text="The page to open, as a path within the service.")
+    case_reference = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    dedupe_key = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Unique when set, per recipient: a job that notifies twice makes one notification.",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="notification_exactly_one_recipient",
+                condition=Q(recipient__isnull=False, recipient_organisation__isnull=True)
+                | Q(recipient__isnull=True, recipient_organisation__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["dedupe_key"], condition=~Q(dedupe_key=""), name="notification_dedupe_key_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="notification_user_unread_idx"),
+            models.Index(fields=["recipient_organisation", "read_at"], name="notification_org_unread_idx"),
+        ]
+
+    def __str__(self):
+        return self.subject
+
+    @property
+    def is_unread(self):
+        return self.read_at is None
+
+    @property
+    def wants_digest(self) -> bool:
+        """The recipient asked for a weekly digest instead of an email per notification."""
+        if self.recipient_id:
+            return self.recipient.email_digest
+        return self.recipient_organisation.email_digest
+
+    @property
+    def email_address(self) -> str:
+        """Where the email goes: the user's own address, or the organisation's shared inbox (may be
+        blank, and then no email is sent)."""
+        if self.recipient_id:
+            return self.recipient.email if self.recipient.is_active else ""
+        organisation = self.recipient_organisation
+        return organisation.email if organisation.is_active else ""
