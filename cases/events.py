@@ -49,6 +49,7 @@ class EventCode(models.TextChoices):
     # Referrals and the partner's work (attributed to the partner)
     REFERRAL_SENT = "referral_sent", "Referral sent"
     REFERRAL_ACCEPTED = "referral_accepted", "Referral accepted"
+    REFERRAL_STARTED = "referral_started", "Work started on the referral"
     REFERRAL_DECLINED = "referral_declined", "Referral declined"
     REFERRAL_ASSIGNED = "referral_assigned", "Referral assigned"
     REFERRAL_WITHDRAWN = "referral_withdrawn", "Referral withdrawn"

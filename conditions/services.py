@@ -1037,6 +1037,17 @@ def breach_review_decide(
             )
             _variation_apply(variation, case, actor=actor)
             variation.save(update_fields=["result"])
+            case_event_record(
+                case,
+                code=EventCode.VARIATION_APPROVED,
+                actor=actor,
+                summary=(
+                    f"Variation approved: new due date {new_due_date:%-d %B %Y} "
+                    f"for “{condition.wording[:80]}”"
+                ),
+                notes=review.rationale,
+                details={"variation": variation.pk, "breach_review": review.pk},
+            )
     else:
         for condition in reviewed:
             if condition.status == ConditionStatus.FAILED:

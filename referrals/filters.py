@@ -35,7 +35,9 @@ class ReferralFilter(django_filters.FilterSet):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.filters["service"].queryset = Service.objects.filter(organisation_id=user.organisation_id)
+        self.filters["service"].queryset = Service.objects.filter(
+            organisation_id=user.organisation_id
+        ).select_related("organisation")
 
     def search(self, queryset, name, value):
         value = value.strip()

@@ -14,8 +14,6 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
-from offenderhub.notifications.models import NotificationKind
-from offenderhub.notifications.services import notify
 
 from cases.events import EventCode
 from cases.models import Case, CaseStatus
@@ -25,6 +23,8 @@ from conditions.models import LIVE_CONDITION_STATUSES, Condition, ConditionStatu
 from offenderhub.accounts.models import POLICE_ROLES, OrganisationKind, Role, User
 from offenderhub.audit.models import AuditAction
 from offenderhub.audit.services import audit_record
+from offenderhub.notifications.models import NotificationKind
+from offenderhub.notifications.services import notify
 
 from .models import (
     Appointment,
@@ -262,6 +262,14 @@ def _assign(referral, case, *, actor, practitioner, reason=""):
     Assignment.objects.create(referral=referral, practitioner=practitioner, assigned_by=actor, reason=reason)
     summary = f"Assigned to {practitioner}" + (f" (was {previous})" if previous else "")
     _event(case, referral, actor=actor, code=EventCode.REFERRAL_ASSIGNED, summary=summary, notes=reason)
+    audit_record(
+        actor=actor,
+        action=AuditAction.CHANGED,
+        obj=referral,
+        changes={"practitioner": [previous.email if previous else None, practitioner.email]},
+        reason=summary,
+        owner_organisation=case.force,
+    )
     notify(
         kind=NotificationKind.REFERRAL_ASSIGNED,
         users=[practitioner],
@@ -422,6 +430,13 @@ def appointment_book(
         ),
         appointment=appointment.pk,
     )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATED,
+        obj=referral,
+        reason=f"Appointment booked ({appointment.pk})",
+        owner_organisation=case.force,
+    )
     return appointment
 
 
@@ -476,6 +491,16 @@ def appointment_reschedule(
         notes=reason,
         appointment=new.pk,
     )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CHANGED,
+        obj=referral,
+        changes={"appointment": [old.starts_at.isoformat(), starts_at.isoformat()]},
+        reason=(
+            f"Appointment rescheduled at the request of {old.get_reschedule_requested_by_display().lower()}"
+        ),
+        owner_organisation=case.force,
+    )
     return new
 
 
@@ -498,7 +523,7 @@ def appointment_record_outcome(
     concern flagged for the case worker notify them."""
     case, referral, appointment = _lock_appointment(appointment_id, actor)
     _working(referral)
-    if appointment.attendance == attendance:
+    if attendance and appointment.attendance == attendance:
         return appointment
     if appointment.is_rescheduled:
         raise CaseError("This appointment was rescheduled; record the outcome on the new one.")
@@ -544,6 +569,14 @@ def appointment_record_outcome(
         notes=appointment.summary or appointment.non_attendance_notes,
         appointment=appointment.pk,
     )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CHANGED,
+        obj=referral,
+        changes={"attendance": ["", attendance]},
+        reason=f"Appointment outcome recorded ({appointment.pk})",
+        owner_organisation=case.force,
+    )
     if attended and referral.status == ReferralStatus.ACCEPTED:
         referral.first_contact_at = appointment.starts_at
         _move(
@@ -551,7 +584,7 @@ def appointment_record_outcome(
             case,
             to=ReferralStatus.IN_PROGRESS,
             actor=actor,
-            code=EventCode.REFERRAL_ACCEPTED,
+            code=EventCode.REFERRAL_STARTED,
             summary="Work started: first session attended",
             fields=["first_contact_at"],
         )
@@ -582,6 +615,13 @@ def referral_note_add(*, referral_id, actor, text: str) -> ReferralNote:
         code=EventCode.REFERRAL_NOTE,
         summary="Note on the referral",
         notes=note.text,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATED,
+        obj=referral,
+        reason="Note added",
+        owner_organisation=case.force,
     )
     return note
 
@@ -683,6 +723,11 @@ def referral_report_submit(*, referral_id, actor, result: str, summary: str, out
             return existing
         raise CaseError("The end-of-intervention report was already submitted.")
     _working(referral)
+    if referral.condition_id and case.status not in {CaseStatus.ACTIVE, CaseStatus.BREACH_REVIEW}:
+        raise CaseError(
+            "The caution has not been given (or is no longer in force), so the condition this referral "
+            "delivers cannot be completed or failed yet. Add a note instead, and report once it is."
+        )
     rows = {o.pk: o for o in referral.outcomes.select_for_update()}
     errors = {}
     if result not in EndReport.Result.values:

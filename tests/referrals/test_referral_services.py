@@ -57,6 +57,11 @@ def _audit(obj, action=None):
     return list(rows.order_by("id"))
 
 
+def _status_changes(referral):
+    """The referral's status moves as the audit log records them, oldest first."""
+    return [a.changes["status"] for a in _audit(referral, AuditAction.CHANGED) if "status" in a.changes]
+
+
 def _notifications(kind):
     return list(Notification.objects.filter(kind=kind).order_by("id"))
 
@@ -234,7 +239,7 @@ def test_referral_accept_writes_timeline_attributed_to_the_partner_and_an_audit_
     [assigned] = _events(referral, EventCode.REFERRAL_ASSIGNED)
     assert assigned.actor_organisation == agency
     assert practitioner.full_name in assigned.summary
-    [changed] = _audit(referral, AuditAction.CHANGED)
+    [changed] = [a for a in _audit(referral, AuditAction.CHANGED) if "status" in a.changes]
     assert changed.changes == {"status": ["sent", "accepted"]}
     assert changed.actor == partner_manager
     assert changed.actor_organisation == agency
@@ -251,6 +256,7 @@ def test_assigned_practitioner_is_notified(referral, partner_manager, practition
 
 def test_accepting_twice_is_harmless(referral, partner_manager, practitioner):
     referral_accept(referral_id=referral.pk, actor=partner_manager, practitioner=practitioner)
+    audit_rows = len(_audit(referral))
     referral_accept(referral_id=referral.pk, actor=partner_manager, practitioner=practitioner)
 
     referral.refresh_from_db()
@@ -258,7 +264,7 @@ def test_accepting_twice_is_harmless(referral, partner_manager, practitioner):
     assert Assignment.objects.filter(referral=referral).count() == 1
     assert len(_events(referral, EventCode.REFERRAL_ACCEPTED)) == 1
     assert len(_events(referral, EventCode.REFERRAL_ASSIGNED)) == 1
-    assert len(_audit(referral, AuditAction.CHANGED)) == 1
+    assert len(_audit(referral)) == audit_rows
     assert len(_notifications(NotificationKind.REFERRAL_ASSIGNED)) == 1
 
 
@@ -356,8 +362,7 @@ def test_referral_decline_records_the_reason_and_tells_the_case_worker(
     [event] = _events(referral, EventCode.REFERRAL_DECLINED)
     assert event.actor_organisation == agency
     assert (event.status_before, event.status_after) == ("sent", "declined")
-    [changed] = _audit(referral, AuditAction.CHANGED)
-    assert changed.changes == {"status": ["sent", "declined"]}
+    assert _status_changes(referral) == [["sent", "declined"]]
     [notification] = _notifications(NotificationKind.REFERRAL_DECLINED)
     assert notification.recipient == case_worker
 
@@ -394,7 +399,7 @@ def test_referral_withdraw_by_the_case_worker_tells_the_agency(accepted_referral
     assert accepted_referral.withdraw_reason == "wrong_service"
     [event] = _events(accepted_referral, EventCode.REFERRAL_WITHDRAWN)
     assert event.actor_organisation == force
-    assert _audit(accepted_referral, AuditAction.CHANGED)[-1].changes == {"status": ["accepted", "withdrawn"]}
+    assert _status_changes(accepted_referral)[-1] == ["accepted", "withdrawn"]
     [notification] = Notification.objects.filter(recipient_organisation=agency).exclude(
         kind=NotificationKind.REFERRAL_SENT
     )
@@ -512,9 +517,7 @@ def test_first_attended_session_starts_the_work(accepted_referral, book, practit
     assert "Attended" in outcome.summary
     started = CaseEvent.objects.get(case_id=accepted_referral.case_id, status_after="in_progress")
     assert started.actor_organisation == agency
-    assert _audit(accepted_referral, AuditAction.CHANGED)[-1].changes == {
-        "status": ["accepted", "in_progress"]
-    }
+    assert _status_changes(accepted_referral)[-1] == ["accepted", "in_progress"]
     assert not _notifications(NotificationKind.DID_NOT_ATTEND)
 
 
@@ -635,9 +638,7 @@ def test_completed_report_completes_the_condition(accepted_referral, book, pract
     assert event.actor_organisation == agency
     condition_event = CaseEvent.objects.get(case_id=accepted_referral.case_id, status_after="complete")
     assert condition_event.actor_organisation == agency
-    assert _audit(accepted_referral, AuditAction.CHANGED)[-1].changes == {
-        "status": ["in_progress", "completed"]
-    }
+    assert _status_changes(accepted_referral)[-1] == ["in_progress", "completed"]
     [notification] = _notifications(NotificationKind.REPORT_SUBMITTED)
     assert notification.recipient == case_worker
     accepted_referral.case.refresh_from_db()
