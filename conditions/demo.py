@@ -262,7 +262,11 @@ def _story(story, case, p):
     if story == "diverted":
         _caution(case, p, weeks_ago=8)
         referral = referral_demo.refer(
-            case, p["case_worker"], "Alcohol and drug brief intervention", condition=conditions[0]
+            case,
+            p["case_worker"],
+            "Alcohol and drug brief intervention",
+            condition=conditions[0],
+            sent_days_ago=40,
         )
         referral_demo.accept(referral, partners["compass_manager"], compass)
         referral_demo.session(referral, compass, days_ago=30)
@@ -282,7 +286,11 @@ def _story(story, case, p):
     _progress(conditions[1], p, "complete", "Letter received and read.")
     if story == "breach":
         referral = referral_demo.refer(
-            case, p["case_worker"], "Alcohol and drug brief intervention", condition=conditions[0]
+            case,
+            p["case_worker"],
+            "Alcohol and drug brief intervention",
+            condition=conditions[0],
+            sent_days_ago=30,
         )
         referral_demo.accept(referral, partners["compass_manager"], compass)
         referral_demo.session(referral, compass, days_ago=21, attendance="did_not_attend")

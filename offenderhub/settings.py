@@ -189,6 +189,9 @@ APPOINTMENT_OUTCOME_WORKING_DAYS = env.int("APPOINTMENT_OUTCOME_WORKING_DAYS", d
 # The day of the week (0 = Monday) the weekly digest is sent.
 DIGEST_WEEKDAY = env.int("DIGEST_WEEKDAY", default=0)
 
+# The key for stable pseudonyms in analysts' exports; defaults to SECRET_KEY. Changing it changes them all.
+PSEUDONYM_KEY = env.str("PSEUDONYM_KEY", default="")
+
 # Evidence uploads: PDF, PNG or JPEG, checked by their content, up to this size.
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
 

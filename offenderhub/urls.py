@@ -28,6 +28,7 @@ urlpatterns = [
     path("assessments/", include("assessments.urls")),
     path("conditions/", include("conditions.urls")),
     path("referrals/", include("referrals.urls")),
+    path("reports/", include("reporting.urls")),
     path("", include("offenderhub.core.urls")),
 ]
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from offenderhub.accounts.models import User
 
 from . import services
-from .models import Service
+from .models import Referral, Service
 
 
 def _users():
@@ -22,9 +22,10 @@ def _users():
     }
 
 
-def refer(case, case_worker, service_name, *, condition=None, outcomes=None, due_in=None):
+def refer(case, case_worker, service_name, *, condition=None, outcomes=None, due_in=None, sent_days_ago=0):
+    """Send a referral; ``sent_days_ago`` records it as sent earlier, so sessions in the past follow it."""
     service = Service.objects.get(name=service_name)
-    return services.referral_send(
+    referral = services.referral_send(
         case_id=case.pk,
         actor=case_worker,
         service=service,
@@ -38,10 +39,17 @@ def refer(case, case_worker, service_name, *, condition=None, outcomes=None, due
         risk_summary="No risk to staff identified.",
         availability="Weekday mornings",
     )
+    if sent_days_ago:
+        Referral.objects.filter(pk=referral.pk).update(sent_at=timezone.now() - timedelta(days=sent_days_ago))
+        referral.refresh_from_db()
+    return referral
 
 
 def accept(referral, manager, practitioner):
-    return services.referral_accept(referral_id=referral.pk, actor=manager, practitioner=practitioner)
+    accepted = services.referral_accept(referral_id=referral.pk, actor=manager, practitioner=practitioner)
+    if referral.sent_at < timezone.now() - timedelta(days=2):  # sent earlier: accepted two days later
+        Referral.objects.filter(pk=referral.pk).update(accepted_at=referral.sent_at + timedelta(days=2))
+    return accepted
 
 
 def session(referral, practitioner, *, days_ago, attendance="attended", **outcome):

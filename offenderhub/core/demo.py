@@ -142,7 +142,13 @@ def seed_compliance(out):
     seed(out)
 
 
-DEMO_STEPS = [seed_organisations, seed_users, seed_cases, seed_compliance]
+def seed_reporting(out):
+    from reporting.demo import seed_reporting as seed
+
+    seed(out)
+
+
+DEMO_STEPS = [seed_organisations, seed_users, seed_cases, seed_compliance, seed_reporting]
 
 
 def seed_demo(out=print):

@@ -18,6 +18,7 @@ NAVIGATION = [
     NavItem("Home", "core:home", frozenset(Role)),
     NavItem("Inbox", "notifications:inbox", frozenset(Role)),
     NavItem("Cases", "cases:list", frozenset({Role.CASE_WORKER, Role.DECISION_MAKER, Role.SUPERVISOR})),
+    NavItem("Reports", "reporting:dashboard", frozenset({Role.ANALYST, Role.SUPERVISOR})),
     NavItem("Referrals", "referrals:workspace", frozenset({Role.PARTNER_MANAGER, Role.PARTNER_PRACTITIONER})),
     NavItem(
         "My organisation",

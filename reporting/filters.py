@@ -1,0 +1,65 @@
+import django_filters
+from django import forms
+
+from cases.models import Ethnicity, OffenceGroup, Scheme, Sex
+from offenderhub.accounts.models import Area
+from offenderhub.core.forms import GdsForm
+
+from .selectors import AGE_BANDS
+
+
+def _date_widget():
+    return forms.DateInput(attrs={"type": "date", "class": "govuk-input govuk-input--width-10"})
+
+
+class DashboardFilter(django_filters.FilterSet):
+    """Filters for every dashboard figure: the period (cases opened), scheme, area, offence group,
+    sex, age band and ethnic group."""
+
+    opened_from = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__gte", label="Opened from", widget=_date_widget()
+    )
+    opened_to = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__lte", label="Opened to", widget=_date_widget()
+    )
+    scheme = django_filters.ModelChoiceFilter(
+        queryset=Scheme.objects.none(), empty_label="All schemes", label="Scheme"
+    )
+    area = django_filters.ModelChoiceFilter(
+        queryset=Area.objects.none(), empty_label="All areas", label="Area"
+    )
+    offence_group = django_filters.ChoiceFilter(
+        choices=OffenceGroup.choices,
+        method="by_offence_group",
+        empty_label="All offence groups",
+        label="Offence group",
+    )
+    sex = django_filters.ChoiceFilter(
+        field_name="person__sex", choices=Sex.choices, empty_label="Any", label="Sex"
+    )
+    age_band = django_filters.ChoiceFilter(
+        field_name="age_band",
+        choices=[("Under 18", "Under 18")] + [(label, label) for label, _, _ in AGE_BANDS],
+        empty_label="Any age",
+        label="Age band (today)",
+    )
+    ethnicity = django_filters.ChoiceFilter(
+        field_name="person__ethnicity__group",
+        choices=[],
+        empty_label="Any ethnic group",
+        label="Ethnic group",
+    )
+
+    class Meta:
+        form = GdsForm
+        fields = []
+
+    def __init__(self, *args, force_id, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["scheme"].queryset = Scheme.objects.filter(force_id=force_id)
+        self.filters["area"].queryset = Area.objects.filter(force_id=force_id)
+        groups = Ethnicity.objects.order_by("group").values_list("group", flat=True).distinct()
+        self.filters["ethnicity"].extra["choices"] = [(g, g) for g in groups]
+
+    def by_offence_group(self, queryset, name, value):
+        return queryset.filter(offences__offence__group=value).distinct() if value else queryset

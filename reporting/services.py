@@ -1,0 +1,266 @@
+"""Writes for reporting: the reoffending import, exports (audited), scrutiny samples and findings."""
+
+import csv
+import hashlib
+import io
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from cases.models import Case, CaseStatus, Offence, Person, normalise_pnc_id
+from cases.services import CaseError
+from offenderhub.accounts.models import Role
+from offenderhub.audit.models import AuditAction
+from offenderhub.audit.services import audit_record
+
+from .models import Finding, OutcomeType, ReoffendingImport, ScrutinyItem, ScrutinySample, SubsequentOffence
+
+COLUMNS = ["pnc_id", "offence_date", "offence", "outcome_type", "outcome_date"]
+MAX_ROWS = 50_000
+
+
+@dataclass
+class ImportResult:
+    batch: ReoffendingImport | None
+    errors: list[tuple[int, str]]
+
+
+def _parse_date(value, column):
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise ValueError(f"{column} “{value}” is not a date like 2026-03-27") from exc
+
+
+def reoffending_import(*, actor, upload, today=None) -> ImportResult:
+    """Import subsequent offences (CSV with the header pnc_id, offence_date, offence, outcome_type,
+    outcome_date), matched to the force's people by PNC ID. Every row is checked first: with any
+    error nothing is saved and each bad row is named. Rows already held are skipped, so importing
+    the same file again adds nothing."""
+    if not actor.has_role(Role.SUPERVISOR):
+        raise CaseError("Only supervisors import police records.")
+    today = today or timezone.localdate()
+    raw = upload.read()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return ImportResult(None, [(0, "The file is not UTF-8 text. Save it as CSV (UTF-8) and try again.")])
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        return ImportResult(
+            None, [(1, f"The header must include: {', '.join(COLUMNS)}. Missing: {', '.join(missing)}.")]
+        )
+    offences = {o.name.lower(): o for o in Offence.objects.all()}
+    people = {
+        p.pnc_id: p
+        for p in Person.objects.filter(force_id=actor.organisation_id).exclude(pnc_id="").only("pk", "pnc_id")
+    }
+    errors, rows, seen = [], [], set()
+    for line, record in enumerate(reader, start=2):
+        if line - 1 > MAX_ROWS:
+            errors.append((line, f"The file has more than {MAX_ROWS} rows; split it."))
+            break
+        if None in record:
+            errors.append(
+                (line, "The row has more values than the header: quote any value containing a comma.")
+            )
+            continue
+        record = {(k or "").strip().lower(): (v or "").strip() for k, v in record.items()}
+        if not any(record.values()):
+            continue
+        try:
+            pnc = normalise_pnc_id(record["pnc_id"])
+            if not pnc:
+                raise ValueError(f"PNC ID “{record['pnc_id']}” is not like 19/0012345A")
+            offence_date = _parse_date(record["offence_date"], "offence_date")
+            outcome_date = _parse_date(record["outcome_date"], "outcome_date")
+            offence = offences.get(record["offence"].lower())
+            if offence is None:
+                raise ValueError(f"offence “{record['offence']}” is not in the offence list")
+            outcome = record["outcome_type"].lower()
+            if outcome not in OutcomeType.values:
+                raise ValueError(f"outcome_type “{record['outcome_type']}” must be conviction or caution")
+            if outcome_date < offence_date:
+                raise ValueError("outcome_date is before offence_date")
+            if outcome_date > today or offence_date > today:
+                raise ValueError("a date is in the future")
+        except ValueError as exc:
+            errors.append((line, str(exc)[0].upper() + str(exc)[1:] + "."))
+            continue
+        key = (pnc, offence.pk, offence_date, outcome, outcome_date)
+        if key in seen:
+            continue  # the same record twice in one file
+        seen.add(key)
+        rows.append((people.get(pnc), offence, offence_date, outcome, outcome_date))
+    if errors:
+        return ImportResult(None, errors)
+    if not rows:
+        return ImportResult(None, [(0, "The file has no rows to import.")])
+    matched = [r for r in rows if r[0] is not None]
+    with transaction.atomic():
+        existing = set(
+            SubsequentOffence.objects.filter(person__in={r[0].pk for r in matched}).values_list(
+                "person_id", "offence_id", "offence_date", "outcome_type", "outcome_date"
+            )
+        )
+        new = [r for r in matched if (r[0].pk, r[1].pk, r[2], r[3], r[4]) not in existing]
+        batch = ReoffendingImport.objects.create(
+            force_id=actor.organisation_id,
+            filename=(getattr(upload, "name", "") or "upload.csv")[-200:],
+            sha256=hashlib.sha256(raw).hexdigest(),
+            rows_total=len(rows),
+            rows_added=len(new),
+            rows_already_held=len(matched) - len(new),
+            rows_unmatched=len(rows) - len(matched),
+            imported_by=actor,
+        )
+        SubsequentOffence.objects.bulk_create(
+            [
+                SubsequentOffence(
+                    person=person,
+                    offence=offence,
+                    offence_date=od,
+                    outcome_type=ot,
+                    outcome_date=oc,
+                    source=batch,
+                )
+                for person, offence, od, ot, oc in new
+            ],
+            ignore_conflicts=True,
+        )
+        audit_record(
+            actor=actor,
+            action=AuditAction.CREATED,
+            obj=batch,
+            object_label=f"Reoffending import {batch.filename}",
+            owner_organisation=actor.organisation,
+            reason=f"{len(new)} offences added from police records ({len(matched) - len(new)} already held)",
+        )
+    return ImportResult(batch, [])
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value) -> str:
+    """A spreadsheet cannot run what a cell starts with: formula characters are quoted away."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def export_record(*, actor, what: str, rows: int, request=None) -> None:
+    audit_record(
+        actor=actor,
+        action=AuditAction.EXPORTED,
+        request=request,
+        object_label=what[:200],
+        owner_organisation=None,
+        reason=f"{rows} rows exported",
+    )
+
+
+# --- Scrutiny panel -----------------------------------------------------------------------------------
+
+SAMPLE_OUTCOMES = {"completed": "Completed (diverted)", "breached": "Breached (prosecution resumed)"}
+
+
+@transaction.atomic
+def scrutiny_sample_create(
+    *, actor, force_id, title: str, outcomes: list, size: int, period_from=None, period_to=None, seed=None
+) -> ScrutinySample:
+    """Draw a random sample of completed or breached cases (by caution date in the period), reproducible
+    from the recorded seed."""
+    if not actor.has_role(Role.ANALYST, Role.SUPERVISOR):
+        raise CaseError("Only analysts and supervisors draw scrutiny samples.")
+    errors = {}
+    if not title.strip():
+        errors["title"] = "Give the sample a title, such as the panel meeting's date."
+    if not outcomes or set(outcomes) - set(SAMPLE_OUTCOMES):
+        errors["outcomes"] = "Choose completed, breached or both."
+    if not 1 <= size <= 100:
+        errors["size"] = "Choose between 1 and 100 cases."
+    if period_from and period_to and period_from > period_to:
+        errors["period_to"] = "The end of the period must be after its start."
+    if errors:
+        raise ValidationError(errors)
+    cases = Case.objects.filter(force_id=force_id, caution__isnull=False)
+    wanted = []
+    if "completed" in outcomes:
+        wanted.append(
+            Case.objects.filter(
+                status__in=[CaseStatus.COMPLETED, CaseStatus.CLOSED], prosecution__isnull=True
+            )
+        )
+    if "breached" in outcomes:
+        wanted.append(Case.objects.filter(prosecution__isnull=False))
+    pool = cases.filter(pk__in=wanted[0].values("pk"))
+    if len(wanted) > 1:
+        pool = cases.filter(pk__in=wanted[0].values("pk")) | cases.filter(pk__in=wanted[1].values("pk"))
+    if period_from:
+        pool = pool.filter(caution__administered_on__gte=period_from)
+    if period_to:
+        pool = pool.filter(caution__administered_on__lte=period_to)
+    ids = sorted(pool.values_list("pk", flat=True))
+    if not ids:
+        raise ValidationError({"outcomes": "No cases match: widen the period or the outcomes."})
+    seed = seed if seed is not None else secrets.randbits(48)
+    chosen = random.Random(seed).sample(ids, min(size, len(ids)))  # noqa: S311 - a sample, not a secret
+    sample = ScrutinySample.objects.create(
+        force_id=force_id,
+        title=title.strip(),
+        outcomes=sorted(outcomes),
+        period_from=period_from,
+        period_to=period_to,
+        size_requested=size,
+        seed=seed,
+        created_by=actor,
+    )
+    ScrutinyItem.objects.bulk_create(
+        ScrutinyItem(sample=sample, case_id=case_id, position=i) for i, case_id in enumerate(chosen, 1)
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATED,
+        obj=sample,
+        object_label=f"Scrutiny sample {sample.title}",
+        owner_organisation=sample.force,
+        reason=f"{len(chosen)} of {len(ids)} cases drawn (seed {seed})",
+    )
+    return sample
+
+
+@transaction.atomic
+def scrutiny_finding_record(*, actor, item_id, force_id, finding: str, observations: str) -> ScrutinyItem:
+    if not actor.has_role(Role.ANALYST, Role.SUPERVISOR):
+        raise CaseError("Only analysts and supervisors record the panel's findings.")
+    item = ScrutinyItem.objects.select_for_update().filter(pk=item_id, sample__force_id=force_id).first()
+    if item is None:
+        raise CaseError("That item does not exist.")
+    errors = {}
+    if finding not in Finding.values:
+        errors["finding"] = "Choose the panel's finding."
+    if finding in {Finding.OBSERVATIONS, Finding.INAPPROPRIATE} and not observations.strip():
+        errors["observations"] = "Record the panel's observations."
+    if errors:
+        raise ValidationError(errors)
+    before = [item.finding, item.observations]
+    item.finding, item.observations = finding, observations.strip()
+    item.recorded_by, item.recorded_at = actor, timezone.now()
+    item.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.CHANGED,
+        obj=item,
+        object_label=f"Scrutiny finding {item.sample.title} #{item.position}",
+        owner_organisation=item.sample.force,
+        changes={"finding": [before[0], finding]},
+        reason="Scrutiny panel finding recorded",
+    )
+    return item

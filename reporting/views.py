@@ -1,0 +1,407 @@
+import csv
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views import View
+
+from cases.models import Classification, OffenceGroup
+from cases.services import CaseError
+from offenderhub.accounts.access import RoleRequiredMixin
+from offenderhub.accounts.models import Organisation, Role
+from offenderhub.core.forms import add_service_errors
+
+from . import services
+from .filters import DashboardFilter
+from .forms import FindingForm, ImportForm, SampleForm
+from .models import ReoffendingImport, ScrutinySample
+from .pseudonyms import pseudonym
+from .selectors import FAIRNESS_DIMENSIONS, dashboard_for, fairness_for, reporting_force_id_for, scoped_cases
+
+READERS = frozenset({Role.ANALYST, Role.SUPERVISOR})
+
+
+class _Reporting(RoleRequiredMixin, View):
+    required_roles = READERS
+
+    def scope(self, request):
+        self.force_id = reporting_force_id_for(request.user)
+        if self.force_id is None:
+            raise Http404("No force to report on.")
+        self.today = timezone.localdate()
+        self.filterset = DashboardFilter(
+            request.GET or None, queryset=scoped_cases(request.user, today=self.today), force_id=self.force_id
+        )
+        if self.filterset.is_bound and not self.filterset.is_valid():
+            return self.filterset.queryset.none()
+        return self.filterset.qs
+
+
+def _bars(rows, key, label_key):
+    """Rows for a server-drawn bar chart: each value as a share of the largest, for the SVG widths."""
+    values = [float(r[key] or 0) for r in rows]
+    top = max(values, default=0) or 1
+    return {
+        "bars": [
+            {"label": r[label_key], "value": r[key], "width": round(260 * (v / top), 1), "y": 28 * i}
+            for i, (r, v) in enumerate(zip(rows, values, strict=True))
+        ],
+        "height": 28 * len(rows),
+    }
+
+
+class DashboardView(_Reporting):
+    def get(self, request):
+        cases = self.scope(request)
+        figures = dashboard_for(cases, today=self.today)
+        fairness = {key: fairness_for(cases, dimension=key) for key in FAIRNESS_DIMENSIONS}
+        status_rows = [{"label": label, "n": n} for label, n in figures["by_status"]]
+        trend_rows = [{"label": f"{t['month']:%b %Y}", "n": t["opened"]} for t in figures["trends"]]
+        query = urlencode({k: v for k, v in request.GET.items() if v})
+        return render(
+            request,
+            "reporting/dashboard.html",
+            {
+                "filter": self.filterset,
+                "force": Organisation.objects.get(pk=self.force_id),
+                "f": figures,
+                "fairness": fairness,
+                "status_chart": _bars(status_rows, "n", "label"),
+                "trend_chart": _bars(trend_rows, "n", "label"),
+                "query": query,
+                "can_import": request.user.has_role(Role.SUPERVISOR),
+            },
+        )
+
+
+def _csv_response(filename, header, rows):
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    writer = csv.writer(response)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([services.csv_safe(v) for v in row])
+    return response
+
+
+class DashboardExportView(_Reporting):
+    """The dashboard's tables as CSV, one table per request."""
+
+    TABLES = [
+        "status",
+        "outcomes",
+        "needs",
+        "partners",
+        "trends",
+        "fairness_ethnicity",
+        "fairness_sex",
+        "fairness_age_band",
+    ]
+
+    def get(self, request, table):
+        if table not in self.TABLES:
+            raise Http404
+        cases = self.scope(request)
+        f = dashboard_for(cases, today=self.today)
+        if table == "status":
+            header, rows = ["status", "cases"], f["by_status"]
+        elif table == "outcomes":
+            r, c = f["reoffending"], f["cost"]
+            header = ["measure", "value"]
+            rows = [
+                ("cases", f["total"]),
+                ("cautions given", f["cautions"]),
+                ("diverted from prosecution", f["diverted"]),
+                ("breached", f["breached"]),
+                ("compliance rate %", f["compliance_rate"]),
+                ("breach rate %", f["breach_rate"]),
+                ("proven reoffending cohort", r["cohort"]),
+                ("reoffenders", r["reoffenders"]),
+                ("proven reoffending rate %", r["rate"]),
+                ("reoffences per reoffender", r["frequency"]),
+                ("still maturing", r["maturing"]),
+                ("cost of crime before (£)", c["before"]),
+                ("cost of crime after (£)", c["after"]),
+                ("people tracked for cost", c["people"]),
+                ("days offence to decision", f["offence_to_decision_days"]),
+                ("days decision to caution", f["decision_to_caution_days"]),
+                ("days referral to first contact", f["referral_to_contact_days"]),
+            ]
+        elif table == "needs":
+            header = [
+                "pathway",
+                "in need (medium or high)",
+                "high",
+                "rate %",
+                "pairs assessed twice",
+                "average change",
+            ]
+            rows = [
+                (n["pathway"], n["in_need"], n["high"], n["rate"], n["pairs"], n["change"])
+                for n in f["needs"]
+            ]
+        elif table == "partners":
+            header = [
+                "agency",
+                "sent",
+                "accepted",
+                "declined",
+                "completed",
+                "not completed",
+                "completion rate %",
+                "days to accept",
+                "days to first contact",
+            ]
+            rows = [
+                (
+                    p["organisation__name"],
+                    p["sent"],
+                    p["accepted"],
+                    p["declined"],
+                    p["completed"],
+                    p["not_completed"],
+                    p["completion_rate"],
+                    p["acceptance_days"],
+                    p["first_contact_days"],
+                )
+                for p in f["partners"]
+            ]
+        elif table == "trends":
+            header, rows = (
+                ["month", "cases opened", "cautions given"],
+                [(f"{t['month']:%Y-%m}", t["opened"], t["cautioned"]) for t in f["trends"]],
+            )
+        else:
+            fair = fairness_for(cases, dimension=table.removeprefix("fairness_"))
+            header = [
+                "group",
+                "cases",
+                "eligible",
+                "eligible rate %",
+                "relative",
+                "completed",
+                "completed rate %",
+                "relative",
+                "breached",
+                "breached rate %",
+                "relative",
+            ]
+            rows = [
+                (
+                    r["name"],
+                    r["cells"]["cases"],
+                    r["cells"]["eligible"],
+                    r["eligible_rate"],
+                    r["eligible_relative"],
+                    r["cells"]["completed"],
+                    r["completed_rate"],
+                    r["completed_relative"],
+                    r["cells"]["breached"],
+                    r["breached_rate"],
+                    r["breached_relative"],
+                )
+                for r in fair["rows"]
+            ]
+        rows = list(rows)
+        services.export_record(
+            actor=request.user, what=f"Dashboard table: {table}", rows=len(rows), request=request
+        )
+        return _csv_response(f"offenderhub-{table}-{self.today:%Y%m%d}.csv", header, rows)
+
+
+class CaseExtractView(_Reporting):
+    """A pseudonymised row per case: no names, addresses, PNC IDs or free text; ages as bands."""
+
+    def get(self, request):
+        from assessments.models import AssessmentKind, Pathway
+
+        cases = (
+            self.scope(request)
+            .select_related("scheme", "area", "person__ethnicity", "caution", "prosecution")
+            .prefetch_related("offences__offence", "assessments__needs", "decisions")
+            .order_by("pk")
+        )
+        groups, classes = dict(OffenceGroup.choices), dict(Classification.choices)
+        header = [
+            "case",
+            "person",
+            "scheme",
+            "area",
+            "offence groups",
+            "most serious classification",
+            "sex",
+            "age band",
+            "ethnic group",
+            "status",
+            "decision",
+            "opened month",
+            "caution month",
+            "outcome",
+            *[f"need: {label}" for label in Pathway.labels],
+        ]
+        rows = []
+        for case in cases:
+            offences = list(case.offences.all())
+            decisions = list(case.decisions.all())
+            decision = max(decisions, key=lambda d: (d.decided_at, d.pk)).outcome if decisions else ""
+            caution = getattr(case, "caution", None)
+            prosecution = getattr(case, "prosecution", None)
+            initial = next(
+                (a for a in case.assessments.all() if a.kind == AssessmentKind.INITIAL and a.is_locked), None
+            )
+            levels = {n.pathway: n.get_level_display() for n in initial.needs.all()} if initial else {}
+            rows.append(
+                [
+                    pseudonym("case", case.pk),
+                    pseudonym("person", case.person_id),
+                    case.scheme.name,
+                    case.area.name,
+                    "; ".join(sorted({groups.get(o.offence.group, o.offence.group) for o in offences})),
+                    next(
+                        (
+                            classes[c]
+                            for c in ("indictable_only", "either_way", "summary_only")
+                            if any(o.offence.classification == c for o in offences)
+                        ),
+                        "",
+                    ),
+                    case.person.get_sex_display(),
+                    case.age_band,
+                    case.person.ethnicity.group if case.person.ethnicity else "Not recorded",
+                    case.get_status_display(),
+                    decision,
+                    f"{case.created_at:%Y-%m}",
+                    f"{caution.administered_on:%Y-%m}" if caution else "",
+                    "breached"
+                    if prosecution
+                    else ("completed" if case.status in {"completed", "closed"} and caution else ""),
+                    *[levels.get(p, "") for p in Pathway.values],
+                ]
+            )
+        services.export_record(
+            actor=request.user, what="Pseudonymised case extract", rows=len(rows), request=request
+        )
+        return _csv_response(f"offenderhub-case-extract-{self.today:%Y%m%d}.csv", header, rows)
+
+
+class ImportView(RoleRequiredMixin, View):
+    """Supervisors import subsequent offences from police records (CSV)."""
+
+    required_roles = frozenset({Role.SUPERVISOR})
+
+    def _render(self, request, form, result=None, status=200):
+        batches = ReoffendingImport.objects.filter(force_id=request.user.organisation_id).select_related(
+            "imported_by"
+        )[:10]
+        return render(
+            request,
+            "reporting/import.html",
+            {"form": form, "result": result, "batches": batches, "columns": services.COLUMNS},
+            status=status,
+        )
+
+    def get(self, request):
+        return self._render(request, ImportForm())
+
+    def post(self, request):
+        form = ImportForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return self._render(request, form, status=400)
+        try:
+            result = services.reoffending_import(actor=request.user, upload=form.cleaned_data["file"])
+        except CaseError as exc:
+            form.add_error(None, str(exc))
+            return self._render(request, form, status=400)
+        if result.errors:
+            form.add_error(
+                "file",
+                f"Nothing was imported: {len(result.errors)} row{'s' if len(result.errors) > 1 else ''} "
+                "need correcting (listed below).",
+            )
+            return self._render(request, form, result, status=400)
+        batch = result.batch
+        messages.success(
+            request,
+            f"Imported {batch.rows_added} offence{'s' if batch.rows_added != 1 else ''}; "
+            f"{batch.rows_already_held} already held; {batch.rows_unmatched} for people on no case.",
+        )
+        return redirect("reporting:import")
+
+
+class SampleListView(_Reporting):
+    def _render(self, request, form, status=200):
+        samples = ScrutinySample.objects.filter(force_id=self.force_id).select_related("created_by")
+        return render(request, "reporting/samples.html", {"form": form, "samples": samples}, status=status)
+
+    def get(self, request):
+        self.scope(request)
+        return self._render(request, SampleForm())
+
+    def post(self, request):
+        self.scope(request)
+        form = SampleForm(request.POST)
+        if form.is_valid():
+            try:
+                sample = services.scrutiny_sample_create(
+                    actor=request.user, force_id=self.force_id, **form.cleaned_data
+                )
+            except (ValidationError, CaseError) as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, f"{sample.items.count()} cases drawn for the panel.")
+                return redirect("reporting:sample", pk=sample.pk)
+        return self._render(request, form, status=400)
+
+
+class SampleView(_Reporting):
+    """The sample for the panel, anonymised: what was decided and why, the conditions by kind and
+    catalogue name, and the outcome; never a name or free text about the person."""
+
+    def get(self, request, pk, form=None, form_item=None, status=200):
+        self.scope(request)
+        sample = get_object_or_404(ScrutinySample, pk=pk, force_id=self.force_id)
+        items = list(
+            sample.items.select_related(
+                "case__scheme", "case__caution", "case__prosecution", "recorded_by"
+            ).prefetch_related("case__offences__offence", "case__conditions__template", "case__decisions")
+        )
+        for item in items:
+            case = item.case
+            item.pseudonym = pseudonym("case", case.pk)
+            item.offences = [o.offence for o in case.offences.all()]
+            item.conditions = [
+                (
+                    c.get_kind_display(),
+                    c.template.name if c.template else "Own wording",
+                    c.get_status_display(),
+                )
+                for c in case.conditions.all()
+            ]
+            decisions = sorted(case.decisions.all(), key=lambda d: (d.decided_at, d.pk))
+            item.decision = decisions[-1] if decisions else None
+            item.form = (
+                form
+                if form_item == item.pk
+                else FindingForm(initial={"finding": item.finding, "observations": item.observations})
+            )
+        return render(request, "reporting/sample.html", {"sample": sample, "items": items}, status=status)
+
+    def post(self, request, pk):
+        self.scope(request)
+        form = FindingForm(request.POST)
+        item_id = int(request.POST.get("item") or 0)
+        if form.is_valid():
+            try:
+                services.scrutiny_finding_record(
+                    actor=request.user, item_id=item_id, force_id=self.force_id, **form.cleaned_data
+                )
+            except (ValidationError, CaseError) as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, "Finding recorded.")
+                return redirect(f"{request.path}#item-{item_id}")
+        return self.get(request, pk, form=form, form_item=item_id, status=400)
