@@ -81,12 +81,22 @@ def _analyst(user):
     return {"oversees": organisation.force if organisation else None}
 
 
+def _partner(user):
+    from referrals.selectors import tab_counts_for
+
+    return {"counts": tab_counts_for(user)}
+
+
+def _partner_manager(user):
+    return {**_team(user), **_partner(user)}
+
+
 SECTIONS = [
     (Role.CASE_WORKER, "core/home/case_worker.html", _case_worker),
     (Role.DECISION_MAKER, "core/home/decision_maker.html", _decision_maker),
     (Role.SUPERVISOR, "core/home/supervisor.html", _supervisor),
-    (Role.PARTNER_MANAGER, "core/home/partner_manager.html", _team),
-    (Role.PARTNER_PRACTITIONER, "core/home/partner_practitioner.html", None),
+    (Role.PARTNER_MANAGER, "core/home/partner_manager.html", _partner_manager),
+    (Role.PARTNER_PRACTITIONER, "core/home/partner_practitioner.html", _partner),
     (Role.ANALYST, "core/home/analyst.html", _analyst),
     (Role.ADMINISTRATOR, "core/home/administrator.html", _administrator),
 ]
