@@ -53,13 +53,21 @@ def allowed_roles(before: str, after: str) -> frozenset:
     return TRANSITIONS.get((before, after), frozenset())
 
 
-def check_transition(before: str, after: str, *, actor=None, system: bool = False) -> None:
-    roles = TRANSITIONS.get((before, after))
+def check_table_transition(table, labels, before, after, *, actor=None, system=False, what="case") -> None:
+    """Check a move against a declared transition table: the move must be listed, and the actor must
+    hold one of its roles (or, for a job, the move must allow ``SYSTEM``). Used by every status machine."""
+    roles = table.get((before, after))
     if roles is None:
-        raise TransitionNotAllowed(f"A case that is “{S(before).label}” cannot become “{S(after).label}”.")
+        raise TransitionNotAllowed(
+            f"A {what} that is “{labels(before).label}” cannot become “{labels(after).label}”."
+        )
     if system:
         if SYSTEM not in roles:
-            raise TransitionNotAllowed(f"Only a person can move a case to “{S(after).label}”.")
+            raise TransitionNotAllowed(f"Only a person can move a {what} to “{labels(after).label}”.")
         return
     if actor is None or not actor.has_role(*(r for r in roles if r != SYSTEM)):
-        raise TransitionNotAllowed(f"Your role cannot move a case to “{S(after).label}”.")
+        raise TransitionNotAllowed(f"Your role cannot move a {what} to “{labels(after).label}”.")
+
+
+def check_transition(before: str, after: str, *, actor=None, system: bool = False) -> None:
+    check_table_transition(TRANSITIONS, S, before, after, actor=actor, system=system, what="case")

@@ -31,6 +31,7 @@ from .models import (
     BreachStatus,
     Condition,
     Prosecution,
+    ProsecutionOutcome,
 )
 
 UNDER_CAUTION = [CaseStatus.ACTIVE, CaseStatus.BREACH_REVIEW]
@@ -350,9 +351,15 @@ def prosecutions_carry_out(*, today) -> dict:
 
 
 def time_limits_at_risk(cases, *, today):
-    """Open cases with a summary-only offence, each annotated with the earliest such offence date."""
+    """Cases with a summary-only offence still to be completed, or whose resumed prosecution has not
+    started, each annotated with the earliest such offence date."""
+    waiting_to_start = Q(
+        status=CaseStatus.PROSECUTION_RESUMED,
+        prosecution__proceedings_started_on__isnull=True,
+        prosecution__outcome=ProsecutionOutcome.PENDING,
+    )
     return (
-        cases.filter(status__in=BEFORE_OUTCOME)
+        cases.filter(Q(status__in=BEFORE_OUTCOME) | waiting_to_start)
         .annotate(
             first_summary_offence=Min(
                 "offences__offence_date",

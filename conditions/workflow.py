@@ -5,7 +5,7 @@ it; breach review ``open → excused | breach_confirmed``, with a countersignatu
 asks for one. ``SYSTEM`` marks the moves the scheduled jobs and other services may make.
 """
 
-from cases.workflow import DECIDERS, POLICE, SYSTEM, TransitionNotAllowed
+from cases.workflow import DECIDERS, POLICE, SYSTEM, check_table_transition
 from offenderhub.accounts.models import PARTNER_ROLES, Role
 
 from .models import BreachStatus as B
@@ -39,26 +39,16 @@ BREACH_TRANSITIONS: dict[tuple[str, str], frozenset] = {
 }
 
 
-def _check(table, labels, before, after, *, actor, system, what):
-    roles = table.get((before, after))
-    if roles is None:
-        raise TransitionNotAllowed(
-            f"A {what} that is “{labels(before).label}” cannot become “{labels(after).label}”."
-        )
-    if system:
-        if SYSTEM not in roles:
-            raise TransitionNotAllowed(f"Only a person can make a {what} “{labels(after).label}”.")
-        return
-    if actor is None or not actor.has_role(*(r for r in roles if r != SYSTEM)):
-        raise TransitionNotAllowed(f"Your role cannot make a {what} “{labels(after).label}”.")
-
-
 def check_condition_transition(before, after, *, actor=None, system=False):
-    _check(CONDITION_TRANSITIONS, C, before, after, actor=actor, system=system, what="condition")
+    check_table_transition(
+        CONDITION_TRANSITIONS, C, before, after, actor=actor, system=system, what="condition"
+    )
 
 
 def check_breach_transition(before, after, *, actor=None, system=False):
-    _check(BREACH_TRANSITIONS, B, before, after, actor=actor, system=system, what="breach review")
+    check_table_transition(
+        BREACH_TRANSITIONS, B, before, after, actor=actor, system=system, what="breach review"
+    )
 
 
 def condition_roles(before, after) -> frozenset:

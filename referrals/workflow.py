@@ -1,7 +1,7 @@
 """The referral status machine: the one declared table of moves and who may make each (DESIGN.md:
 ``sent → accepted | declined → in_progress → completed | not_completed | withdrawn``)."""
 
-from cases.workflow import POLICE, SYSTEM, TransitionNotAllowed
+from cases.workflow import POLICE, SYSTEM, check_table_transition
 from offenderhub.accounts.models import Role
 
 from .models import ReferralStatus as R
@@ -24,14 +24,6 @@ REFERRAL_TRANSITIONS: dict[tuple[str, str], frozenset] = {
 
 
 def check_referral_transition(before, after, *, actor=None, system=False):
-    roles = REFERRAL_TRANSITIONS.get((before, after))
-    if roles is None:
-        raise TransitionNotAllowed(
-            f"A referral that is “{R(before).label}” cannot become “{R(after).label}”."
-        )
-    if system:
-        if SYSTEM not in roles:
-            raise TransitionNotAllowed(f"Only a person can make a referral “{R(after).label}”.")
-        return
-    if actor is None or not actor.has_role(*(r for r in roles if r != SYSTEM)):
-        raise TransitionNotAllowed(f"Your role cannot make a referral “{R(after).label}”.")
+    check_table_transition(
+        REFERRAL_TRANSITIONS, R, before, after, actor=actor, system=system, what="referral"
+    )
