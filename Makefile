@@ -60,6 +60,7 @@ assets:
 
 check-deploy: install
 	DEBUG=False SECRET_KEY=$$($(PY) -c "import secrets; print(secrets.token_urlsafe(50))") \
+	  PSEUDONYM_KEY=$$($(PY) -c "import secrets; print(secrets.token_urlsafe(50))") \
 	  ALLOWED_HOSTS=offenderhub.example.org $(PY) manage.py check --deploy --fail-level WARNING
 
 clean:

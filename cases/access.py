@@ -12,6 +12,8 @@ from django.views import View
 
 from offenderhub.accounts.access import RoleRequiredMixin
 from offenderhub.accounts.models import PARTNER_ROLES, POLICE_ROLES
+from offenderhub.audit.models import AuditAction
+from offenderhub.audit.services import audit_record
 from offenderhub.core.forms import add_service_errors
 
 from .services import CaseError
@@ -35,6 +37,7 @@ class CaseFormView(CaseRecordView):
     template_name = ""
     form_class = None
     success_message = ""
+    view_reason = "Form"  # what the audit row says was opened
 
     def get_object(self, pk):
         raise NotImplementedError
@@ -73,6 +76,14 @@ class CaseFormView(CaseRecordView):
         if refusal:
             messages.error(request, refusal)
             return redirect(self.refused_url())
+        record = self.object if hasattr(self.object, "audit_label") else self.case
+        audit_record(
+            actor=request.user,
+            action=AuditAction.VIEWED,
+            obj=record,
+            request=request,
+            reason=f"{self.view_reason} opened",
+        )
         return self._render(self.form_class(initial=self.initial(), **self.form_kwargs()))
 
     def post(self, request, pk):

@@ -53,6 +53,8 @@ class EventCode(models.TextChoices):
     REFERRAL_DECLINED = "referral_declined", "Referral declined"
     REFERRAL_ASSIGNED = "referral_assigned", "Referral assigned"
     REFERRAL_WITHDRAWN = "referral_withdrawn", "Referral withdrawn"
+    REFERRAL_CHASED = "referral_chased", "Referral chased"
+    REFERRAL_CHANGED = "referral_changed", "Referral changed"
     APPOINTMENT_BOOKED = "appointment_booked", "Appointment booked"
     APPOINTMENT_RESCHEDULED = "appointment_rescheduled", "Appointment rescheduled"
     APPOINTMENT_OUTCOME = "appointment_outcome", "Appointment outcome"

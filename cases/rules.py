@@ -35,9 +35,13 @@ class TimeLimit:
         return (self.latest_proceedings_date - timezone.localdate()).days
 
 
-def case_time_limit(case, offences, *, start: date | None = None) -> TimeLimit | None:
+def case_time_limit(
+    case, offences, *, start: date | None = None, period_days: int | None = None
+) -> TimeLimit | None:
     """The earliest six-month limit among the case's summary-only offences, or None when none are
-    summary-only. ``offences`` are the case's CaseOffence rows (passed in to avoid a query)."""
+    summary-only. ``offences`` are the case's CaseOffence rows (passed in to avoid a query).
+    ``start`` is when the compliance period starts (the caution date, or today before it) and
+    ``period_days`` its length (the scheme's default, or a supervisor's longer period)."""
     summary = [o for o in offences if o.offence.classification == Classification.SUMMARY_ONLY]
     if not summary:
         return None
@@ -45,7 +49,8 @@ def case_time_limit(case, offences, *, start: date | None = None) -> TimeLimit |
     limit = latest_proceedings_date(first.offence_date)
     start = start or timezone.localdate()
     scheme = case.scheme
-    period_end = start + timedelta(days=scheme.compliance_period_default_days + scheme.breach_decision_days)
+    period = period_days or scheme.compliance_period_default_days
+    period_end = start + timedelta(days=period + scheme.breach_decision_days)
     return TimeLimit(limit, first.offence.name, period_end, at_risk=period_end > limit)
 
 

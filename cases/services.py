@@ -334,6 +334,10 @@ def case_withdraw(*, case_id, actor, reason: str) -> Case:
         summary="Case withdrawn",
         notes=reason,
     )
+    from referrals.models import WithdrawReason
+    from referrals.services import referrals_withdraw_for
+
+    referrals_withdraw_for(case, reason=WithdrawReason.CASE_CLOSED, notes="The case was withdrawn.")
     return case
 
 

@@ -38,7 +38,7 @@ from .selectors import (
     person_search_for,
     scheme_list_for,
 )
-from .workflow import DECIDABLE_STATUSES, REASSIGNABLE_STATUSES, allowed_roles
+from .workflow import DECIDABLE_STATUSES, OPEN_STATUSES, REASSIGNABLE_STATUSES, allowed_roles
 
 INTAKE_ROLES = frozenset({Role.CASE_WORKER, Role.SUPERVISOR})
 
@@ -255,6 +255,13 @@ class CaseDetailView(RoleRequiredMixin, View):
         )
         user = request.user
         compliance = case_compliance_for(user, case)
+        caution, extension = compliance["caution"], compliance["extension"]
+        time_limit = case_time_limit(
+            case,
+            offences,
+            start=caution.administered_on if caution else None,
+            period_days=extension.days if extension else None,
+        )
         return render(
             request,
             "cases/detail.html",
@@ -268,7 +275,17 @@ class CaseDetailView(RoleRequiredMixin, View):
                 "decisions": decisions,
                 "current_decision": next((d for d in decisions if d.is_current), None),
                 "events": events,
-                "time_limit": case_time_limit(case, offences),
+                "time_limit": time_limit,
+                "time_limit_passed": time_limit is not None
+                and time_limit.days_left < 0
+                and (
+                    case.status in OPEN_STATUSES
+                    or (
+                        compliance["prosecution"] is not None
+                        and compliance["prosecution"].proceedings_started_on is None
+                        and compliance["prosecution"].outcome == "pending"
+                    )
+                ),
                 "can_submit": case.status == CaseStatus.INTAKE
                 and user.has_role(*allowed_roles(CaseStatus.INTAKE, CaseStatus.AWAITING_DECISION)),
                 "can_decide": case.status in DECIDABLE_STATUSES and user.has_role(Role.DECISION_MAKER),

@@ -17,13 +17,40 @@ WARNING = (
 )
 
 
+FONT_FILES = {
+    "OHSans": "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "OHSans-Bold": "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+}
+
+
+def _fonts() -> tuple[str, str]:
+    """A Unicode font (DejaVu Sans, from the system's fonts-dejavu package) so every name prints as
+    written, such as "Łukasz Żółć"; ReportLab's built-in Helvetica covers Latin-1 only, and is the
+    fallback where the font is not installed."""
+    from pathlib import Path
+
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    if all(Path(path).exists() for path in FONT_FILES.values()):
+        registered = set(pdfmetrics.getRegisteredFontNames())
+        for name, path in FONT_FILES.items():
+            if name not in registered:
+                pdfmetrics.registerFont(TTFont(name, path))
+        return "OHSans", "OHSans-Bold"
+    return "Helvetica", "Helvetica-Bold"
+
+
 def _p(text, style):
     return Paragraph(escape(str(text)).replace("\n", "<br/>"), style)
 
 
 def caution_document_pdf(*, case, caution, offences, conditions) -> bytes:
+    regular, bold = _fonts()
     styles = getSampleStyleSheet()
     body, heading, title = styles["BodyText"], styles["Heading2"], styles["Title"]
+    body.fontName = regular
+    heading.fontName = title.fontName = bold
     person = case.person
     buffer = BytesIO()
     doc = SimpleDocTemplate(
@@ -110,7 +137,7 @@ def caution_document_pdf(*, case, caution, offences, conditions) -> bytes:
 def _details(rows, style):
     table = Table([[_p(k, style), _p(v, style)] for k, v in rows], colWidths=[45 * mm, None])
     table.setStyle(
-        TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("FONTNAME", (0, 0), (0, -1), "Helvetica-Bold")])
+        TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("FONTNAME", (0, 0), (0, -1), _fonts()[1])])
     )
     return table
 

@@ -143,7 +143,7 @@ PROGRESS_CHOICES = [
     (ConditionStatus.IN_PROGRESS, "Started"),
     (ConditionStatus.COMPLETE, "Complete"),
     (ConditionStatus.FAILED, "Failed"),
-    (ConditionStatus.WITHDRAWN, "Withdrawn (no longer required)"),
+    (ConditionStatus.WITHDRAWN, "Withdrawn: no longer required (decision-makers only)"),
 ]
 
 

@@ -30,6 +30,8 @@ from .models import (
     BreachReview,
     BreachStatus,
     Condition,
+    ConditionKind,
+    ConditionStatus,
     Prosecution,
     ProsecutionOutcome,
 )
@@ -114,9 +116,11 @@ def conditions_overdue_sweep(*, today) -> dict:
     add the conditions to the review already open). A fixed number of queries however many there are:
     the cases are locked (skipping any another worker holds), then everything is written in bulk."""
     now = timezone.now()
+    # Restrictive conditions ("not to contact the victim") are not done by a date: they last until
+    # it, and end as met unless a breach was recorded (``restrictive_conditions_end``).
     overdue = Condition.objects.filter(
         status__in=LIVE_CONDITION_STATUSES, due_date__lt=today, overdue_flagged_at=None
-    )
+    ).exclude(kind=ConditionKind.RESTRICTIVE)
     with transaction.atomic():
         cases = {
             case.pk: case
@@ -182,18 +186,35 @@ def conditions_overdue_sweep(*, today) -> dict:
             for case_id, items in by_case.items()
         )
         review_type = ContentType.objects.get_for_model(BreachReview)
+        case_type = ContentType.objects.get_for_model(Case)
         AuditEvent.objects.bulk_create(
-            AuditEvent(
-                actor_label=SYSTEM_ACTOR_LABEL,
-                action=AuditAction.CREATED,
-                content_type=review_type,
-                object_id=str(review.pk),
-                object_label=f"Breach review on case {cases[review.case_id].reference}",
-                owner_organisation_id=cases[review.case_id].force_id,
-                reason="Opened by the overdue-conditions check",
-                occurred_at=now,
-            )
-            for review in new_reviews
+            [
+                AuditEvent(
+                    actor_label=SYSTEM_ACTOR_LABEL,
+                    action=AuditAction.CREATED,
+                    content_type=review_type,
+                    object_id=str(review.pk),
+                    object_label=f"Breach review on case {cases[review.case_id].reference}",
+                    owner_organisation_id=cases[review.case_id].force_id,
+                    reason="Opened by the overdue-conditions check",
+                    occurred_at=now,
+                )
+                for review in new_reviews
+            ]
+            + [
+                AuditEvent(
+                    actor_label=SYSTEM_ACTOR_LABEL,
+                    action=AuditAction.CHANGED,
+                    content_type=case_type,
+                    object_id=str(case_id),
+                    object_label=f"Case {cases[case_id].reference}",
+                    owner_organisation_id=cases[case_id].force_id,
+                    changes={"status": [CaseStatus.ACTIVE, CaseStatus.BREACH_REVIEW]},
+                    reason="Breach review opened by the overdue-conditions check",
+                    occurred_at=now,
+                )
+                for case_id in moved
+            ]
         )
         notify_many(
             kind=NotificationKind.BREACH_REVIEW_OPENED,
@@ -209,6 +230,42 @@ def conditions_overdue_sweep(*, today) -> dict:
             ],
         )
     return {"overdue_conditions": len(conditions), "breach_reviews_opened": len(new_reviews)}
+
+
+def restrictive_conditions_end(*, today) -> dict:
+    """A restrictive condition whose period has ended with no breach recorded was met: it is marked
+    complete on the system's authority, and the case completes if it was the last one."""
+    from .services import _complete_case_if_done, _condition_move
+
+    ended = list(
+        Condition.objects.filter(
+            kind=ConditionKind.RESTRICTIVE,
+            status__in=LIVE_CONDITION_STATUSES,
+            due_date__lt=today,
+            case__status=CaseStatus.ACTIVE,
+        ).values_list("pk", "case_id")
+    )
+    completed = cases_completed = 0
+    for condition_id, case_id in ended:
+        with transaction.atomic():
+            case = Case.objects.select_for_update(skip_locked=True).filter(pk=case_id).first()
+            if case is None or case.status != CaseStatus.ACTIVE:
+                continue
+            condition = Condition.objects.select_for_update().get(pk=condition_id)
+            if condition.status not in LIVE_CONDITION_STATUSES:
+                continue
+            _condition_move(
+                condition,
+                case,
+                to=ConditionStatus.COMPLETE,
+                system=True,
+                code=EventCode.CONDITION_COMPLETED,
+                notes=f"The period ended on {condition.due_date:%-d %B %Y} with no breach recorded.",
+                on=condition.due_date,
+            )
+            completed += 1
+            cases_completed += _complete_case_if_done(case, system=True)
+    return {"restrictive_conditions_met": completed, "cases_completed": cases_completed}
 
 
 # --- Breach reviews ---------------------------------------------------------------------------------
@@ -231,6 +288,21 @@ def breach_reviews_escalate(*, today) -> dict:
             return {"escalated": 0}
         BreachReview.objects.filter(pk__in=[r.pk for r in late], escalated_at=None).update(escalated_at=now)
         supervisors = _supervisors_by_force({r.case.force_id for r in late})
+        review_type = ContentType.objects.get_for_model(BreachReview)
+        AuditEvent.objects.bulk_create(
+            AuditEvent(
+                actor_label=SYSTEM_ACTOR_LABEL,
+                action=AuditAction.CHANGED,
+                content_type=review_type,
+                object_id=str(r.pk),
+                object_label=f"Breach review on case {r.case.reference}",
+                owner_organisation_id=r.case.force_id,
+                changes={"escalated_at": [None, now.isoformat()]},
+                reason="Escalated to supervisors: not decided by its due date",
+                occurred_at=now,
+            )
+            for r in late
+        )
         CaseEvent.objects.bulk_create(
             CaseEvent(
                 case_id=r.case_id,

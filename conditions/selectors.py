@@ -40,8 +40,11 @@ def condition_get_for(user, pk) -> Condition:
 
 def breachable_condition_list_for(user, case, *, today):
     """Conditions that can open a breach review: failed, or still live past their due date."""
+    from .models import ConditionKind
+
     return condition_list_for(user, case).filter(
-        Q(status=ConditionStatus.FAILED) | Q(status__in=LIVE_CONDITION_STATUSES, due_date__lt=today)
+        Q(status=ConditionStatus.FAILED)
+        | Q(status__in=LIVE_CONDITION_STATUSES, due_date__lt=today) & ~Q(kind=ConditionKind.RESTRICTIVE)
     )
 
 

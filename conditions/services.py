@@ -294,6 +294,11 @@ def period_extend(*, case_id, actor, days: int, reason: str) -> PeriodExtension:
     else:
         extension = PeriodExtension.objects.create(case=case, days=days, reason=reason, approved_by=actor)
         changes = {"days": [None, days]}
+    caution = Caution.objects.filter(case=case).first()
+    if caution is not None and caution.ceased_on is None:
+        Caution.objects.filter(pk=caution.pk).update(
+            period_ends_on=caution.administered_on + timedelta(days=days)
+        )
     case_event_record(
         case,
         code=EventCode.PERIOD_EXTENDED,
@@ -450,13 +455,17 @@ def caution_administer(
 
 
 def _condition_check_actor(condition, case, actor):
-    """Police of the case's force, or the partner agency responsible for the condition."""
+    """Police of the case's force, or a partner agency responsible for the condition or holding a
+    referral to deliver it."""
+    from referrals.models import Referral
+
     if actor.organisation_id == case.force_id and actor.has_role(
         Role.CASE_WORKER, Role.DECISION_MAKER, Role.SUPERVISOR
     ):
         return
-    if actor.organisation_id == condition.responsible_organisation_id and actor.has_role(
-        Role.PARTNER_MANAGER, Role.PARTNER_PRACTITIONER
+    if actor.has_role(Role.PARTNER_MANAGER, Role.PARTNER_PRACTITIONER) and (
+        actor.organisation_id == condition.responsible_organisation_id
+        or Referral.objects.filter(condition=condition, organisation_id=actor.organisation_id).exists()
     ):
         return
     raise CaseError("That condition does not exist.")
@@ -536,6 +545,13 @@ def condition_progress(*, condition_id, actor, to: str, notes: str = "", on: dat
     if errors:
         raise ValidationError(errors)
     _condition_move(condition, case, to=to, actor=actor, code=PROGRESS_CODES[to], notes=notes, on=on)
+    if to == ConditionStatus.WITHDRAWN:
+        from referrals.models import WithdrawReason
+        from referrals.services import referrals_withdraw_for
+
+        referrals_withdraw_for(
+            case, conditions=[condition], reason=WithdrawReason.CONDITION_VARIED, notes=notes
+        )
     if to == ConditionStatus.FAILED:
         # A partner's report fails a condition; the review then opens on the system's authority.
         police = actor.organisation_id == case.force_id
@@ -773,6 +789,10 @@ def _variation_apply(variation, case, *, actor) -> Condition:
             **_proposed_terms(p),
         )
     variation.result = new
+    if variation.kind == VariationKind.NEW_DUE_DATE:
+        from referrals.services import referrals_follow_variation
+
+        referrals_follow_variation(case, old=old, new=new, actor=actor)
     audit_record(actor=actor, action=AuditAction.CREATED, obj=new, reason="Condition varied")
     return new
 
@@ -960,6 +980,14 @@ def breach_review_decide(
         errors["alternatives_tried"] = "Record what was tried before confirming the breach."
     if not rationale.strip():
         errors["rationale"] = "Explain the decision."
+    if outcome == BreachOutcome.EXCUSED_CONTINUE:
+        today = timezone.localdate()
+        past_due = [c for c in review.conditions.all() if c.is_overdue(today)]
+        if past_due:
+            errors["outcome"] = (
+                f"“{past_due[0].wording[:60]}” is past its due date: "
+                "to excuse it, vary it with a new due date."
+            )
     if outcome == BreachOutcome.EXCUSED_VARY:
         if not person_consented:
             errors["person_consented"] = "A variation needs the person's consent."
@@ -1163,6 +1191,10 @@ def case_resume_prosecution(*, case, review, actor=None, system=False, today=Non
     Caution.objects.filter(case=case, ceased_on__isnull=True).update(
         ceased_on=today, ceased_reason="Breach confirmed: the prosecution resumed"
     )
+    from referrals.models import WithdrawReason
+    from referrals.services import referrals_withdraw_for
+
+    referrals_withdraw_for(case, reason=WithdrawReason.CASE_CLOSED, notes="The prosecution resumed.")
     for condition in case.conditions.select_for_update().filter(status__in=LIVE_CONDITION_STATUSES):
         _condition_move(
             condition,

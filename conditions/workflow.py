@@ -21,9 +21,10 @@ CONDITION_TRANSITIONS: dict[tuple[str, str], frozenset] = {
     (C.PENDING, C.FAILED): POLICE | PARTNERS | {SYSTEM},
     (C.IN_PROGRESS, C.FAILED): POLICE | PARTNERS | {SYSTEM},
     (C.FAILED, C.IN_PROGRESS): DECIDERS,  # a reasonable excuse: the condition continues
-    # Withdrawn by the police, or ended when the caution ceases because the prosecution resumed.
-    (C.PENDING, C.WITHDRAWN): POLICE | {SYSTEM},
-    (C.IN_PROGRESS, C.WITHDRAWN): POLICE | {SYSTEM},
+    # Withdrawn once the caution is given only by a decision-maker (it changes what the person must
+    # do), or ended when the caution ceases because the prosecution resumed.
+    (C.PENDING, C.WITHDRAWN): DECIDERS | {SYSTEM},
+    (C.IN_PROGRESS, C.WITHDRAWN): DECIDERS | {SYSTEM},
     # A variation approved by a decision-maker replaces the condition with a new one.
     (C.PENDING, C.SUPERSEDED): DECIDERS,
     (C.IN_PROGRESS, C.SUPERSEDED): DECIDERS,

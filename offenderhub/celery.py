@@ -53,6 +53,7 @@ BEAT_SCHEDULE = {
             [
                 "condition_reminders",
                 "overdue_conditions",
+                "restrictive_conditions",
                 "breach_review_escalation",
                 "breach_review_auto_confirm",
                 "prosecution_resumption",

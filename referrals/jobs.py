@@ -39,7 +39,7 @@ def referrals_chase(*, today) -> dict:
         CaseEvent.objects.bulk_create(
             CaseEvent(
                 case_id=r.case_id,
-                code=EventCode.REFERRAL_SENT,
+                code=EventCode.REFERRAL_CHASED,
                 occurred_at=now,
                 summary=(
                     f"Referral to {r.organisation} chased: no response by "

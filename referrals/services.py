@@ -770,3 +770,71 @@ def referral_report_submit(*, referral_id, actor, result: str, summary: str, out
             notes=f"End-of-intervention report from {referral.organisation}: {report.summary}",
         )
     return report
+
+
+# --- Following the conditions --------------------------------------------------------------------------
+
+
+def referrals_follow_variation(case, *, old, new, actor) -> int:
+    """A condition varied to a new due date: its open referrals now deliver the new condition, due
+    by the new date, so the partner's report completes the condition in force. The case is locked."""
+    moved = 0
+    for referral in (
+        Referral.objects.select_for_update()
+        .filter(
+            condition=old,
+            status__in=[ReferralStatus.SENT, ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS],
+        )
+        .select_related("service", "organisation")
+    ):
+        referral.condition, referral.due_date = new, new.due_date
+        referral.save(update_fields=["condition", "due_date"])
+        _event(
+            case,
+            referral,
+            actor=actor,
+            code=EventCode.REFERRAL_CHANGED,
+            summary=f"Referral now due by {new.due_date:%-d %B %Y}, following the varied condition",
+        )
+        notify(
+            kind=NotificationKind.REFERRAL_SENT,
+            organisations=[referral.organisation],
+            url=_url(referral),
+            case_reference=case.reference,
+            context={"service": referral.service.name},
+            dedupe_key=f"referral-varied:{referral.pk}:{new.pk}",
+        )
+        moved += 1
+    return moved
+
+
+def referrals_withdraw_for(case, *, reason: str, notes: str = "", conditions=None) -> int:
+    """Withdraw, on the system's authority, the open referrals of a case (or of some of its
+    conditions) that no longer have anything to deliver; each agency is told. The case is locked."""
+    referrals = Referral.objects.select_for_update().filter(
+        case=case, status__in=[ReferralStatus.SENT, ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS]
+    )
+    if conditions is not None:
+        referrals = referrals.filter(condition__in=conditions)
+    count = 0
+    for referral in referrals.select_related("service", "organisation"):
+        referral.withdraw_reason, referral.closing_notes, referral.closed_at = reason, notes, timezone.now()
+        _move(
+            referral,
+            case,
+            to=ReferralStatus.WITHDRAWN,
+            system=True,
+            code=EventCode.REFERRAL_WITHDRAWN,
+            summary=f"Referral withdrawn: {WithdrawReason(reason).label.lower()}",
+            notes=notes,
+            fields=["withdraw_reason", "closing_notes", "closed_at"],
+        )
+        notify(
+            kind=NotificationKind.REFERRAL_WITHDRAWN,
+            organisations=[referral.organisation],
+            url=_url(referral),
+            case_reference=case.reference,
+            context={"service": referral.service.name},
+        )
+        count += 1
+    return count

@@ -13,7 +13,7 @@ from cases.selectors import case_get_for
 from cases.services import CaseError
 from conditions.models import LIVE_CONDITION_STATUSES
 from offenderhub.accounts.access import RoleRequiredMixin
-from offenderhub.accounts.models import PARTNER_ROLES, POLICE_ROLES, Role
+from offenderhub.accounts.models import PARTNER_ROLES, POLICE_ROLES, Organisation, Role
 from offenderhub.audit.models import AuditAction
 from offenderhub.audit.services import audit_record
 from offenderhub.core.forms import add_service_errors
@@ -64,12 +64,25 @@ class WorkspaceView(RoleRequiredMixin, View):
         if tab not in tabs:
             tab = tabs[0]
         filterset = ReferralFilter(request.GET or None, queryset=referral_workspace_for(user, tab), user=user)
-        queryset = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+        queryset = (
+            filterset.qs if not filterset.is_bound or filterset.is_valid() else filterset.queryset.none()
+        )
         queryset, sort = sort_referrals(queryset, request.GET.get("sort", ""))
         page = Paginator(queryset, 25).get_page(request.GET.get("page"))
         keep = {k: v for k, v in request.GET.items() if k in {"tab", "q", "service", "due_before"} and v}
         keep["tab"] = tab
         counts = tab_counts_for(user)
+        shown = list(page.object_list)
+        for force_id in sorted({r.case.force_id for r in shown}):
+            audit_record(
+                actor=user,
+                action=AuditAction.VIEWED,
+                request=request,
+                object_label="Partner referral list",
+                owner_organisation=Organisation(pk=force_id),
+                reason=f"Referral list ({tab}) viewed: referrals "
+                + ", ".join(str(r.pk) for r in shown if r.case.force_id == force_id),
+            )
         return render(
             request,
             "referrals/workspace.html",
@@ -78,7 +91,7 @@ class WorkspaceView(RoleRequiredMixin, View):
                 "tab": tab,
                 "filter": filterset,
                 "page_obj": page,
-                "referrals": page.object_list,
+                "referrals": shown,
                 "current_sort": sort,
                 "sort_base": urlencode(keep),
                 "query_string": urlencode({**keep, **({"sort": sort} if sort else {})}),

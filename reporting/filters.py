@@ -1,7 +1,7 @@
 import django_filters
 from django import forms
 
-from cases.models import Ethnicity, OffenceGroup, Scheme, Sex
+from cases.models import CaseOffence, Ethnicity, OffenceGroup, Scheme, Sex
 from offenderhub.accounts.models import Area
 from offenderhub.core.forms import GdsForm
 
@@ -62,4 +62,6 @@ class DashboardFilter(django_filters.FilterSet):
         self.filters["ethnicity"].extra["choices"] = [(g, g) for g in groups]
 
     def by_offence_group(self, queryset, name, value):
-        return queryset.filter(offences__offence__group=value).distinct() if value else queryset
+        if not value:
+            return queryset
+        return queryset.filter(pk__in=CaseOffence.objects.filter(offence__group=value).values("case_id"))

@@ -239,7 +239,9 @@ def dashboard_for(cases, *, today) -> dict:
             "pathway": labels[p],
             "in_need": Cell(prevalence.get(p, {}).get("in_need", 0)),
             "high": Cell(prevalence.get(p, {}).get("high", 0)),
-            "rate": _rate(prevalence.get(p, {}).get("in_need", 0), assessed),
+            "rate": None
+            if 0 < prevalence.get(p, {}).get("in_need", 0) < SUPPRESS_BELOW
+            else _rate(prevalence.get(p, {}).get("in_need", 0), assessed),
             "pairs": distance.get(p, {}).get("pairs", 0),
             "change": round(distance[p]["change"], 2)
             if p in distance and distance[p]["change"] is not None
@@ -403,8 +405,18 @@ def fairness_for(cases, *, dimension: str) -> dict:
             "completed": Cell(row["completed_n"]),
             "breached": Cell(row["breached_n"]),
         }
-        if suppress:
-            for measure in ("eligible", "completed", "breached"):
+        # A rate beside a suppressed count (or a relative rate against a suppressed reference group)
+        # would let the small number be worked back: withhold them too.
+        for measure in ("eligible", "completed", "breached"):
+            reference_count = reference[f"{measure}_n"] if reference else 0
+            reference_hidden = (
+                reference is None
+                or reference["cases"] < SUPPRESS_BELOW
+                or 0 < reference_count < SUPPRESS_BELOW
+            )
+            if suppress or row["cells"][measure].suppressed:
                 row[f"{measure}_rate"] = row[f"{measure}_relative"] = None
+            elif reference_hidden:
+                row[f"{measure}_relative"] = None
         row["suppressed"] = suppress
     return {"label": label, "rows": rows, "reference": reference["name"] if reference else None}

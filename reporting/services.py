@@ -50,8 +50,13 @@ def reoffending_import(*, actor, upload, today=None) -> ImportResult:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         return ImportResult(None, [(0, "The file is not UTF-8 text. Save it as CSV (UTF-8) and try again.")])
+    if "\x00" in text:
+        return ImportResult(None, [(0, "The file contains a NUL character: it is not a CSV text file.")])
     reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    try:
+        header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        return ImportResult(None, [(1, f"The header cannot be read as CSV: {exc}.")])
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         return ImportResult(
@@ -63,7 +68,11 @@ def reoffending_import(*, actor, upload, today=None) -> ImportResult:
         for p in Person.objects.filter(force_id=actor.organisation_id).exclude(pnc_id="").only("pk", "pnc_id")
     }
     errors, rows, seen = [], [], set()
-    for line, record in enumerate(reader, start=2):
+    try:
+        records = list(reader)
+    except csv.Error as exc:
+        return ImportResult(None, [(reader.line_num, f"The row cannot be read as CSV: {exc}.")])
+    for line, record in enumerate(records, start=2):
         if line - 1 > MAX_ROWS:
             errors.append((line, f"The file has more than {MAX_ROWS} rows; split it."))
             break
@@ -155,13 +164,18 @@ def csv_safe(value) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def export_record(*, actor, what: str, rows: int, request=None) -> None:
+def export_record(*, actor, what: str, rows: int, force_id, request=None) -> None:
+    """An export is a disclosure of the force's data to the person downloading it: logged against
+    the force, with the recipient."""
+    from offenderhub.accounts.models import Organisation
+
     audit_record(
         actor=actor,
         action=AuditAction.EXPORTED,
         request=request,
         object_label=what[:200],
-        owner_organisation=None,
+        owner_organisation=Organisation.objects.get(pk=force_id),
+        recipient=f"{actor.email} ({actor.organisation})",
         reason=f"{rows} rows exported",
     )
 
@@ -237,10 +251,15 @@ def scrutiny_sample_create(
 
 
 @transaction.atomic
-def scrutiny_finding_record(*, actor, item_id, force_id, finding: str, observations: str) -> ScrutinyItem:
+def scrutiny_finding_record(
+    *, actor, item_id, force_id, finding: str, observations: str, sample_id=None
+) -> ScrutinyItem:
     if not actor.has_role(Role.ANALYST, Role.SUPERVISOR):
         raise CaseError("Only analysts and supervisors record the panel's findings.")
-    item = ScrutinyItem.objects.select_for_update().filter(pk=item_id, sample__force_id=force_id).first()
+    items = ScrutinyItem.objects.select_for_update().filter(pk=item_id, sample__force_id=force_id)
+    if sample_id is not None:
+        items = items.filter(sample_id=sample_id)
+    item = items.first()
     if item is None:
         raise CaseError("That item does not exist.")
     errors = {}

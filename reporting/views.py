@@ -393,11 +393,16 @@ class SampleView(_Reporting):
     def post(self, request, pk):
         self.scope(request)
         form = FindingForm(request.POST)
-        item_id = int(request.POST.get("item") or 0)
+        raw = request.POST.get("item") or ""
+        item_id = int(raw) if raw.isdigit() else 0
         if form.is_valid():
             try:
                 services.scrutiny_finding_record(
-                    actor=request.user, item_id=item_id, force_id=self.force_id, **form.cleaned_data
+                    actor=request.user,
+                    item_id=item_id,
+                    force_id=self.force_id,
+                    sample_id=pk,
+                    **form.cleaned_data,
                 )
             except (ValidationError, CaseError) as exc:
                 add_service_errors(form, exc)

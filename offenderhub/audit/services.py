@@ -52,8 +52,9 @@ def audit_record(
         event.object_id = str(obj.pk)
         event.object_label = (object_label or audit_label(obj))[:200]
         event.owner_organisation = owner_organisation or audit_owner(obj)
-    elif object_label:
-        event.object_label = object_label[:200]
+    else:
+        event.object_label = (object_label or "")[:200]
+        event.owner_organisation = owner_organisation
     if request is not None:
         event.ip_address = _client_ip(request)
         event.user_agent = request.META.get("HTTP_USER_AGENT", "")[:300]

@@ -18,6 +18,7 @@ from .models import JobRun
 DAILY_JOBS = {
     "condition_reminders": "conditions.jobs.condition_reminders_send",
     "overdue_conditions": "conditions.jobs.conditions_overdue_sweep",
+    "restrictive_conditions": "conditions.jobs.restrictive_conditions_end",
     "breach_review_escalation": "conditions.jobs.breach_reviews_escalate",
     "breach_review_auto_confirm": "conditions.jobs.breach_reviews_auto_confirm",
     "prosecution_resumption": "conditions.jobs.prosecutions_carry_out",

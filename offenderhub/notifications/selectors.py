@@ -1,10 +1,11 @@
 """Scoped reads of the inbox: a user's own notifications, and their organisation's shared inbox when
-they are partner staff. Nobody else's."""
+they are partner staff (the agency's inbox) or a police supervisor (the force's inbox, where the
+case file team's notices also go). Nobody else's."""
 
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
-from offenderhub.accounts.models import PARTNER_ROLES
+from offenderhub.accounts.models import PARTNER_ROLES, Role
 
 from .models import Notification
 
@@ -14,7 +15,7 @@ def notification_list_for(user):
     if not user.is_authenticated or not user.is_active:
         return Notification.objects.none()
     mine = Q(recipient_id=user.pk)
-    if user.organisation_id and user.has_role(*PARTNER_ROLES):
+    if user.organisation_id and user.has_role(*PARTNER_ROLES, Role.SUPERVISOR):
         mine |= Q(recipient_organisation_id=user.organisation_id)
     return Notification.objects.filter(mine).order_by("-created_at", "-id")
 
