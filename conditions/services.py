@@ -1201,7 +1201,7 @@ def case_resume_prosecution(*, case, review, actor=None, system=False, today=Non
             case,
             to=ConditionStatus.WITHDRAWN,
             actor=actor,
-            system=system or actor is None,
+            system=True,  # a consequence of the resumed prosecution, whoever confirmed it
             code=EventCode.STATUS_CHANGED,
             notes="The caution ceased to have effect: the prosecution resumed.",
             on=today,

@@ -18,6 +18,7 @@ def production_env(tmp_path):
         DJANGO_SETTINGS_MODULE="offenderhub.settings",
         DEBUG="False",
         SECRET_KEY=secrets.token_urlsafe(50),
+        PSEUDONYM_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="offenderhub.example.org",
         OFFENDERHUB_VAR_DIR=str(tmp_path / "var"),
     )
@@ -70,3 +71,12 @@ def test_settings_use_a_development_key_when_debug_is_on(production_env):
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "django-insecure"
+
+
+def test_deployment_checks_ask_for_a_pseudonym_key(production_env):
+    production_env.pop("PSEUDONYM_KEY")
+
+    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], production_env)
+
+    assert result.returncode != 0
+    assert "PSEUDONYM_KEY" in result.stderr
