@@ -367,7 +367,7 @@ def breach_reviews_auto_confirm(*, today) -> dict:
             review.decided_at = timezone.now()
             review.save()
             review.breached_conditions.set(review.conditions.all())
-            _breach_confirm(review, case, system=True)
+            _breach_confirm(review, case, system=True, today=today)
             confirmed += 1
     return {"confirmed_automatically": confirmed}
 

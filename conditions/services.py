@@ -1029,7 +1029,7 @@ def breach_review_decide(
                 details={"breach_review": review.pk},
             )
             return review
-        _breach_confirm(review, case, actor=actor, acknowledged=time_limit_acknowledged)
+        _breach_confirm(review, case, actor=actor)
         return review
     _review_move(review, case, to=BreachStatus.EXCUSED, actor=actor, code=EventCode.BREACH_EXCUSED)
     case_transition(
@@ -1127,7 +1127,7 @@ def breach_review_countersign(*, review_id, actor, agree: bool, notes: str = "")
     if agree:
         review.countersigned_by = actor
         review.countersigned_at = timezone.now()
-        _breach_confirm(review, case, actor=actor, acknowledged=True, countersigned=True)
+        _breach_confirm(review, case, actor=actor, countersigned=True)
     else:
         _review_move(
             review, case, to=BreachStatus.OPEN, actor=actor, code=EventCode.BREACH_COUNTERSIGNATURE_REFUSED
@@ -1142,7 +1142,7 @@ def breach_review_countersign(*, review_id, actor, agree: bool, notes: str = "")
     return review
 
 
-def _breach_confirm(review, case, *, actor=None, system=False, acknowledged=False, countersigned=False):
+def _breach_confirm(review, case, *, actor=None, system=False, countersigned=False, today=None):
     _review_move(
         review,
         case,
@@ -1160,7 +1160,7 @@ def _breach_confirm(review, case, *, actor=None, system=False, acknowledged=Fals
         notes=review.rationale,
         details={"breach_review": review.pk},
     )
-    case_resume_prosecution(case=case, review=review, actor=actor, system=system)
+    case_resume_prosecution(case=case, review=review, actor=actor, system=system, today=today)
 
 
 # --- The resumed prosecution -------------------------------------------------------------------------

@@ -54,8 +54,8 @@ BEAT_SCHEDULE = {
                 "condition_reminders",
                 "overdue_conditions",
                 "restrictive_conditions",
-                "breach_review_escalation",
                 "breach_review_auto_confirm",
+                "breach_review_escalation",
                 "prosecution_resumption",
                 "time_limit_warnings",
             ],
@@ -74,11 +74,12 @@ BEAT_SCHEDULE = {
         "args": ["appointment_outcomes"],
         "schedule": crontab(hour=9, minute=35, day_of_week="mon-fri"),
     },
-    # Monday 07:00: the weekly digest for those who asked for one instead of an email per event.
+    # 07:00 daily: the weekly digest for those who asked for one instead of an email per event. The
+    # job itself sends only on DIGEST_WEEKDAY (Monday by default), so the setting alone decides the day.
     "weekly-digest": {
         "task": "offenderhub.core.tasks.run_job",
         "args": ["weekly_digest"],
-        "schedule": crontab(hour=7, minute=0, day_of_week="mon"),
+        "schedule": crontab(hour=7, minute=0),
     },
 }
 app.conf.beat_schedule = BEAT_SCHEDULE

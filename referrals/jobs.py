@@ -2,6 +2,8 @@
 level, and appointments whose outcome is still missing. Both count working days (England and Wales
 bank holidays excluded) and claim each item once by its timestamp."""
 
+from datetime import datetime, time
+
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
@@ -9,7 +11,7 @@ from django.utils import timezone
 
 from cases.events import EventCode
 from cases.models import CaseEvent
-from offenderhub.core.workdays import add_working_days
+from offenderhub.core.workdays import add_working_days, is_working_day
 from offenderhub.notifications.models import NotificationKind
 from offenderhub.notifications.services import notify_many
 
@@ -25,6 +27,8 @@ def referral_response_due(referral) -> object:
 def referrals_chase(*, today) -> dict:
     """Referrals still waiting for the agency after its service level: the agency's inbox and the
     case worker are told, once."""
+    if not is_working_day(today):
+        return {"referrals_chased": 0}  # agencies are chased on working days only
     now = timezone.now()
     with transaction.atomic():
         waiting = list(
@@ -71,7 +75,10 @@ def appointment_outcomes_chase(*, today) -> dict:
     """Appointments with no outcome recorded a set number of working days after they happened are
     flagged to the practitioner (or the agency when nobody holds the referral), once."""
     days = settings.APPOINTMENT_OUTCOME_WORKING_DAYS
+    if not is_working_day(today):
+        return {"appointment_outcomes_chased": 0}
     now = timezone.now()
+    start_of_today = timezone.make_aware(datetime.combine(today, time.min))
     with transaction.atomic():
         missing = list(
             Appointment.objects.select_for_update(skip_locked=True, of=("self",))
@@ -79,7 +86,7 @@ def appointment_outcomes_chase(*, today) -> dict:
                 attendance="",
                 rescheduled_to__isnull=True,
                 outcome_chased_at=None,
-                starts_at__lt=now,
+                starts_at__lt=start_of_today,
                 referral__status__in=[ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS],
             )
             .select_related("referral__practitioner", "referral__organisation", "referral__case")

@@ -343,6 +343,12 @@ def dashboard_for(cases, *, today) -> dict:
     }
 
 
+def _share(row, measure):
+    """A group's rate as an exact fraction (relative rates are taken before any rounding)."""
+    denominator = row["decided_n"] if measure == "eligible" else row["completed_n"] + row["breached_n"]
+    return Decimal(row[f"{measure}_n"]) / denominator if denominator else None
+
+
 FAIRNESS_DIMENSIONS = {
     "ethnicity": ("Ethnic group", "person__ethnicity__group"),
     "sex": ("Sex", "person__sex"),
@@ -396,7 +402,7 @@ def fairness_for(cases, *, dimension: str) -> dict:
     reference = next((r for r in rows if (r["group"] or "").startswith(REFERENCE_GROUPS[dimension])), None)
     for row in rows:
         for measure in ("eligible", "completed", "breached"):
-            mine, theirs = row[f"{measure}_rate"], reference and reference[f"{measure}_rate"]
+            mine, theirs = _share(row, measure), reference and _share(reference, measure)
             row[f"{measure}_relative"] = round(mine / theirs, 2) if mine is not None and theirs else None
         suppress = row["cases"] < SUPPRESS_BELOW
         row["cells"] = {

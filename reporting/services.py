@@ -7,6 +7,7 @@ import random
 import secrets
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -68,12 +69,14 @@ def reoffending_import(*, actor, upload, today=None) -> ImportResult:
         for p in Person.objects.filter(force_id=actor.organisation_id).exclude(pnc_id="").only("pk", "pnc_id")
     }
     errors, rows, seen = [], [], set()
+    records = []  # (the file's line number, the row): blank lines are skipped but still counted
     try:
-        records = list(reader)
+        for record in reader:
+            records.append((reader.line_num, record))
     except csv.Error as exc:
         return ImportResult(None, [(reader.line_num, f"The row cannot be read as CSV: {exc}.")])
-    for line, record in enumerate(records, start=2):
-        if line - 1 > MAX_ROWS:
+    for count, (line, record) in enumerate(records, start=1):
+        if count > MAX_ROWS:
             errors.append((line, f"The file has more than {MAX_ROWS} rows; split it."))
             break
         if None in record:
@@ -85,9 +88,10 @@ def reoffending_import(*, actor, upload, today=None) -> ImportResult:
         if not any(record.values()):
             continue
         try:
-            pnc = normalise_pnc_id(record["pnc_id"])
-            if not pnc:
-                raise ValueError(f"PNC ID “{record['pnc_id']}” is not like 19/0012345A")
+            try:
+                pnc = normalise_pnc_id(record["pnc_id"])
+            except ValidationError:
+                raise ValueError(f"PNC ID “{record['pnc_id']}” is not like 19/0012345A") from None
             offence_date = _parse_date(record["offence_date"], "offence_date")
             outcome_date = _parse_date(record["outcome_date"], "outcome_date")
             offence = offences.get(record["offence"].lower())
@@ -159,7 +163,10 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_safe(value) -> str:
-    """A spreadsheet cannot run what a cell starts with: formula characters are quoted away."""
+    """A spreadsheet cannot run what a cell starts with: formula characters are quoted away. Numbers
+    (including negative ones) stay numbers."""
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return str(value)
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 

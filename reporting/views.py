@@ -208,7 +208,11 @@ class DashboardExportView(_Reporting):
             ]
         rows = list(rows)
         services.export_record(
-            actor=request.user, what=f"Dashboard table: {table}", rows=len(rows), request=request
+            actor=request.user,
+            what=f"Dashboard table: {table}",
+            rows=len(rows),
+            force_id=self.force_id,
+            request=request,
         )
         return _csv_response(f"offenderhub-{table}-{self.today:%Y%m%d}.csv", header, rows)
 
@@ -283,7 +287,11 @@ class CaseExtractView(_Reporting):
                 ]
             )
         services.export_record(
-            actor=request.user, what="Pseudonymised case extract", rows=len(rows), request=request
+            actor=request.user,
+            what="Pseudonymised case extract",
+            rows=len(rows),
+            force_id=self.force_id,
+            request=request,
         )
         return _csv_response(f"offenderhub-case-extract-{self.today:%Y%m%d}.csv", header, rows)
 
@@ -320,7 +328,7 @@ class ImportView(RoleRequiredMixin, View):
             form.add_error(
                 "file",
                 f"Nothing was imported: {len(result.errors)} row{'s' if len(result.errors) > 1 else ''} "
-                "need correcting (listed below).",
+                "to be corrected (listed below).",
             )
             return self._render(request, form, result, status=400)
         batch = result.batch

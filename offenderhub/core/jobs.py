@@ -13,14 +13,15 @@ from django.utils.module_loading import import_string
 
 from .models import JobRun
 
-# In order: reminders and overdue conditions first, then breach reviews, then what follows a
-# confirmed breach, then the time-limit warnings, the partners' chases and the digest.
+# In order: reminders and overdue conditions first, then breach reviews (automatic confirmation
+# before escalation, so supervisors are not asked about a review the scheme confirms), then what
+# follows a confirmed breach, then the time-limit warnings, the partners' chases and the digest.
 DAILY_JOBS = {
     "condition_reminders": "conditions.jobs.condition_reminders_send",
     "overdue_conditions": "conditions.jobs.conditions_overdue_sweep",
     "restrictive_conditions": "conditions.jobs.restrictive_conditions_end",
-    "breach_review_escalation": "conditions.jobs.breach_reviews_escalate",
     "breach_review_auto_confirm": "conditions.jobs.breach_reviews_auto_confirm",
+    "breach_review_escalation": "conditions.jobs.breach_reviews_escalate",
     "prosecution_resumption": "conditions.jobs.prosecutions_carry_out",
     "time_limit_warnings": "conditions.jobs.time_limits_warn",
     "referral_chase": "referrals.jobs.referrals_chase",

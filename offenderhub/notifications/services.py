@@ -207,13 +207,13 @@ def weekly_digest_send(*, today) -> dict:
     """On the digest day, one email to each user and shared inbox that asked for a digest, listing
     the week's notifications not yet emailed. Each notification is claimed before the email is sent,
     so a re-run or a second worker sends nothing twice."""
-    from datetime import timedelta
+    from datetime import datetime, time, timedelta
 
     from django.db.models import Q
 
     if today.weekday() != settings.DIGEST_WEEKDAY:
         return {"digests": 0}
-    since = timezone.now() - timedelta(days=8)
+    since = timezone.make_aware(datetime.combine(today - timedelta(days=8), time.min))
     pending = (
         Notification.objects.filter(emailed_at=None, created_at__gte=since)
         .filter(Q(recipient__email_digest=True) | Q(recipient_organisation__email_digest=True))

@@ -38,7 +38,8 @@ def _configure(values):
     vars(celery_app._local).pop("backend", None)
 
 
-def test_worker_runs_heartbeat_job_through_redis(transactional_db, redis_app):
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_worker_runs_heartbeat_job_through_redis(redis_app):
     with start_worker(redis_app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
         result = heartbeat.delay(name="test")
         last_seen = result.get(timeout=30)

@@ -14,6 +14,7 @@ DESIRED_OUTCOMES = ["Understand how drink affects behaviour", "Agree a personal 
 NOTHING_DONE = {
     "condition_reminders": {"reminders": 0},
     "overdue_conditions": {"overdue_conditions": 0, "breach_reviews_opened": 0},
+    "restrictive_conditions": {"restrictive_conditions_met": 0, "cases_completed": 0},
     "breach_review_escalation": {"escalated": 0},
     "breach_review_auto_confirm": {"confirmed_automatically": 0},
     "prosecution_resumption": {"prosecutions_resumed": 0},

@@ -17,10 +17,20 @@ from job_support import NOTHING_DONE, apology, at_ten, confirmation, fail, rehab
 from cases.events import EventCode
 from cases.models import Case, CaseEvent, CaseStatus
 from cases.rules import latest_proceedings_date
-from conditions.models import BreachReview, BreachStatus, Caution, ConditionStatus, Prosecution
-from conditions.services import breach_review_decide, condition_progress
+from conditions.models import (
+    BreachReview,
+    BreachStatus,
+    Caution,
+    ConditionKind,
+    ConditionStatus,
+    Prosecution,
+    ProsecutionMethod,
+    ProsecutionOutcome,
+)
+from conditions.services import breach_review_decide, condition_progress, prosecution_update
 from offenderhub.audit.models import AuditEvent
 from offenderhub.core.models import JobRun
+from offenderhub.core.workdays import is_working_day
 from offenderhub.notifications.models import Notification, NotificationKind
 from referrals.models import Attendance, Engagement, Referral
 from referrals.services import appointment_record_outcome, referral_accept
@@ -48,8 +58,12 @@ def offence_date():
 
 @pytest.fixture
 def day(offence_date):
-    """The day the jobs run for: 28 days before that offence's six-month limit."""
-    return latest_proceedings_date(offence_date) - timedelta(days=28)
+    """The day the jobs run for: the first working day from 28 days before that offence's six-month
+    limit (the partners' chases run on working days only)."""
+    day = latest_proceedings_date(offence_date) - timedelta(days=28)
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    return day
 
 
 @pytest.fixture
@@ -58,6 +72,8 @@ def seeded(
     offence_date,
     active_case_for,
     conditions_due,
+    terms,
+    force,
     auto_confirm_scheme,
     send_referral,
     book,
@@ -74,6 +90,19 @@ def seeded(
     cases["reminder"] = active_case_for(conditions=conditions_due(day + timedelta(days=5), far))
     # A condition due yesterday: overdue, a breach review opens.
     cases["overdue"] = active_case_for(conditions=conditions_due(day - timedelta(days=1), far))
+    # A restrictive condition whose period ended yesterday with no breach recorded: met, not overdue.
+    cases["restrictive"] = active_case_for(
+        conditions=[
+            conditions_due(far, far)[0],
+            terms(
+                kind=ConditionKind.RESTRICTIVE,
+                wording="Not to enter the Red Lion public house",
+                due_date=day - timedelta(days=1),
+                responsible_organisation=force,
+                owner=case_worker,
+            ),
+        ]
+    )
     # A breach review opened today, decided by nobody: its decision is due in 10 days, long before DAY.
     cases["undecided"] = active_case_for(conditions=conditions_due(far, far))
     fail(rehabilitative(cases["undecided"]), case_worker)
@@ -124,8 +153,11 @@ def test_daily_jobs_do_exactly_what_is_due_and_nothing_the_second_time(run_jobs,
     assert first == {
         "condition_reminders": {"reminders": 1},
         "overdue_conditions": {"overdue_conditions": 1, "breach_reviews_opened": 1},
-        # The undecided review and the one on the auto-confirm scheme are both past their deadline.
-        "breach_review_escalation": {"escalated": 2},
+        # A restrictive condition is not overdue at its end date: it has been met.
+        "restrictive_conditions": {"restrictive_conditions_met": 1, "cases_completed": 0},
+        # The undecided review is past its deadline; the one on the auto-confirm scheme was confirmed
+        # first, so its supervisors are not asked about it.
+        "breach_review_escalation": {"escalated": 1},
         "breach_review_auto_confirm": {"confirmed_automatically": 1},
         # The decision-maker's confirmation and the automatic one.
         "prosecution_resumption": {"prosecutions_resumed": 2},
@@ -178,6 +210,21 @@ def test_an_overdue_condition_opens_one_breach_review_on_the_systems_authority(
     assert AuditEvent.objects.filter(object_id=str(review.pk), reason__contains="overdue").count() == 1
     [notification] = _kind(NotificationKind.BREACH_REVIEW_OPENED)
     assert notification.recipient == case_worker
+
+
+def test_a_restrictive_condition_whose_period_ended_without_breach_is_met_not_overdue(run_jobs, day, seeded):
+    case = seeded["cases"]["restrictive"]
+
+    run_jobs(day, "overdue_conditions", "restrictive_conditions")
+    run_jobs(day + timedelta(days=1), "overdue_conditions", "restrictive_conditions")
+
+    restriction = case.conditions.get(kind=ConditionKind.RESTRICTIVE)
+    assert restriction.status == ConditionStatus.COMPLETE
+    assert restriction.overdue_flagged_at is None
+    assert not BreachReview.objects.filter(case=case).exists()
+    assert CaseEvent.objects.filter(case=case, code=EventCode.CONDITION_COMPLETED).count() == 1
+    case.refresh_from_db()
+    assert case.status == CaseStatus.ACTIVE  # the rehabilitative condition is still to do
 
 
 def test_undecided_breach_reviews_escalate_to_the_supervisor_after_the_decision_date_only(
@@ -351,7 +398,7 @@ def test_a_resumed_prosecution_not_yet_started_is_still_warned_of_its_time_limit
     run_jobs, summary_case, limit, case_worker, decision_maker
 ):
     """The limit is on starting proceedings: a resumed prosecution with no charge yet is exactly the case
-    that must not miss it. (Fails today: ``time_limits_at_risk`` only looks at cases before an outcome.)"""
+    that must not miss it."""
     review = fail(rehabilitative(summary_case), case_worker)
     breach_review_decide(
         review_id=review.pk, actor=decision_maker, **confirmation([rehabilitative(summary_case)])
@@ -361,6 +408,30 @@ def test_a_resumed_prosecution_not_yet_started_is_still_warned_of_its_time_limit
 
     assert _warnings(run_jobs, limit - timedelta(days=7)) == {
         "time_limit_warnings": 1,
+        "time_limits_passed": 0,
+    }
+
+
+def test_no_time_limit_warning_once_the_resumed_prosecution_has_started(
+    run_jobs, summary_case, limit, case_worker, decision_maker
+):
+    review = fail(rehabilitative(summary_case), case_worker)
+    breach_review_decide(
+        review_id=review.pk, actor=decision_maker, **confirmation([rehabilitative(summary_case)])
+    )
+    prosecution_update(
+        case_id=summary_case.pk,
+        actor=case_worker,
+        method=ProsecutionMethod.CHARGE,
+        proceedings_started_on=timezone.localdate(),
+        court="Fenshire Magistrates' Court",
+        first_hearing_on=None,
+        outcome=ProsecutionOutcome.PENDING,
+        outcome_on=None,
+    )
+
+    assert _warnings(run_jobs, limit - timedelta(days=7)) == {
+        "time_limit_warnings": 0,
         "time_limits_passed": 0,
     }
 

@@ -120,6 +120,9 @@ def test_a_case_another_worker_holds_is_skipped_and_swept_on_the_next_run(overdu
         holder.join(timeout=30)
     after = conditions_overdue_sweep(today=day)
 
-    assert while_held == {"overdue_conditions": 2 * (NUMBER_OF_CASES - 1), "breach_reviews_opened": NUMBER_OF_CASES - 1}
+    assert while_held == {
+        "overdue_conditions": 2 * (NUMBER_OF_CASES - 1),
+        "breach_reviews_opened": NUMBER_OF_CASES - 1,
+    }
     assert after == {"overdue_conditions": 2, "breach_reviews_opened": 1}
     _assert_one_review_per_case(cases)

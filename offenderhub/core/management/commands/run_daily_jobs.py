@@ -20,9 +20,15 @@ class Command(BaseCommand):
             day = date.fromisoformat(today) if today else None
         except ValueError as exc:
             raise CommandError("--today must be a date like 2026-11-23.") from exc
-        results = {}
+        results, failed = {}, []
         for name in DAILY_JOBS:
             if job and name not in job:
                 continue
-            results[name] = job_run(name, today=day, trigger="command")
+            try:
+                results[name] = job_run(name, today=day, trigger="command")
+            except Exception as exc:  # recorded on the JobRun; the other jobs still run
+                results[name] = {"error": f"{type(exc).__name__}: {exc}"}
+                failed.append(name)
         self.stdout.write(json.dumps(results, indent=2, sort_keys=False, default=str))
+        if failed:
+            raise CommandError(f"These jobs failed (see /jobs/): {', '.join(failed)}")

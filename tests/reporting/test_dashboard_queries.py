@@ -1,0 +1,150 @@
+"""The dashboard aggregates in the database: the number of queries is fixed whatever the number of
+cases (issue 7, What it must show). The exports and the scrutiny sample page are pinned the same way."""
+
+import itertools
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from factories import ABH
+
+from assessments.models import Assessment, AssessmentKind, AssessmentStatus, Pathway, PathwayNeed
+from cases.models import Offence
+from referrals.models import Referral, ReferralStatus, Service
+from reporting.models import ReoffendingImport, SubsequentOffence
+from reporting.services import scrutiny_sample_create
+
+# The dashboard page for an analyst: session, user, roles, the analyst's office (4); the ethnic
+# groups for the filter (1); the figures: outcomes, statuses, reoffending, maturing, cost, people
+# tracked, assessed, prevalence, distance, partners, referral to contact, two trends (13); three
+# fairness tables (3); the force (1); the unread notifications badge (1); the filter's schemes and
+# areas (2); saving the session (3: savepoint, update, release).
+DASHBOARD_QUERIES = 28
+OUTCOMES = ["completed", "completed", "completed", "breached", "active", None, "ineligible"]
+
+
+@pytest.fixture
+def populate(build, supervisor, agency, case_worker):
+    """``populate(n)``: n more cases at every stage, with assessments, referrals and recorded
+    offences, so every part of the dashboard has rows to aggregate."""
+    today = timezone.localdate()
+    counter = itertools.count()
+    service = Service.objects.create(organisation=agency, name="Alcohol brief intervention")
+    batch = ReoffendingImport.objects.create(
+        force=supervisor.organisation,
+        filename="records.csv",
+        sha256="0" * 64,
+        rows_total=0,
+        rows_added=0,
+        rows_already_held=0,
+        rows_unmatched=0,
+        imported_by=supervisor,
+    )
+    abh = Offence.objects.get(name=ABH)
+
+    def add(n):
+        for _ in range(n):
+            i = next(counter)
+            outcome = OUTCOMES[i % len(OUTCOMES)]
+            cautioned_on = today - timedelta(days=[30, 400, 600][i % 3])
+            case = build(outcome=outcome, cautioned_on=cautioned_on, ethnicity=["W1", "A4", "B2"][i % 3])
+            if outcome in {"completed", "breached"}:
+                for kind in [AssessmentKind.INITIAL, AssessmentKind.FINAL]:
+                    assessment = Assessment.objects.create(
+                        case=case,
+                        kind=kind,
+                        status=AssessmentStatus.COMPLETED,
+                        created_by=case_worker,
+                        completed_by=case_worker,
+                        completed_at=timezone.now(),
+                    )
+                    PathwayNeed.objects.bulk_create(
+                        PathwayNeed(assessment=assessment, pathway=p, level=(i + k) % 4)
+                        for k, p in enumerate(Pathway.values)
+                    )
+                Referral.objects.create(
+                    case=case,
+                    service=service,
+                    organisation=agency,
+                    reason="Alcohol",
+                    due_date=today,
+                    sent_by=case_worker,
+                    status=ReferralStatus.COMPLETED,
+                    accepted_at=timezone.now(),
+                    first_contact_at=timezone.now(),
+                )
+                SubsequentOffence.objects.create(
+                    person=case.person,
+                    offence=abh,
+                    offence_date=cautioned_on + timedelta(days=20),
+                    outcome_type="conviction",
+                    outcome_date=cautioned_on + timedelta(days=25),
+                    source=batch,
+                )
+
+    return add
+
+
+def _count(client, url, params=None):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, params or {})
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_dashboard_runs_a_fixed_number_of_queries_whatever_the_number_of_cases(client_for, analyst, populate):
+    client = client_for(analyst)
+    dashboard = reverse("reporting:dashboard")
+    populate(5)
+    client.get(dashboard)  # warm any per-process caches
+    few = _count(client, dashboard)
+    populate(55)
+    many = _count(client, dashboard)
+    assert few == many == DASHBOARD_QUERIES
+
+
+def test_filtered_dashboard_runs_the_same_number_of_queries(client_for, supervisor, populate):
+    client = client_for(supervisor)
+    dashboard = reverse("reporting:dashboard")
+    params = {"offence_group": "violence", "sex": "male", "age_band": "35-44", "ethnicity": "White"}
+    populate(5)
+    client.get(dashboard, params)
+    few = _count(client, dashboard, params)
+    populate(55)
+    assert _count(client, dashboard, params) == few
+
+
+def test_exports_and_the_extract_run_a_fixed_number_of_queries(client_for, analyst, populate):
+    from reporting.views import DashboardExportView
+
+    client = client_for(analyst)
+    urls = [reverse("reporting:export", args=[t]) for t in DashboardExportView.TABLES]
+    urls.append(reverse("reporting:extract"))
+    populate(5)
+    for url in urls:
+        client.get(url)
+    few = {url: _count(client, url) for url in urls}
+    populate(55)
+    many = {url: _count(client, url) for url in urls}
+    assert many == few
+
+
+def test_scrutiny_sample_page_runs_a_fixed_number_of_queries(client_for, analyst, force, populate):
+    client = client_for(analyst)
+    populate(7)
+    small = scrutiny_sample_create(
+        actor=analyst, force_id=force.pk, title="Small", outcomes=["completed", "breached"], size=4, seed=1
+    )
+    populate(60)
+    large = scrutiny_sample_create(
+        actor=analyst, force_id=force.pk, title="Large", outcomes=["completed", "breached"], size=40, seed=1
+    )
+    client.get(reverse("reporting:sample", args=[small.pk]))
+    assert small.items.count() == 4
+    assert large.items.count() == 40
+    assert _count(client, reverse("reporting:sample", args=[small.pk])) == _count(
+        client, reverse("reporting:sample", args=[large.pk])
+    )
