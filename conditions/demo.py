@@ -224,7 +224,11 @@ def _story(story, case, p):
         _progress(treatment, p, "in_progress", "First session attended at Compass.")
         compass = partners["compass_practitioner"]
         referral = referral_demo.refer(
-            case, p["case_worker"], "Alcohol and drug brief intervention", condition=treatment
+            case,
+            p["case_worker"],
+            "Alcohol and drug brief intervention",
+            condition=treatment,
+            sent_days_ago=30,
         )
         referral_demo.accept(referral, partners["compass_manager"], compass)
         referral_demo.session(referral, compass, days_ago=20)
