@@ -103,6 +103,19 @@ PEOPLE = [
         "CP",
         "eligible",
     ),
+    # A summary-only offence almost six months old: its limit is days away (the loud alert).
+    ("22/0156789Q", "Carl", "Dunmore", 33, "male", "Drunk and disorderly", 178, "OH", "eligible"),
+    (
+        "23/0167890R",
+        "Megan",
+        "Price",
+        26,
+        "female",
+        "Shop theft (goods worth over £200)",
+        15,
+        "OH",
+        "withdrawn",
+    ),
 ]
 
 
@@ -153,6 +166,11 @@ def demo_case(
         return case
     services.case_submit_for_decision(case_id=case.pk, actor=case_worker)
     if outcome == "awaiting":
+        return case
+    if outcome == "withdrawn":
+        services.case_withdraw(
+            case_id=case.pk, actor=case_worker, reason="The store withdrew its complaint; no further action."
+        )
         return case
     services.eligibility_decide(
         case_id=case.pk,

@@ -184,8 +184,16 @@ class User(AbstractBaseUser, PermissionsMixin):
     def get_full_name(self):
         return self.full_name
 
+    # Ranks and titles that may lead a full name; the greeting uses the name after them.
+    TITLES = frozenset(
+        {"pc", "ps", "dc", "ds", "sgt", "insp", "ci", "supt", "mr", "mrs", "ms", "miss", "mx", "dr"}
+    )
+
     def get_short_name(self):
-        return self.full_name.split(" ")[0] if self.full_name else self.email
+        words = self.full_name.split() if self.full_name else []
+        while len(words) > 1 and words[0].lower().rstrip(".") in self.TITLES:
+            words = words[1:]
+        return words[0] if words else self.email
 
     # --- Roles ------------------------------------------------------------------------------------
     @cached_property
