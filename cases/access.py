@@ -88,7 +88,7 @@ class CaseFormView(CaseRecordView):
 
     def post(self, request, pk):
         self._setup(pk)
-        form = self.form_class(request.POST, **self.form_kwargs())
+        form = self.form_class(request.POST, request.FILES, **self.form_kwargs())
         if form.is_valid():
             try:
                 url = self.perform(form)

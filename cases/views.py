@@ -280,11 +280,7 @@ class CaseDetailView(RoleRequiredMixin, View):
                 and time_limit.days_left < 0
                 and (
                     case.status in OPEN_STATUSES
-                    or (
-                        compliance["prosecution"] is not None
-                        and compliance["prosecution"].proceedings_started_on is None
-                        and compliance["prosecution"].outcome == "pending"
-                    )
+                    or (compliance["prosecution"] is not None and compliance["prosecution"].awaiting_start)
                 ),
                 "can_submit": case.status == CaseStatus.INTAKE
                 and user.has_role(*allowed_roles(CaseStatus.INTAKE, CaseStatus.AWAITING_DECISION)),
@@ -297,37 +293,37 @@ class CaseDetailView(RoleRequiredMixin, View):
 
 
 def _compliance_actions(user, case, compliance) -> dict:
-    """Which assessment, condition, caution and breach actions the page offers this user now."""
+    """Which assessment, condition, caution and breach actions the page offers this user now, by the
+    same status sets the services enforce."""
+    from assessments.services import STARTABLE_IN
+    from conditions import services as conditions
     from conditions.models import VariationStatus
+    from referrals.services import REFERRABLE_CASE_STATUSES
 
     police = user.has_role(Role.CASE_WORKER, Role.DECISION_MAKER, Role.SUPERVISOR)
     status = case.status
-    under_caution = status in {CaseStatus.ACTIVE, CaseStatus.BREACH_REVIEW}
+    under_caution = status in conditions.UNDER_CAUTION
     kinds = {a.kind for a in compliance["assessments"]}
     initial_done = any(a.kind == "initial" and a.is_locked for a in compliance["assessments"])
     return {
-        "can_start_assessment": police and status == CaseStatus.ASSESSMENT and "initial" not in kinds,
+        "can_start_assessment": police and status in STARTABLE_IN["initial"] and "initial" not in kinds,
         "can_start_final_assessment": police
         and initial_done
         and "final" not in kinds
-        and status in {CaseStatus.ACTIVE, CaseStatus.BREACH_REVIEW, CaseStatus.COMPLETED},
-        "can_edit_conditions": police and status == CaseStatus.ASSESSMENT,
+        and status in STARTABLE_IN["final"],
+        "can_edit_conditions": police and status in conditions.BEFORE_CAUTION,
         "can_agree_conditions": police
-        and status == CaseStatus.ASSESSMENT
+        and status in conditions.BEFORE_CAUTION
         and initial_done
         and bool(compliance["binding_conditions"]),
         "can_reopen_conditions": police and status == CaseStatus.CONDITIONS_AGREED,
-        "can_extend": user.has_role(Role.SUPERVISOR)
-        and status
-        in {CaseStatus.ASSESSMENT, CaseStatus.CONDITIONS_AGREED, CaseStatus.ACTIVE, CaseStatus.BREACH_REVIEW},
+        "can_extend": user.has_role(Role.SUPERVISOR) and status in conditions.EXTENDABLE,
         "can_caution": user.has_role(Role.DECISION_MAKER) and status == CaseStatus.CONDITIONS_AGREED,
         "can_vary": police and under_caution,
         "can_open_breach": police and under_caution and compliance["open_review"] is None,
         "can_decide_variations": user.has_role(Role.DECISION_MAKER),
         "pending_variations": [v for v in compliance["variations"] if v.status == VariationStatus.PROPOSED],
-        "can_refer": police
-        and status
-        in {CaseStatus.ASSESSMENT, CaseStatus.CONDITIONS_AGREED, CaseStatus.ACTIVE, CaseStatus.BREACH_REVIEW},
+        "can_refer": police and status in REFERRABLE_CASE_STATUSES,
         "referred_condition_ids": {r.condition_id for r in compliance["referrals"] if r.is_open},
         "can_update_prosecution": police
         and compliance["prosecution"] is not None

@@ -376,6 +376,11 @@ class Prosecution(models.Model):
     def __str__(self):
         return f"Prosecution on {self.case}"
 
+    @property
+    def awaiting_start(self) -> bool:
+        """Resumed, but no charge or requisition yet: the six-month limit still matters."""
+        return self.proceedings_started_on is None and self.outcome == ProsecutionOutcome.PENDING
+
     def audit_label(self):
         return f"Prosecution on case {self.case.reference}"
 

@@ -48,6 +48,8 @@ from .workflow import check_breach_transition, check_condition_transition
 TERMS = ["kind", "wording", "due_date", "responsible_organisation", "owner", "hours", "amount_kind", "amount"]
 BEFORE_CAUTION = frozenset({CaseStatus.ASSESSMENT})
 UNDER_CAUTION = frozenset({CaseStatus.ACTIVE, CaseStatus.BREACH_REVIEW})
+# A supervisor may approve a longer completion period from assessment until the caution ends.
+EXTENDABLE = BEFORE_CAUTION | {CaseStatus.CONDITIONS_AGREED} | UNDER_CAUTION
 FINAL_PROSECUTION_OUTCOMES = frozenset(
     {
         ProsecutionOutcome.CONVICTED,
@@ -271,7 +273,7 @@ def period_extend(*, case_id, actor, days: int, reason: str) -> PeriodExtension:
             f"{scheme.compliance_period_default_days} days "
             f"and no longer than its maximum of {scheme.compliance_period_max_days} days."
         )
-    if case.status not in BEFORE_CAUTION | {CaseStatus.CONDITIONS_AGREED} | UNDER_CAUTION:
+    if case.status not in EXTENDABLE:
         errors["__all__"] = f"A case that is “{case.get_status_display()}” has no period to extend."
     if errors:
         raise ValidationError(errors)

@@ -30,7 +30,7 @@ from .forms import (
     RecordForm,
     VariationDecisionForm,
 )
-from .models import BreachStatus, ConditionStatus, PeriodExtension, VariationKind
+from .models import BreachStatus, ConditionStatus, ConditionTemplate, PeriodExtension, VariationKind
 from .rules import capped_hours, case_caps, case_period, penalty_total
 from .selectors import (
     binding_condition_list_for,
@@ -91,12 +91,15 @@ class ConditionAddView(_OnCase, CaseFormView):
     def form_kwargs(self):
         return {"user": self.request.user}
 
-    def initial(self):
-        from .models import ConditionTemplate
+    def _chosen_template(self):
+        """The catalogue entry chosen with ?template=, if it is a real active one."""
+        chosen = self.request.GET.get("template", "")
+        if not chosen.isdigit():
+            return None
+        return ConditionTemplate.objects.filter(pk=int(chosen), is_active=True).first()
 
-        template = ConditionTemplate.objects.filter(
-            pk=self.request.GET.get("template") or 0, is_active=True
-        ).first()
+    def initial(self):
+        template = self._chosen_template()
         if template is None:
             return {}
         return {
@@ -110,20 +113,17 @@ class ConditionAddView(_OnCase, CaseFormView):
         }
 
     def refuse_get(self):
-        if self.case.status != CaseStatus.ASSESSMENT:
+        if self.case.status not in services.BEFORE_CAUTION:
             return (
                 "Conditions are set while the case is at assessment. After the caution, propose a variation."
             )
 
     def extra_context(self):
-        from .models import ConditionTemplate
-
+        chosen = self._chosen_template()
         return {
             "heading": "Add a condition",
             "catalogue": list(ConditionTemplate.objects.filter(is_active=True)),
-            "chosen_template": int(self.request.GET.get("template") or 0)
-            if (self.request.GET.get("template") or "").isdigit()
-            else None,
+            "chosen_template": chosen.pk if chosen else None,
             **_limits_context(self.request.user, self.case),
         }
 
@@ -156,7 +156,7 @@ class ConditionEditView(_OnCondition, CaseFormView):
         }
 
     def refuse_get(self):
-        if self.case.status != CaseStatus.ASSESSMENT:
+        if self.case.status not in services.BEFORE_CAUTION:
             return "Conditions can be changed only while the case is at assessment."
 
     def extra_context(self):

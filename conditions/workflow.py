@@ -50,7 +50,3 @@ def check_breach_transition(before, after, *, actor=None, system=False):
     check_table_transition(
         BREACH_TRANSITIONS, B, before, after, actor=actor, system=system, what="breach review"
     )
-
-
-def condition_roles(before, after) -> frozenset:
-    return CONDITION_TRANSITIONS.get((before, after), frozenset())

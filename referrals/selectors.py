@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from offenderhub.accounts.models import POLICE_ROLES, Role, User
 
-from .models import OPEN_REFERRAL_STATUSES, Appointment, Referral, ReferralStatus, Service
+from .models import OPEN_REFERRAL_STATUSES, Appointment, EndReport, Referral, ReferralStatus, Service
 
 
 def referral_list_for(user):
@@ -100,7 +100,7 @@ def referral_detail_for(user, referral) -> dict:
         "notes": list(referral.notes.select_related("author", "organisation")),
         "evidence": list(referral.evidence.select_related("uploaded_by")),
         "assignments": list(referral.assignments.select_related("practitioner", "assigned_by")),
-        "report": getattr(referral, "end_report", None) if hasattr(referral, "end_report") else None,
+        "report": EndReport.objects.filter(referral=referral).select_related("submitted_by").first(),
     }
 
 

@@ -1,22 +1,18 @@
 from urllib.parse import urlencode
 
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views import View
 
 from cases.access import CaseFormView, CaseRecordView
 from cases.selectors import case_get_for
-from cases.services import CaseError
 from conditions.models import LIVE_CONDITION_STATUSES
 from offenderhub.accounts.access import RoleRequiredMixin
 from offenderhub.accounts.models import PARTNER_ROLES, POLICE_ROLES, Organisation, Role
 from offenderhub.audit.models import AuditAction
 from offenderhub.audit.services import audit_record
-from offenderhub.core.forms import add_service_errors
 
 from . import services
 from .filters import ReferralFilter, sort_referrals
@@ -251,13 +247,11 @@ class WithdrawView(_OnReferral, CaseFormView):
 
 
 class _PartnerFormView(_OnReferral, CaseFormView):
+    """Pages only the agency works: the selector already limits partners to their own agency's
+    referrals (a practitioner to those assigned to them), and police lack the partner roles."""
+
     required_roles = PARTNERS
     action_roles = PARTNERS
-
-    def _setup(self, pk):
-        super()._setup(pk)
-        if self.request.user.organisation_id != self.object.organisation_id:
-            raise PermissionDenied
 
 
 class BookView(_PartnerFormView):
@@ -334,41 +328,26 @@ class NoteView(_OnReferral, CaseFormView):
         return reverse("referrals:detail", args=[self.object.pk]) + "#notes"
 
 
-class UploadView(_OnReferral, RoleRequiredMixin, View):
+class UploadView(_OnReferral, CaseFormView):
+    template_name = "referrals/upload_form.html"
+    form_class = EvidenceForm
     required_roles = EVERYONE
+    action_roles = EVERYONE
+    view_reason = "Document upload form"
+    success_message = "Document uploaded."
 
-    def _render(self, request, case, referral, form, status=200):
-        context = {
-            "case": case,
-            "person": case.person,
-            "referral": referral,
-            "form": form,
-            "object": referral,
-        }
-        return render(request, "referrals/upload_form.html", context, status=status)
+    def extra_context(self):
+        return {"referral": self.object}
 
-    def get(self, request, pk):
-        case, referral = self.get_object(pk)
-        return self._render(request, case, referral, EvidenceForm())
-
-    def post(self, request, pk):
-        case, referral = self.get_object(pk)
-        form = EvidenceForm(request.POST, request.FILES)
-        if form.is_valid():
-            try:
-                services.evidence_upload(
-                    referral_id=referral.pk,
-                    actor=request.user,
-                    upload=form.cleaned_data["file"],
-                    kind=form.cleaned_data["kind"],
-                    description=form.cleaned_data["description"],
-                )
-            except (ValidationError, CaseError) as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, "Document uploaded.")
-                return redirect(reverse("referrals:detail", args=[referral.pk]) + "#evidence")
-        return self._render(request, case, referral, form, status=400)
+    def perform(self, form):
+        services.evidence_upload(
+            referral_id=self.object.pk,
+            actor=self.request.user,
+            upload=form.cleaned_data["file"],
+            kind=form.cleaned_data["kind"],
+            description=form.cleaned_data["description"],
+        )
+        return reverse("referrals:detail", args=[self.object.pk]) + "#evidence"
 
 
 class EvidenceDownloadView(RoleRequiredMixin, View):

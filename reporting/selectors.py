@@ -84,8 +84,11 @@ def scoped_cases(user, *, today):
     return CaseRecord.objects.filter(force_id=force_id).annotate(age_band=age_band_expression(today))
 
 
-def _breached_q(prefix=""):
-    return Q(**{f"{prefix}prosecution__isnull": False})
+# The two ends of a caution, defined once for every figure, export and sample: diverted (the caution
+# given and completed, or closed without a prosecution) and breached (the prosecution resumed).
+DIVERTED_STATUSES = (CaseStatus.COMPLETED, CaseStatus.CLOSED)
+DIVERTED = Q(caution__isnull=False, prosecution__isnull=True, status__in=DIVERTED_STATUSES)
+BREACHED = Q(prosecution__isnull=False)
 
 
 def _rate(numerator, denominator):
@@ -136,16 +139,8 @@ def dashboard_for(cases, *, today) -> dict:
     outcomes = annotated.aggregate(
         total=Count("pk", distinct=True),
         cautions=Count("pk", filter=Q(caution__isnull=False), distinct=True),
-        diverted=Count(
-            "pk",
-            filter=Q(
-                caution__isnull=False,
-                prosecution__isnull=True,
-                status__in=[CaseStatus.COMPLETED, CaseStatus.CLOSED],
-            ),
-            distinct=True,
-        ),
-        breached=Count("pk", filter=_breached_q(), distinct=True),
+        diverted=Count("pk", filter=DIVERTED, distinct=True),
+        breached=Count("pk", filter=BREACHED, distinct=True),
         offence_to_decision=Avg(
             ExpressionWrapper(F("first_decision") - F("first_offence"), output_field=DurationField())
         ),
@@ -373,15 +368,8 @@ def fairness_for(cases, *, dimension: str) -> dict:
             cases=Count("pk"),
             decided_n=Count("pk", filter=Q(decided=True)),
             eligible_n=Count("pk", filter=Q(eligible=True)),
-            completed_n=Count(
-                "pk",
-                filter=Q(
-                    caution__isnull=False,
-                    prosecution__isnull=True,
-                    status__in=[CaseStatus.COMPLETED, CaseStatus.CLOSED],
-                ),
-            ),
-            breached_n=Count("pk", filter=Q(prosecution__isnull=False)),
+            completed_n=Count("pk", filter=DIVERTED),
+            breached_n=Count("pk", filter=BREACHED),
         )
         .order_by("group")
     )

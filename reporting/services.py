@@ -11,9 +11,10 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from cases.models import Case, CaseStatus, Offence, Person, normalise_pnc_id
+from cases.models import Case, Offence, Person, normalise_pnc_id
 from cases.services import CaseError
 from offenderhub.accounts.models import Role
 from offenderhub.audit.models import AuditAction
@@ -211,19 +212,14 @@ def scrutiny_sample_create(
         errors["period_to"] = "The end of the period must be after its start."
     if errors:
         raise ValidationError(errors)
-    cases = Case.objects.filter(force_id=force_id, caution__isnull=False)
-    wanted = []
+    from .selectors import BREACHED, DIVERTED
+
+    wanted = Q()
     if "completed" in outcomes:
-        wanted.append(
-            Case.objects.filter(
-                status__in=[CaseStatus.COMPLETED, CaseStatus.CLOSED], prosecution__isnull=True
-            )
-        )
+        wanted |= DIVERTED
     if "breached" in outcomes:
-        wanted.append(Case.objects.filter(prosecution__isnull=False))
-    pool = cases.filter(pk__in=wanted[0].values("pk"))
-    if len(wanted) > 1:
-        pool = cases.filter(pk__in=wanted[0].values("pk")) | cases.filter(pk__in=wanted[1].values("pk"))
+        wanted |= BREACHED
+    pool = Case.objects.filter(wanted, force_id=force_id, caution__isnull=False)
     if period_from:
         pool = pool.filter(caution__administered_on__gte=period_from)
     if period_to:

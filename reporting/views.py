@@ -19,7 +19,14 @@ from .filters import DashboardFilter
 from .forms import FindingForm, ImportForm, SampleForm
 from .models import ReoffendingImport, ScrutinySample
 from .pseudonyms import pseudonym
-from .selectors import FAIRNESS_DIMENSIONS, dashboard_for, fairness_for, reporting_force_id_for, scoped_cases
+from .selectors import (
+    DIVERTED_STATUSES,
+    FAIRNESS_DIMENSIONS,
+    dashboard_for,
+    fairness_for,
+    reporting_force_id_for,
+    scoped_cases,
+)
 
 READERS = frozenset({Role.ANALYST, Role.SUPERVISOR})
 
@@ -282,7 +289,7 @@ class CaseExtractView(_Reporting):
                     f"{caution.administered_on:%Y-%m}" if caution else "",
                     "breached"
                     if prosecution
-                    else ("completed" if case.status in {"completed", "closed"} and caution else ""),
+                    else ("completed" if case.status in DIVERTED_STATUSES and caution else ""),
                     *[levels.get(p, "") for p in Pathway.values],
                 ]
             )

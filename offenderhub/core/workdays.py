@@ -26,15 +26,3 @@ def add_working_days(start: date, days: int) -> date:
         if is_working_day(day):
             remaining -= 1
     return day
-
-
-def subtract_working_days(end: date, days: int) -> date:
-    """The latest date from which ``days`` working days later is on or before ``end``: work started
-    on or before it is late by ``end``."""
-    day = end
-    remaining = days
-    while remaining > 0:
-        day -= timedelta(days=1)
-        if is_working_day(day):
-            remaining -= 1
-    return day

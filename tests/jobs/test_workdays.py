@@ -10,7 +10,7 @@ from job_support import at_ten
 
 from cases.models import CaseEvent
 from cases.rules import latest_proceedings_date
-from offenderhub.core.workdays import add_working_days, is_working_day, subtract_working_days
+from offenderhub.core.workdays import add_working_days, is_working_day
 from offenderhub.notifications.models import Notification, NotificationKind
 from referrals.jobs import appointment_outcomes_chase, referral_response_due, referrals_chase
 from referrals.models import Appointment, Referral
@@ -50,7 +50,6 @@ def test_three_working_days_from_wednesday_23_december_2026_is_wednesday_30_dece
     assert due.strftime("%A") == "Wednesday"
     assert add_working_days(WEDNESDAY_23_DECEMBER_2026, 4) == date(2026, 12, 31)
     assert add_working_days(WEDNESDAY_23_DECEMBER_2026, 5) == date(2027, 1, 4)  # past New Year's Day
-    assert subtract_working_days(date(2026, 12, 30), 3) == WEDNESDAY_23_DECEMBER_2026
 
 
 @pytest.mark.parametrize(
