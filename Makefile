@@ -3,14 +3,17 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+LOCK := requirements/development.txt
+STAMP := $(VENV)/.installed-$(shell cat $(LOCK) | cksum | cut -d' ' -f1)
 
-.PHONY: run test install migrate seed lint format assets collectstatic check-deploy clean
+.PHONY: run test install lock migrate seed lint format assets collectstatic check-deploy clean
 
-$(STAMP): pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+# Installs exactly what the lock names, each file checked against its hash. The app runs from this
+# folder, so the project itself is not installed. `make lock` refreshes the locks after pyproject.toml.
+$(STAMP): $(LOCK)
+	@test -x $(PY) || { echo "Creating the virtual environment in $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	@echo "Installing the locked Python packages (about a minute on a first run)"
+	$(PY) -m pip install --progress-bar on --require-hashes --no-deps -r $(LOCK)
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -57,6 +60,14 @@ assets:
 	cp -r node_modules/@ministryofjustice/frontend/moj/assets static/vendor/moj/assets
 	# The packages' CSS points at /assets/; point it at the copies beside each stylesheet instead.
 	sed -i 's#url(/assets/#url(assets/#g' static/vendor/govuk/govuk-frontend.min.css static/vendor/moj/moj-frontend.min.css
+
+# Pin every Python dependency, with hashes, from pyproject.toml: production.txt for the image,
+# development.txt (with the test tools) for `make run`, `make test` and CI.
+lock: install
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	  --no-emit-find-links -o requirements/production.txt pyproject.toml
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	  --no-emit-find-links --extra dev -o requirements/development.txt pyproject.toml
 
 check-deploy: install
 	DEBUG=False SECRET_KEY=$$($(PY) -c "import secrets; print(secrets.token_urlsafe(50))") \

@@ -205,17 +205,15 @@ def notification_mark_all_read(*, user) -> int:
 
 def weekly_digest_send(*, today) -> dict:
     """On the digest day, one email to each user and shared inbox that asked for a digest, listing
-    the week's notifications not yet emailed. Each notification is claimed before the email is sent,
-    so a re-run or a second worker sends nothing twice."""
-    from datetime import datetime, time, timedelta
-
+    every notification not yet emailed: all since the previous digest, however long ago it was, so
+    nothing depends on which day of the week a notification was made. Each notification is claimed
+    before the email is sent, so a re-run or a second worker sends nothing twice."""
     from django.db.models import Q
 
     if today.weekday() != settings.DIGEST_WEEKDAY:
         return {"digests": 0}
-    since = timezone.make_aware(datetime.combine(today - timedelta(days=8), time.min))
     pending = (
-        Notification.objects.filter(emailed_at=None, created_at__gte=since)
+        Notification.objects.filter(emailed_at=None)
         .filter(Q(recipient__email_digest=True) | Q(recipient_organisation__email_digest=True))
         .select_related("recipient", "recipient_organisation")
         .order_by("created_at", "id")

@@ -72,7 +72,7 @@ def test_a_case_worker_who_asked_for_a_digest_gets_one_email_on_monday_listing_t
     [digest] = _to(case_worker.email)
     assert digest.subject == f"Your {settings.SERVICE_NAME} notifications"
     count = mine.count()
-    assert f"{count} notification{'s' if count > 1 else ''} this week" in digest.body
+    assert f"{count} notification{'s' if count > 1 else ''} since your last digest" in digest.body
     for notification in mine:
         assert f"- {notification.subject} ({notification.case_reference})" in digest.body
     assert reminded.reference in digest.body and overdue.reference in digest.body
@@ -112,7 +112,7 @@ def test_an_agency_that_asked_for_a_digest_gets_its_shared_inbox_in_one_email(
         NotificationKind.CONDITION_DUE,
         NotificationKind.REFERRAL_SENT,
     ]
-    assert "2 notifications this week" in digest.body
+    assert "2 notifications since your last digest" in digest.body
     for notification in theirs:
         assert f"- {notification.subject} ({reminded.reference})" in digest.body
     assert not theirs.filter(emailed_at=None).exists()
