@@ -78,6 +78,16 @@ def test_seed_demo_refuses_to_run_with_debug_off(db, settings):
     assert not User.objects.exists()
 
 
+def test_seed_demo_refusal_says_how_to_run_it_on_a_laptop(db, settings):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError) as refused:
+        _seed()
+
+    assert "DEBUG=True .venv/bin/python manage.py seed_demo" in str(refused.value)
+    assert "make seed" in str(refused.value)
+
+
 def test_seed_demo_runs_with_debug_off_when_allowed(db, settings):
     settings.DEBUG = False
 

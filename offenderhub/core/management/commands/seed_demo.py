@@ -3,6 +3,13 @@ from django.core.management.base import BaseCommand, CommandError
 
 from offenderhub.core.demo import DEMO_PASSWORD, demo_logins, seed_demo
 
+REFUSAL = (
+    "DEBUG is off, so these are production settings and no demo data was loaded.\n"
+    "On a laptop, turn DEBUG on for the command: `make seed`, or\n"
+    "    DEBUG=True .venv/bin/python manage.py seed_demo\n"
+    "For a training site, where the demo data is wanted with DEBUG off, add --allow-production."
+)
+
 
 class Command(BaseCommand):
     help = "Load the demo organisations, users and cases (idempotent). For a first run, never for production."
@@ -18,9 +25,7 @@ class Command(BaseCommand):
     def handle(self, *args, logins_only=False, allow_production=False, **options):
         if not logins_only:
             if not settings.DEBUG and not allow_production:
-                raise CommandError(
-                    "Refusing to load demo data with DEBUG off. Use --allow-production for a training site."
-                )
+                raise CommandError(REFUSAL)
             seed_demo(out=lambda line: self.stdout.write(f"  {line}"))
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         width = max(len(email) for email, _, _ in demo_logins())
