@@ -1,6 +1,8 @@
+import logging
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpResponseServerError, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.views.decorators.cache import never_cache
@@ -10,8 +12,11 @@ from django.views.generic import TemplateView
 from offenderhub.accounts.access import RoleRequiredMixin
 from offenderhub.accounts.models import Role
 
-from .health import health_report
+from .health import health_report, readiness_report
 from .home import home_sections_for
+from .metrics import metrics_access_allowed, metrics_exposition
+
+logger = logging.getLogger(__name__)
 
 
 @login_not_required
@@ -20,6 +25,37 @@ from .home import home_sections_for
 def healthz(request):
     healthy, report = health_report()
     return JsonResponse(report, status=200 if healthy else 503)
+
+
+@login_not_required
+@never_cache
+@require_GET
+def livez(request):
+    """The process is up and answering. It checks nothing else, so an outage of the database or the
+    broker never makes an orchestrator restart healthy web processes."""
+    return JsonResponse({"status": "ok"})
+
+
+@login_not_required
+@never_cache
+@require_GET
+def readyz(request):
+    """Ready to serve: the database and the broker answer (200), or not (503, take it out of rotation)."""
+    ready, report = readiness_report()
+    return JsonResponse(report, status=200 if ready else 503)
+
+
+@login_not_required
+@never_cache
+@require_GET
+def metrics(request):
+    """Prometheus metrics, for allowed addresses or the bearer of METRICS_TOKEN. Anyone else gets the
+    same 404 as for any unknown page: the endpoint is not advertised to the public."""
+    if not metrics_access_allowed(request):
+        logger.info("Refused a metrics request: not from an allowed address and no valid token")
+        raise Http404
+    body, content_type = metrics_exposition()
+    return HttpResponse(body, content_type=content_type)
 
 
 class HomeView(RoleRequiredMixin, TemplateView):

@@ -15,8 +15,9 @@ from offenderhub.accounts.models import Role
 from offenderhub.audit.models import AuditAction, AuditEvent
 
 # Views that anonymous people may reach, by URL name. Adding one is a deliberate decision.
-PUBLIC_VIEWS = {"login", "healthz", "admin_login_redirect"}
-PUBLIC_PATHS = {"/login/", "/healthz", "/admin/login/"}
+# Probes and the metrics scraper need no sign-in; /metrics checks the address or a token itself.
+PUBLIC_VIEWS = {"login", "healthz", "livez", "readyz", "metrics", "admin_login_redirect"}
+PUBLIC_PATHS = {"/login/", "/healthz", "/livez", "/readyz", "/metrics", "/admin/login/"}
 # Views that need a signed-in user but no particular role: anyone must be able to sign out.
 SIGNED_IN_VIEWS = {"logout"}
 
@@ -75,8 +76,9 @@ def test_anonymous_user_may_open_login_page(client, db):
     assert client.get("/login/").status_code == 200
 
 
-def test_anonymous_user_may_check_health(client, db):
-    assert client.get("/healthz").status_code in (200, 503)  # the body is tested in tests/core
+@pytest.mark.parametrize("path", ["/healthz", "/livez", "/readyz"])
+def test_anonymous_user_may_check_health(client, db, path):
+    assert client.get(path).status_code in (200, 503)  # the bodies are tested in tests/core
 
 
 def test_admin_login_sends_anonymous_user_to_the_one_login_page(client, db):
