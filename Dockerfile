@@ -11,9 +11,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     STATIC_ROOT=/app/staticfiles \
     MEDIA_ROOT=/srv/media
 
-# DejaVu Sans prints every name in the caution PDFs (conditions/documents.py).
+# DejaVu Sans prints every name in the caution PDFs (conditions/documents.py). The PostgreSQL client
+# (pg_dump, pg_restore) is for `manage.py backup` and `restore`: Debian bookworm's is version 15, the
+# same major version as the database in docker-compose.yml and in CI (pg_dump must not be older).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && apt-get install -y --no-install-recommends fonts-dejavu-core postgresql-client \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --create-home --uid 10001 offenderhub
 

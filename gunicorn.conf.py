@@ -40,6 +40,9 @@ max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 100)
 # The proxy in front sets X-Forwarded-Proto; Django trusts it through SECURE_PROXY_SSL_HEADER.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
 proc_name = "offenderhub"
+# gunicorn's control socket (for `gunicornc`) is one path per user, shared by every gunicorn that user
+# runs; we do not use it, and two instances on one host would fight over it.
+control_socket_disable = True
 # Workers' heartbeat files in memory, not on a container's overlay filesystem (which can stall them).
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 

@@ -88,7 +88,10 @@ def page_not_found(request, exception=None):
 @login_not_required
 def server_error(request):
     # Rendered without the request's context processors: the database may be the thing that failed.
-    html = loader.get_template("500.html").render({"service_name": settings.SERVICE_NAME})
+    # The request ID lets the administrator find the failure in the logs.
+    html = loader.get_template("500.html").render(
+        {"service_name": settings.SERVICE_NAME, "request_id": getattr(request, "request_id", "")}
+    )
     return HttpResponseServerError(html)
 
 

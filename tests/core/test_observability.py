@@ -185,6 +185,7 @@ def test_request_id_is_on_server_errors(client, db, monkeypatch):
 
     assert response.status_code == 500
     assert response["X-Request-ID"] == "boom-1"
+    assert "this reference: <strong>boom-1</strong>" in response.content.decode()  # for the administrator
 
 
 def test_request_id_is_on_static_files(client, db, settings):
