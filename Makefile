@@ -6,7 +6,7 @@ PY := $(BIN)/python
 LOCK := requirements/development.txt
 STAMP := $(VENV)/.installed-$(shell cat $(LOCK) | cksum | cut -d' ' -f1)
 
-.PHONY: run test install lock migrate seed lint format assets collectstatic check-deploy clean
+.PHONY: run test install lock migrate seed lint format assets collectstatic check-deploy smoke clean
 
 # Installs exactly what the lock names, each file checked against its hash. The app runs from this
 # folder, so the project itself is not installed. `make lock` refreshes the locks after pyproject.toml.
@@ -20,15 +20,16 @@ $(STAMP): $(LOCK)
 install: $(STAMP)
 
 migrate: install
+	@echo "Migrating the database (an SQLite file under var/ unless DATABASE_URL is set)"
 	DEBUG=True $(PY) manage.py migrate --noinput
 
 seed: migrate
+	@echo "Loading the demo data (safe to repeat)"
 	DEBUG=True $(PY) manage.py seed_demo
 
 # Install, migrate, load the demo data, then start the web app, the job worker and the scheduler
 # on the embedded defaults (SQLite and a filesystem broker under var/). Ctrl+C stops all three.
-run: migrate
-	DEBUG=True $(PY) manage.py seed_demo
+run: seed
 	@echo
 	@echo "Offender Hub is starting on http://127.0.0.1:8000 (Ctrl+C stops the web app, worker and scheduler)."
 	DEBUG=True PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev
@@ -49,17 +50,22 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Copy the built GOV.UK Frontend and MoJ Frontend files into static/vendor/ (committed, so running
-# the app needs no Node). Run after changing the versions pinned in package.json.
+# Build GOV.UK Frontend and MoJ Frontend into static/vendor/, which is committed so that running the
+# app needs no Node. Their Sass is compiled with our settings (static/src/): fonts every system
+# already has, never GDS Transport, which is licensed for GOV.UK only. Their JavaScript is copied
+# without its source-map comments, and their images without the fonts. Needs Node and npm; run it
+# after changing package.json or static/src/.
 assets:
-	npm ci --no-fund --no-audit
-	rm -rf static/vendor && mkdir -p static/vendor/govuk static/vendor/moj
-	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.css node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js static/vendor/govuk/
-	cp -r node_modules/govuk-frontend/dist/govuk/assets static/vendor/govuk/assets
-	cp node_modules/@ministryofjustice/frontend/moj/moj-frontend.min.css node_modules/@ministryofjustice/frontend/moj/moj-frontend.min.js static/vendor/moj/
-	cp -r node_modules/@ministryofjustice/frontend/moj/assets static/vendor/moj/assets
-	# The packages' CSS points at /assets/; point it at the copies beside each stylesheet instead.
-	sed -i 's#url(/assets/#url(assets/#g' static/vendor/govuk/govuk-frontend.min.css static/vendor/moj/moj-frontend.min.css
+	npm ci --no-fund --no-audit --ignore-scripts
+	rm -rf static/vendor && mkdir -p static/vendor/govuk/assets static/vendor/moj/assets
+	node_modules/.bin/sass --no-source-map --style=compressed --quiet-deps --load-path=. \
+	  static/src/govuk-frontend.scss:static/vendor/govuk/govuk-frontend.min.css \
+	  static/src/moj-frontend.scss:static/vendor/moj/moj-frontend.min.css
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js static/vendor/govuk/
+	cp node_modules/@ministryofjustice/frontend/moj/moj-frontend.min.js static/vendor/moj/
+	sed -i 's|//# sourceMappingURL=.*$$||' static/vendor/govuk/govuk-frontend.min.js static/vendor/moj/moj-frontend.min.js
+	cp -r node_modules/govuk-frontend/dist/govuk/assets/images static/vendor/govuk/assets/
+	cp -r node_modules/@ministryofjustice/frontend/moj/assets/images static/vendor/moj/assets/
 
 # Pin every Python dependency, with hashes, from pyproject.toml: production.txt for the image,
 # development.txt (with the test tools) for `make run`, `make test` and CI.
@@ -73,6 +79,24 @@ check-deploy: install
 	DEBUG=False SECRET_KEY=$$($(PY) -c "import secrets; print(secrets.token_urlsafe(50))") \
 	  PSEUDONYM_KEY=$$($(PY) -c "import secrets; print(secrets.token_urlsafe(50))") \
 	  ALLOWED_HOSTS=offenderhub.example.org $(PY) manage.py check --deploy --fail-level WARNING
+
+# What CI runs after the suite: production settings, collectstatic, gunicorn with gunicorn.conf.py
+# on a loopback port, then the sign-in page, its stylesheets, /livez, /readyz (also with the broker
+# down), request IDs and the 404 page checked over HTTP. Uses DATABASE_URL and REDIS_URL when set
+# (it migrates that database), else SQLite and the embedded broker in a temporary folder.
+smoke: install
+	$(PY) scripts/smoke_production.py
+
+# One archive of the database (pg_dump, or the SQLite file) and the uploaded documents, written to
+# var/backups/ or DIR=...; `make restore FILE=...` puts one back into an empty database (FORCE=1 to
+# replace a database that has tables). See README.md, "Operating Offender Hub".
+.PHONY: backup restore
+backup: install
+	$(PY) manage.py backup $(if $(DIR),--output-dir "$(DIR)")
+
+restore: install
+	@test -n "$(FILE)" || { echo "Usage: make restore FILE=var/backups/offenderhub-backup-<time>.tar [FORCE=1]"; exit 2; }
+	$(PY) manage.py restore "$(FILE)" $(if $(FORCE),--force)
 
 clean:
 	rm -rf $(VENV) var node_modules

@@ -389,7 +389,12 @@ def prosecution_carry_out(*, prosecution_id) -> bool:
         )
         if prosecution is None:
             return False
-        Prosecution.objects.filter(pk=prosecution.pk).update(case_file_team_notified_at=now)
+        # The claim, conditional as well as locked: the lock lets a second worker skip this row
+        # rather than wait for it; the condition alone keeps anyone from acting twice.
+        if not Prosecution.objects.filter(pk=prosecution.pk, case_file_team_notified_at=None).update(
+            case_file_team_notified_at=now
+        ):
+            return False
         case = prosecution.case
         url = _case_url(case.pk)
         context = {
@@ -415,6 +420,9 @@ def prosecution_carry_out(*, prosecution_id) -> bool:
 
 
 def prosecutions_carry_out(*, today) -> dict:
+    """Carry out every prosecution resumption not yet carried out: the daily job, and the sweep every
+    minute that catches one whose job queued on commit was lost (broker down, process killed). Each
+    is claimed, so running it beside that job, twice, or on two workers, acts once."""
     pending = list(Prosecution.objects.filter(case_file_team_notified_at=None).values_list("pk", flat=True))
     return {"prosecutions_resumed": sum(prosecution_carry_out(prosecution_id=pk) for pk in pending)}
 

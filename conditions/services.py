@@ -1233,9 +1233,13 @@ def case_resume_prosecution(*, case, review, actor=None, system=False, today=Non
 
 
 def _queue_prosecution_resumption(prosecution_id):
+    """Best effort: if the broker is down it is logged, and the prosecution-resumption sweep (every
+    minute) carries it out instead."""
+    from offenderhub.core.queueing import enqueue
+
     from .tasks import prosecution_resumption
 
-    prosecution_resumption.delay(prosecution_id)
+    enqueue(prosecution_resumption, prosecution_id)
 
 
 @transaction.atomic

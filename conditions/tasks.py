@@ -1,7 +1,8 @@
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
+from django.utils import timezone
 
-from .jobs import prosecution_carry_out
+from .jobs import prosecution_carry_out, prosecutions_carry_out
 
 
 @shared_task(
@@ -16,5 +17,12 @@ from .jobs import prosecution_carry_out
 )
 def prosecution_resumption(prosecution_id: int) -> bool:
     """Queued when a breach is confirmed: the case file team told and the victim's notification
-    recorded as due. Safe to run twice (the daily job also sweeps any that were missed)."""
+    recorded as due. Safe to run twice (the sweep below also carries out any that were missed)."""
     return prosecution_carry_out(prosecution_id=prosecution_id)
+
+
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=120, time_limit=180)
+def prosecution_resumption_sweep() -> int:
+    """Every minute, and when a worker starts: carry out any prosecution resumption whose queued job
+    was lost (the broker was down, or the process was killed before it queued it)."""
+    return prosecutions_carry_out(today=timezone.localdate())["prosecutions_resumed"]

@@ -24,13 +24,55 @@ def _require_secret_key(**kwargs):
         raise SystemExit(str(exc)) from exc
 
 
+@signals.setup_logging.connect
+def _use_django_logging(**kwargs):
+    """The worker and beat log like the web app (settings.LOGGING: JSON lines with the request id)
+    instead of Celery replacing the root logger's handlers with its own."""
+    from logging.config import dictConfig
+
+    from django.conf import settings
+
+    dictConfig(settings.LOGGING)
+
+
 app.autodiscover_tasks()
+
+# The sweeps that catch up with work whose job was never queued (the broker was down at the commit)
+# or was lost (a process killed): each runs every minute (BEAT_SCHEDULE) and when a worker starts.
+SWEEPS = (
+    "offenderhub.notifications.tasks.send_outbox_emails",
+    "conditions.tasks.prosecution_resumption_sweep",
+)
+
+
+@signals.worker_ready.connect
+def _sweep_on_start(**kwargs):
+    """A worker starting after an outage catches up at once, not at the next minute."""
+    from .core.queueing import enqueue
+
+    for name in SWEEPS:
+        enqueue(name)
+
 
 # When each job runs and why. Times are Europe/London.
 BEAT_SCHEDULE = {
     # Every minute: proves to /healthz and the administrators that a worker is consuming jobs.
     "worker-heartbeat": {
         "task": "offenderhub.core.tasks.heartbeat",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    # Every minute: email every notification still waiting in the outbox, and carry out every
+    # prosecution resumption not yet carried out. Each is normally done at once by a job queued on
+    # commit; these catch what that job missed (the broker down, a process killed) within a minute.
+    # A run not started within the minute is dropped: the next one does the same work.
+    "notification-outbox": {
+        "task": "offenderhub.notifications.tasks.send_outbox_emails",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "prosecution-resumption-sweep": {
+        "task": "conditions.tasks.prosecution_resumption_sweep",
         "schedule": 60.0,
         "options": {"expires": 55},
     },

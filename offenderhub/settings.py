@@ -5,6 +5,7 @@ embedded (filesystem) Celery broker under ``var/``. Production sets ``DEBUG=Fals
 ``SECRET_KEY``, ``DATABASE_URL`` (PostgreSQL) and ``REDIS_URL``; see README.md, "Configuration".
 """
 
+import ipaddress
 from pathlib import Path
 
 import environ
@@ -22,6 +23,9 @@ DEBUG = env.bool("DEBUG", default=False)
 # (see wsgi.py, asgi.py and celery.py) and Django refuses any use of the empty key.
 _DEV_SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"  # noqa: S105
 SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET_KEY if DEBUG else "")
+# Previous keys, still accepted for signatures (sessions, password-reset links) while they expire:
+# see README.md, "Rotating SECRET_KEY".
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -54,6 +58,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every response (redirects, static files, errors) carries X-Request-ID and is counted.
+    "offenderhub.core.observability.RequestIdMiddleware",
+    "offenderhub.core.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -92,6 +99,11 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'offenderhub.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database host that does not answer fails a request (and /readyz) in seconds, not minutes.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Let the web app, worker and beat share the file without "database is locked" errors.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
@@ -138,7 +150,8 @@ AXES_VERBOSE = False
 # --- Security -------------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Probes and the metrics scraper call the app directly over plain HTTP, inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
@@ -200,8 +213,16 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = ["gds"]
 CRISPY_TEMPLATE_PACK = "gds"
 
 # --- Email ----------------------------------------------------------------------------------------
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
-vars().update(EMAIL_CONFIG)
+# Without EMAIL_URL: in development each email is written whole to a file under var/mail/ and logged
+# as one line (offenderhub/notifications/mail.py); in production it goes to the local mail server.
+# EMAIL_URL=consolemail:// prints whole emails instead. A mail server that does not answer within
+# EMAIL_TIMEOUT seconds fails the send, which is tried again later.
+if env.str("EMAIL_URL", default="") or not DEBUG:
+    vars().update(env.email_url("EMAIL_URL", default="smtp://localhost:25"))
+else:
+    EMAIL_BACKEND = "offenderhub.notifications.mail.DevelopmentEmailBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Offender Hub <no-reply@offenderhub.invalid>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
@@ -212,7 +233,13 @@ _BROKER_DIR = VAR_DIR / "celery" / "broker"
 if REDIS_URL:
     CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
     CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A broker that is down or unreachable is known within seconds, not waited for: queueing from a
+    # request is best effort (offenderhub/core/queueing.py) and the sweeps catch up.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        "socket_connect_timeout": 3,
+        "socket_timeout": 10,
+    }
 else:
     # The embedded broker: messages are files under var/celery, so a first run needs no server.
     _BROKER_DIR.mkdir(parents=True, exist_ok=True)
@@ -249,11 +276,48 @@ TIME_ZONE = "Europe/London"
 USE_I18N = True
 USE_TZ = True
 
-# --- Logging --------------------------------------------------------------------------------------
+# --- Logging and monitoring ---------------------------------------------------------------------------
+# One line per event on standard output: JSON objects in production (time, level, logger, message,
+# request_id, user_id, organisation_id), readable text in development. Never a name or an email.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "filters": {"context": {"()": "offenderhub.core.observability.LogContextFilter"}},
+    "formatters": {
+        "json": {"()": "offenderhub.core.observability.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "filters": ["context"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# Where `manage.py backup` (and `make backup`) writes its archives unless told another folder.
+BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(VAR_DIR / "backups")))
+
+# /livez, /readyz and /healthz give up on the database or broker after this many seconds.
+HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=2.0)
+
+# /metrics (Prometheus): readable from these networks (CIDRs), or with "Authorization: Bearer <token>".
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1/32", "::1/128"])
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+for _network in METRICS_ALLOWED_IPS:  # a typo stops start-up rather than the first scrape
+    ipaddress.ip_network(_network, strict=False)
+
+# Error reports to Sentry, only when a DSN is given; never with personal data (offenderhub/core/sentry.py).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="development" if DEBUG else "production")
+RELEASE = env.str("RELEASE", default="")
+if SENTRY_DSN:
+    from offenderhub.core.sentry import sentry_configure
+
+    sentry_configure(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, release=RELEASE)

@@ -3,11 +3,21 @@
 Celery runs each job as its own task on the schedule in ``offenderhub/celery.py``;
 ``manage.py run_daily_jobs`` runs them all at once, in this order, for a chosen day. Every run is
 recorded as a ``JobRun`` (what it did, or the failure) for the administrators' jobs page.
+
+A run whose process dies (killed, out of memory, past the task's hard time limit, the machine
+restarted) cannot record its end, and would show as running for ever: the next run of the same job
+marks it failed. To tell a dead run from a live one, each run records its host and process id and, on
+PostgreSQL, holds an advisory lock on its id while it runs. The lock goes with the process's database
+session however the process ends, so a run whose lock nobody holds is dead, whichever machine ran it.
+Without PostgreSQL (SQLite, on one machine) the process itself is looked for.
 """
 
+import os
+import socket
 import traceback
 from datetime import date
 
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -30,12 +40,18 @@ DAILY_JOBS = {
 }
 
 
+# The key of the advisory locks live runs hold, with the run's id: pg_advisory_lock(JOB_RUN_LOCK, id).
+JOB_RUN_LOCK = 0x4A52  # "JR"
+
+
 def job_run(name: str, *, today: date | None = None, trigger: str = "schedule") -> dict:
     """Run one job for ``today``, recording the run. A failure is recorded and raised again (so the
-    task's retry policy applies); the job's own transactions keep what was already done."""
+    task's retry policy applies); the job's own transactions keep what was already done. Runs of the
+    same job left "running" by a process that died are marked failed first."""
     function = import_string(DAILY_JOBS[name])
     today = today or timezone.localdate()
-    run = JobRun.objects.create(job=name, today=today, trigger=trigger)
+    job_runs_fail_dead(name)
+    run = _run_start(name, today, trigger)
     try:
         counts = function(today=today)
     except Exception:
@@ -43,10 +59,88 @@ def job_run(name: str, *, today: date | None = None, trigger: str = "schedule") 
             status=JobRun.Status.FAILED, finished_at=timezone.now(), error=traceback.format_exc()[-4000:]
         )
         raise
-    JobRun.objects.filter(pk=run.pk).update(
-        status=JobRun.Status.SUCCEEDED, finished_at=timezone.now(), counts=counts
-    )
+    else:
+        JobRun.objects.filter(pk=run.pk).update(
+            status=JobRun.Status.SUCCEEDED, finished_at=timezone.now(), counts=counts
+        )
+    finally:
+        _run_lock(run, "pg_advisory_unlock")
     return counts
+
+
+def _run_start(name, today, trigger) -> JobRun:
+    """The run's row, visible to others only once its lock is held (so no other run takes it for dead)."""
+    with transaction.atomic():
+        run = JobRun.objects.create(
+            job=name, today=today, trigger=trigger, hostname=socket.gethostname(), pid=os.getpid()
+        )
+        _run_lock(run, "pg_advisory_lock")
+    return run
+
+
+def _run_lock(run, function):
+    if connection.vendor == "postgresql":  # the lock outlives the transaction: it is the session's
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {function}(%s::integer, %s::integer)", [JOB_RUN_LOCK, run.pk])
+
+
+def job_runs_fail_dead(name: str) -> int:
+    """Mark failed the runs of this job left "running" by a process that has died, saying so. A run
+    still running is left alone. Returns how many were marked."""
+    running = list(JobRun.objects.filter(job=name, status=JobRun.Status.RUNNING))
+    if not running:
+        return 0
+    live = _live_run_ids()
+    now = timezone.now()
+    marked = 0
+    for run in running:
+        if _is_alive(run, live):
+            continue
+        process = f"process {run.pid} on {run.hostname}" if run.pid else "process"
+        error = (
+            f"The run stopped without finishing: its {process} had ended when the next run started, "
+            f"at {timezone.localtime(now):%-d %B %Y %H:%M} (killed, out of memory, over its time limit, "
+            "or its machine restarted). What it had already done stays done; later runs do the rest."
+        )
+        marked += JobRun.objects.filter(pk=run.pk, status=JobRun.Status.RUNNING).update(
+            status=JobRun.Status.FAILED, finished_at=now, error=error
+        )
+    return marked
+
+
+def _live_run_ids() -> set[int] | None:
+    """On PostgreSQL, the ids of the runs whose lock is held in this database (by live processes);
+    elsewhere ``None`` (unknown)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = %s"
+            " AND objsubid = 2"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            [JOB_RUN_LOCK],
+        )
+        return {int(objid) for (objid,) in cursor.fetchall()}
+
+
+def _is_alive(run: JobRun, live: set[int] | None) -> bool:
+    if live is not None:
+        return run.pk in live
+    if not run.pid:
+        return False  # from before processes were recorded: long gone
+    if run.hostname != socket.gethostname():
+        return True  # another machine's process cannot be looked for from here
+    return _process_exists(run.pid)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process is there
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # there, but another user's
+    return True
 
 
 def job_runs_latest(limit_per_job: int = 5) -> dict:

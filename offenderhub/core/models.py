@@ -12,7 +12,9 @@ class WorkerHeartbeat(models.Model):
 
 
 class JobRun(models.Model):
-    """One run of a scheduled job: when, for which day, what it did (counts) and any failure."""
+    """One run of a scheduled job: when, for which day, what it did (counts) and any failure, and
+    which process ran it (so that a run left "running" by a process that died can be told from one
+    still running: see ``offenderhub.core.jobs``)."""
 
     class Status(models.TextChoices):
         RUNNING = "running", "Running"
@@ -27,6 +29,10 @@ class JobRun(models.Model):
     counts = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
     trigger = models.CharField(max_length=20, default="schedule", help_text="schedule or command")
+    hostname = models.CharField(max_length=255, blank=True, help_text="The machine the run's process ran on.")
+    pid = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The run's process id on that machine."
+    )
 
     class Meta:
         ordering = ["-started_at", "-id"]

@@ -15,9 +15,10 @@ class NotificationAdmin(admin.ModelAdmin):
         "recipient",
         "recipient_organisation",
         "read_at",
+        "email_status",
         "emailed_at",
     ]
-    list_filter = ["kind", "created_at"]
+    list_filter = ["kind", "email_status", "created_at"]
     search_fields = ["case_reference", "dedupe_key"]
     list_select_related = ["recipient", "recipient_organisation"]
     date_hierarchy = "created_at"

@@ -5,7 +5,14 @@ or anything else about the case (DOMAIN.md, Data protection), because it also tr
 It goes either to one user or to an organisation's shared inbox (seen by that organisation's
 partner staff, and emailed to the organisation's ``email`` address). ``dedupe_key`` lets a job
 notify about the same thing as often as it runs and still make one notification.
+
+The notification is also the email's outbox: ``email_status`` says whether it is waiting to be
+emailed, being emailed (claimed by a worker at ``email_claimed_at``), emailed, left for the weekly
+digest, or not emailed at all. A job queued on commit sends it at once; when that job is lost (the
+broker down, a process killed) the outbox sweep sends it within a minute.
 """
+
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -32,6 +39,20 @@ class NotificationKind(models.TextChoices):
     DIGEST = "digest", "Digest"
 
 
+class EmailStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be emailed"
+    SENDING = "sending", "Being emailed"
+    SENT = "sent", "Emailed"
+    DIGEST = "digest", "Left for the weekly digest"
+    NOT_SENT = "not_sent", "Not emailed"
+
+
+# A claim older than this is a worker that died while sending: the sweep may claim the email again.
+# Far longer than one send can take (the SMTP connection times out after EMAIL_TIMEOUT) and than the
+# sending task's hard time limit, so a live worker never loses its claim.
+EMAIL_CLAIM_EXPIRES = timedelta(minutes=15)
+
+
 class Notification(models.Model):
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -56,7 +77,13 @@ class Notification(models.Model):
     case_reference = models.CharField(max_length=20, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     read_at = models.DateTimeField(null=True, blank=True)
-    emailed_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it was emailed, alone or in a digest."
+    )
+    email_status = models.CharField(max_length=10, choices=EmailStatus.choices, default=EmailStatus.PENDING)
+    email_claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a worker claimed the email to send it (while being emailed)."
+    )
     dedupe_key = models.CharField(
         max_length=200,
         blank=True,
@@ -78,6 +105,12 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["recipient", "read_at"], name="notification_user_unread_idx"),
             models.Index(fields=["recipient_organisation", "read_at"], name="notification_org_unread_idx"),
+            # The outbox: only the few rows waiting to be emailed, however many have been.
+            models.Index(
+                fields=["id"],
+                condition=Q(email_status__in=[EmailStatus.PENDING, EmailStatus.SENDING]),
+                name="notification_outbox_idx",
+            ),
         ]
 
     def __str__(self):
@@ -102,3 +135,10 @@ class Notification(models.Model):
             return self.recipient.email if self.recipient.is_active else ""
         organisation = self.recipient_organisation
         return organisation.email if organisation.is_active else ""
+
+    def email_status_due(self) -> str:
+        """What the recipient's settings ask for now: an email of its own (PENDING), the weekly
+        digest (DIGEST), or no email when there is no address to send it to (NOT_SENT)."""
+        if not self.email_address:
+            return EmailStatus.NOT_SENT
+        return EmailStatus.DIGEST if self.wants_digest else EmailStatus.PENDING

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 
 from offenderhub.accounts.models import PARTNER_ROLES, Role
 
-from .models import Notification
+from .models import EmailStatus, Notification
 
 
 def notification_list_for(user):
@@ -27,3 +27,9 @@ def notification_get_for(user, pk):
 def unread_count_for(user) -> int:
     """How many notifications in the user's inbox are unread (one query)."""
     return notification_list_for(user).filter(read_at=None).count()
+
+
+def notifications_awaiting_email_count() -> int:
+    """How many notifications wait in the outbox to be emailed on their own (for health checks and
+    metrics: a number that keeps growing means no worker is sending). One query, on a small index."""
+    return Notification.objects.filter(email_status__in=[EmailStatus.PENDING, EmailStatus.SENDING]).count()

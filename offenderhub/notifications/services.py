@@ -1,22 +1,29 @@
 """Notifying people: the inbox rows and their emails.
 
-Other apps call ``notify`` from their services and jobs, inside their own transaction; the emails
-are queued when that transaction commits, and each is sent at most once however often the job runs.
+Other apps call ``notify`` from their services and jobs, inside their own transaction. Each row is
+also its email's outbox entry: a job to email the new rows is queued when that transaction commits
+(best effort), and the outbox sweep, every minute, emails whatever that job did not (the broker was
+down, a process was killed). Each email is claimed before it is sent, so however many jobs and
+sweeps run, it is sent once.
 """
 
 import logging
 import re
-from functools import partial
+import smtplib
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import Q
 from django.template import Context
 from django.template.loader import get_template
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from .models import Notification, NotificationKind
+from offenderhub.core.queueing import enqueue_on_commit
+
+from .mail import NOTIFICATION_HEADER
+from .models import EMAIL_CLAIM_EXPIRES, EmailStatus, Notification, NotificationKind
 from .selectors import notification_get_for, notification_list_for
 
 logger = logging.getLogger(__name__)
@@ -96,8 +103,11 @@ def notify_many(*, kind, items) -> list[Notification]:
     created = Notification.objects.bulk_create(plain) if plain else []
     if deduplicated:
         created += _create_skipping_duplicates(deduplicated, now)
-    if created:
-        transaction.on_commit(partial(_queue_emails, [n.pk for n in created]))
+    emailed_alone = [n.pk for n in created if n.email_status == EmailStatus.PENDING]
+    if emailed_alone:
+        from .tasks import send_notification_emails
+
+        enqueue_on_commit(send_notification_emails, emailed_alone)
     return created
 
 
@@ -121,7 +131,7 @@ def _rows_for(
             "service_name": settings.SERVICE_NAME,
         },
     )
-    return [
+    rows = [
         Notification(
             recipient=recipient if tag == "u" else None,
             recipient_organisation=recipient if tag == "o" else None,
@@ -136,6 +146,9 @@ def _rows_for(
         )
         for (tag, pk), recipient in recipients.items()
     ]
+    for row in rows:
+        row.email_status = row.email_status_due()
+    return rows
 
 
 def _create_skipping_duplicates(rows, now):
@@ -152,39 +165,121 @@ def _create_skipping_duplicates(rows, now):
     )
 
 
-def _queue_emails(ids):
-    from .tasks import send_notification_emails
-
-    send_notification_emails.delay(ids)
+def is_transient_email_error(exc: OSError) -> bool:
+    """Worth trying again: the mail server was unreachable, dropped the connection or answered
+    "try later" (4xx). A permanent refusal (5xx) will not change by retrying."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(400 <= code < 500 for code, _ in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    return True  # connection refused or reset, time-outs, the server disconnecting
 
 
 def notification_send_email(*, notification: Notification) -> bool:
-    """Email one notification, at most once: the row is claimed before sending, so a retried job or
-    a second worker finds it claimed and sends nothing. If sending fails the claim is released (and
-    the error raised) so that a retry can send it. Returns whether this call sent it."""
-    address = notification.email_address
-    if not address or notification.wants_digest:
-        return False  # the weekly digest sends it
-    claimed_at = timezone.now()
-    claimed = Notification.objects.filter(pk=notification.pk, emailed_at=None).update(emailed_at=claimed_at)
-    if not claimed:
+    """Email one notification, once: the row is claimed (PENDING to SENDING, by a conditional
+    update) before sending and marked SENT after, so a retried job, the sweep or a second worker
+    finds it claimed and sends nothing. A claim left by a worker that died while sending expires
+    (``EMAIL_CLAIM_EXPIRES``) and the sweep sends it then.
+
+    A recipient who now wants the digest, or has no usable address, gets no email of its own (the
+    row is marked DIGEST or NOT_SENT, and not looked at again). If the mail server fails for now the
+    claim is released and the error raised, for a retry; if it refuses the address for good, the row
+    is marked NOT_SENT and the refusal logged. Returns whether this call sent it."""
+    due = notification.email_status_due()
+    if due != EmailStatus.PENDING:
+        Notification.objects.filter(pk=notification.pk, email_status=EmailStatus.PENDING).update(
+            email_status=due
+        )
         return False
+    claimed_at = timezone.now()
+    claimable = Q(email_status=EmailStatus.PENDING) | Q(
+        email_status=EmailStatus.SENDING, email_claimed_at__lt=claimed_at - EMAIL_CLAIM_EXPIRES
+    )
+    mine = Notification.objects.filter(pk=notification.pk, email_claimed_at=claimed_at)
+    if not Notification.objects.filter(claimable, pk=notification.pk).update(
+        email_status=EmailStatus.SENDING, email_claimed_at=claimed_at
+    ):
+        return False
+    try:
+        _email_message(notification).send(fail_silently=False)
+    except Exception as exc:
+        if isinstance(exc, OSError) and not is_transient_email_error(exc):
+            mine.update(email_status=EmailStatus.NOT_SENT, email_claimed_at=None)
+            logger.error(
+                "Notification %s: email refused for good (%s), not retrying", notification.pk, _refusal(exc)
+            )
+            return False
+        mine.update(email_status=EmailStatus.PENDING, email_claimed_at=None)
+        raise
+    sent_at = timezone.now()
+    mine.update(email_status=EmailStatus.SENT, emailed_at=sent_at)
+    notification.email_status, notification.emailed_at = EmailStatus.SENT, sent_at
+    return True
+
+
+def _refusal(exc: OSError) -> str:
+    """The SMTP reply codes of a refusal, without the addresses refused (personal data)."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return ", ".join(sorted({str(code) for code, _ in exc.recipients.values()}))
+    return str(getattr(exc, "smtp_code", type(exc).__name__))
+
+
+def _email_message(notification: Notification) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(
         subject=notification.subject,
         body=notification.body,
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[address],
-        headers={"Auto-Submitted": "auto-generated"},  # RFC 3834: no out-of-office replies
+        to=[notification.email_address],
+        headers={
+            "Auto-Submitted": "auto-generated",  # RFC 3834: no out-of-office replies
+            NOTIFICATION_HEADER: str(notification.pk),  # to trace a bounce or a log line to its row
+        },
     )
     if notification.body_html:
         message.attach_alternative(notification.body_html, "text/html")
-    try:
-        message.send(fail_silently=False)
-    except Exception:
-        Notification.objects.filter(pk=notification.pk, emailed_at=claimed_at).update(emailed_at=None)
-        raise
-    notification.emailed_at = claimed_at
-    return True
+    return message
+
+
+# The outbox sweep reads this many rows at a time, and at most OUTBOX_RUN_LIMIT in one run (a longer
+# backlog is left to the next run, which its task queues at once): memory and run time stay bounded
+# however long the broker was down.
+OUTBOX_BATCH_SIZE = 200
+OUTBOX_RUN_LIMIT = 2000
+
+
+def _outbox():
+    """The outbox: notifications waiting to be emailed on their own, and those whose sender died
+    while sending (claim expired). Oldest first."""
+    now = timezone.now()
+    return Notification.objects.filter(
+        Q(email_status=EmailStatus.PENDING)
+        | Q(email_status=EmailStatus.SENDING, email_claimed_at__lt=now - EMAIL_CLAIM_EXPIRES)
+    ).order_by("pk")
+
+
+def notification_outbox_send(*, batch_size=OUTBOX_BATCH_SIZE, limit=OUTBOX_RUN_LIMIT) -> dict:
+    """Email every notification still in the outbox (up to ``limit`` of them), each claimed as
+    ``notification_send_email`` does, so two sweeps at once, or a sweep beside the job queued on
+    commit, send each email once. A mail server failing for now stops the sweep (the error is
+    raised; the next run tries again). Returns ``{"emails_sent": n, "more": bool}``: ``more`` when
+    ``limit`` rows were looked at and others may wait."""
+    sent = seen = 0
+    after = 0
+    while seen < limit:
+        batch = list(
+            _outbox()
+            .filter(pk__gt=after)
+            .select_related("recipient", "recipient_organisation")[: min(batch_size, limit - seen)]
+        )
+        if not batch:
+            break
+        for notification in batch:
+            sent += notification_send_email(notification=notification)
+        seen += len(batch)
+        after = batch[-1].pk
+    if sent:
+        logger.info("Outbox: %s notification emails sent", sent)
+    return {"emails_sent": sent, "more": seen >= limit}
 
 
 def notification_mark_read(*, notification_id: int, user) -> Notification:
@@ -206,15 +301,20 @@ def notification_mark_all_read(*, user) -> int:
 def weekly_digest_send(*, today) -> dict:
     """On the digest day, one email to each user and shared inbox that asked for a digest, listing
     every notification not yet emailed: all since the previous digest, however long ago it was, so
-    nothing depends on which day of the week a notification was made. Each notification is claimed
-    before the email is sent, so a re-run or a second worker sends nothing twice."""
-    from django.db.models import Q
-
+    nothing depends on which day of the week a notification was made. Notifications left for the
+    digest by someone who has since asked for an email each are listed one last time. Each
+    notification is claimed before the email is sent, so a re-run or a second worker sends nothing
+    twice."""
     if today.weekday() != settings.DIGEST_WEEKDAY:
         return {"digests": 0}
+    waiting = [EmailStatus.PENDING, EmailStatus.DIGEST]
     pending = (
-        Notification.objects.filter(emailed_at=None)
-        .filter(Q(recipient__email_digest=True) | Q(recipient_organisation__email_digest=True))
+        Notification.objects.filter(email_status__in=waiting)
+        .filter(
+            Q(email_status=EmailStatus.DIGEST)
+            | Q(recipient__email_digest=True)
+            | Q(recipient_organisation__email_digest=True)
+        )
         .select_related("recipient", "recipient_organisation")
         .order_by("created_at", "id")
     )
@@ -229,19 +329,24 @@ def weekly_digest_send(*, today) -> dict:
     sent = 0
     for items in batches.values():
         address = items[0].email_address
-        if not address:
+        ids = [n.pk for n in items]
+        if not address:  # nowhere to send them: not looked at again
+            Notification.objects.filter(pk__in=ids, email_status__in=waiting).update(
+                email_status=EmailStatus.NOT_SENT
+            )
             continue
         claimed_at = timezone.now()
-        ids = [n.pk for n in items]
         with transaction.atomic():
             claimed = list(
                 Notification.objects.select_for_update(skip_locked=True)
-                .filter(pk__in=ids, emailed_at=None)
+                .filter(pk__in=ids, email_status__in=waiting)
                 .values_list("pk", flat=True)
             )
             if not claimed:
                 continue
-            Notification.objects.filter(pk__in=claimed).update(emailed_at=claimed_at)
+            Notification.objects.filter(pk__in=claimed).update(
+                email_status=EmailStatus.SENT, emailed_at=claimed_at
+            )
             mine = [n for n in items if n.pk in set(claimed)]
             subject, text, html = render_email(
                 NotificationKind.DIGEST,
