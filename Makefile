@@ -32,6 +32,8 @@ seed: migrate
 run: seed
 	@echo
 	@echo "Offender Hub is starting on http://127.0.0.1:8000 (Ctrl+C stops the web app, worker and scheduler)."
+	@echo "Sign in with a demo email and password above, then the security code this prints (in another terminal):"
+	@echo "    $(PY) manage.py demo_codes"
 	DEBUG=True PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev
 
 # The whole suite plus the linters. Uses PostgreSQL when DATABASE_URL is set, and a real Redis
@@ -97,6 +99,14 @@ backup: install
 restore: install
 	@test -n "$(FILE)" || { echo "Usage: make restore FILE=var/backups/offenderhub-backup-<time>.tar [FORCE=1]"; exit 2; }
 	$(PY) manage.py restore "$(FILE)" $(if $(FORCE),--force)
+
+# Every page of issue 12 through gunicorn with production settings, beside hand-written SQL, plus the
+# daily jobs and the sign-in; the results go into docs/performance.md. Needs a PostgreSQL database
+# holding a volume (`manage.py seed_volume --cases 100000`): BENCH_DATABASE_URL, by default the local
+# postgres://postgres@127.0.0.1:5432/oh_f_bench. ARGS="--cases 100000" adds cases up to that first.
+.PHONY: bench
+bench: install
+	DJANGO_SETTINGS_MODULE=offenderhub.settings $(PY) bench/run.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) var node_modules

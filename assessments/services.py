@@ -108,8 +108,8 @@ def assessment_update(
         if row is None or level not in NeedLevel.values:
             raise ValidationError({"__all__": "Give each pathway a level from the list."})
         if (row.level, row.notes) != (level, notes.strip()):
-            before[pathway] = f"{NeedLevel(row.level).label}: {row.notes}"
-            after[pathway] = f"{NeedLevel(level).label}: {notes.strip()}"
+            before[pathway], after[pathway] = NeedLevel(row.level).label, NeedLevel(level).label
+            before[f"{pathway}_notes"], after[f"{pathway}_notes"] = row.notes, notes.strip()
             row.level, row.notes = level, notes.strip()
             changed_needs.append(row)
     PathwayNeed.objects.bulk_update(changed_needs, ["level", "notes"])
@@ -119,7 +119,9 @@ def assessment_update(
         after["risk_notes"],
     )
     assessment.save()
-    changes = field_changes(before, after)
+    # The audit row records which answers changed; what was written stays in the assessment.
+    free_text = {"goals"} | {key for key in after if key.endswith("_notes")}
+    changes = field_changes(before, after, free_text=free_text)
     if changes:
         audit_record(
             actor=actor,

@@ -1,32 +1,34 @@
-"""Reference data and schemes, managed by administrators. Case data is not in the admin."""
+"""Reference data and schemes. Offences, ethnic groups, crime cost categories and disposal types are
+national, shared by every force: administrators may look, only superusers change them. Each force's
+administrators manage their own schemes. Case data is not in the admin."""
 
 from django.contrib import admin
 
-from offenderhub.accounts.admin_scoping import OrganisationScopedAdminMixin
+from offenderhub.accounts.admin_scoping import OrganisationScopedAdminMixin, SuperuserChangesOnlyMixin
 from offenderhub.audit.admin import AuditedAdminMixin
 
 from .models import CrimeCostCategory, DisposalType, Ethnicity, Offence, Scheme
 
 
 @admin.register(Offence)
-class OffenceAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class OffenceAdmin(AuditedAdminMixin, SuperuserChangesOnlyMixin, admin.ModelAdmin):
     list_display = ["name", "group", "classification", "default_gravity", "cost_category", "is_active"]
     list_filter = ["group", "classification", "default_gravity", "is_active"]
     search_fields = ["name", "legislation"]
 
 
 @admin.register(CrimeCostCategory)
-class CrimeCostCategoryAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class CrimeCostCategoryAdmin(AuditedAdminMixin, SuperuserChangesOnlyMixin, admin.ModelAdmin):
     list_display = ["name", "unit_cost", "source"]
 
 
 @admin.register(Ethnicity)
-class EthnicityAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class EthnicityAdmin(AuditedAdminMixin, SuperuserChangesOnlyMixin, admin.ModelAdmin):
     list_display = ["code", "group", "name", "position"]
 
 
 @admin.register(DisposalType)
-class DisposalTypeAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class DisposalTypeAdmin(AuditedAdminMixin, SuperuserChangesOnlyMixin, admin.ModelAdmin):
     list_display = ["name", "code", "breach_leads_to", "in_force_from", "in_force_until"]
 
 

@@ -3,6 +3,7 @@ the scheme code and on the person's PNC ID."""
 
 from datetime import timedelta
 
+from dateutil.relativedelta import relativedelta
 from django.db.models import Count
 from django.utils import timezone
 
@@ -130,7 +131,7 @@ def demo_case(
     today = timezone.localdate()
     if Person.objects.filter(force=force, pnc_id=pnc).exists():
         return None
-    born = today.replace(year=today.year - age) - timedelta(days=40)
+    born = today - relativedelta(years=age) - timedelta(days=40)  # on 29 February: 28 February
     person = services.person_create(
         actor=case_worker,
         data={

@@ -517,7 +517,7 @@ def case_reassign(*, case_id, actor, to_user, reason: str) -> Case:
         action=AuditAction.CHANGED,
         obj=case,
         changes=field_changes({"owner": before.email}, {"owner": to_user.email}),
-        reason=reason or "Case reassigned",
+        reason="Case reassigned",  # the reason given is on the case's timeline, which can be erased
     )
     return case
 

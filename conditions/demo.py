@@ -86,7 +86,7 @@ def _assess(case, p, needs, *, kind=AssessmentKind.INITIAL, complete=True):
 
 
 def _template(name):
-    return ConditionTemplate.objects.get(name=name)
+    return ConditionTemplate.objects.get(name=name, force=None)
 
 
 def _add(case, p, name, organisation, days, **extra):

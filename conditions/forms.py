@@ -14,6 +14,7 @@ from .models import (
     ProsecutionOutcome,
     RecordKind,
 )
+from .selectors import condition_template_list_for
 
 
 def _date(label, required=True, help_text="For example, 27 3 2026"):
@@ -34,7 +35,7 @@ def responsible_organisation_list_for(user):
 
 class ConditionForm(GdsForm):
     template = forms.ModelChoiceField(
-        queryset=ConditionTemplate.objects.filter(is_active=True),
+        queryset=ConditionTemplate.objects.none(),  # the user's catalogue: see __init__
         required=False,
         label="From the catalogue (optional)",
         empty_label="None: a condition of its own",
@@ -82,6 +83,7 @@ class ConditionForm(GdsForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["template"].queryset = condition_template_list_for(user)
         organisations = responsible_organisation_list_for(user).order_by("kind", "name")
         self.fields["responsible_organisation"].queryset = organisations
         self.fields["owner"].queryset = User.objects.filter(

@@ -8,7 +8,7 @@ from django.db import models
 from django.utils import timezone
 
 from cases.models import Case
-from offenderhub.accounts.models import Organisation
+from offenderhub.accounts.models import Organisation, OrganisationKind
 
 
 class ConditionKind(models.TextChoices):
@@ -29,9 +29,21 @@ class AmountKind(models.TextChoices):
 
 
 class ConditionTemplate(models.Model):
-    """The catalogue: the common conditions, with wording a case worker makes specific."""
+    """The catalogue: the common conditions, with wording a case worker makes specific.
 
-    name = models.CharField(max_length=120, unique=True)
+    The national entries (no ``force``) are kept by superusers; each force's administrators keep
+    entries of their own, which only that force's case workers are offered."""
+
+    force = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"kind": OrganisationKind.POLICE_FORCE},
+        help_text="The force whose own entry this is; empty for the national catalogue every force uses.",
+    )
+    name = models.CharField(max_length=120)
     kind = models.CharField(max_length=16, choices=ConditionKind.choices)
     wording = models.TextField(
         help_text="Suggested wording; the case worker makes it specific and measurable."
@@ -49,6 +61,14 @@ class ConditionTemplate(models.Model):
 
     class Meta:
         ordering = ["kind", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=models.Q(force=None),
+                name="condition_template_national_name_unique",
+            ),
+            models.UniqueConstraint(fields=["force", "name"], name="condition_template_name_unique_in_force"),
+        ]
 
     def __str__(self):
         return self.name

@@ -15,10 +15,16 @@ from .models import (
     Caution,
     Condition,
     ConditionStatus,
+    ConditionTemplate,
     Variation,
 )
 
 _CASE = ("case__person", "case__scheme__disposal_type", "case__area", "case__force")
+
+
+def condition_template_list_for(user):
+    """The catalogue a user is offered: the national entries and their own force's, active ones only."""
+    return ConditionTemplate.objects.filter(Q(force=None) | Q(force_id=user.organisation_id), is_active=True)
 
 
 def condition_list_for(user, case):

@@ -173,7 +173,7 @@ def condition_update(*, condition_id, actor, needs_referral=False, **terms) -> C
     for key, value in terms.items():
         setattr(condition, key, value)
     condition.needs_referral = needs_referral
-    changes = field_changes(before, terms)
+    changes = field_changes(before, terms, free_text={"wording"})
     if not changes:
         return condition
     condition.save()
@@ -292,7 +292,7 @@ def period_extend(*, case_id, actor, days: int, reason: str) -> PeriodExtension:
         extension.days, extension.reason, extension.approved_by = days, reason, actor
         extension.approved_at = timezone.now()
         extension.save()
-        changes = field_changes(before, {"days": days, "reason": reason})
+        changes = field_changes(before, {"days": days, "reason": reason}, free_text={"reason"})
     else:
         extension = PeriodExtension.objects.create(case=case, days=days, reason=reason, approved_by=actor)
         changes = {"days": [None, days]}
@@ -894,7 +894,7 @@ def _breach_review_open(
         case_event_record(
             case, code=EventCode.BREACH_REVIEW_OPENED, actor=actor, summary=summary, notes=reason
         )
-    audit_record(actor=actor, action=AuditAction.CREATED, obj=review, reason=reason[:200])
+    audit_record(actor=actor, action=AuditAction.CREATED, obj=review, reason="Breach review opened")
     return review, True
 
 
@@ -1313,7 +1313,7 @@ def prosecution_update(
         "outcome_on": outcome_on,
         "outcome_notes": outcome_notes.strip(),
     }
-    changes = field_changes(before, after)
+    changes = field_changes(before, after, free_text={"outcome_notes"})
     if changes:
         for field, value in after.items():
             setattr(prosecution, field, value)

@@ -30,7 +30,7 @@ from .forms import (
     RecordForm,
     VariationDecisionForm,
 )
-from .models import BreachStatus, ConditionStatus, ConditionTemplate, PeriodExtension, VariationKind
+from .models import BreachStatus, ConditionStatus, PeriodExtension, VariationKind
 from .rules import capped_hours, case_caps, case_period, penalty_total
 from .selectors import (
     binding_condition_list_for,
@@ -40,6 +40,7 @@ from .selectors import (
     caution_for,
     condition_get_for,
     condition_list_for,
+    condition_template_list_for,
     variation_get_for,
 )
 
@@ -96,7 +97,7 @@ class ConditionAddView(_OnCase, CaseFormView):
         chosen = self.request.GET.get("template", "")
         if not chosen.isdigit():
             return None
-        return ConditionTemplate.objects.filter(pk=int(chosen), is_active=True).first()
+        return condition_template_list_for(self.request.user).filter(pk=int(chosen)).first()
 
     def initial(self):
         template = self._chosen_template()
@@ -122,7 +123,7 @@ class ConditionAddView(_OnCase, CaseFormView):
         chosen = self._chosen_template()
         return {
             "heading": "Add a condition",
-            "catalogue": list(ConditionTemplate.objects.filter(is_active=True)),
+            "catalogue": list(condition_template_list_for(self.request.user)),
             "chosen_template": chosen.pk if chosen else None,
             **_limits_context(self.request.user, self.case),
         }

@@ -123,5 +123,13 @@ BEAT_SCHEDULE = {
         "args": ["weekly_digest"],
         "schedule": crontab(hour=7, minute=0),
     },
+    # 04:00 daily, when the service is quiet, before the morning jobs: walk the audit log's hash
+    # chain; if a row was changed, deleted or inserted in the database, the run fails naming it and
+    # every administrator and supervisor is told.
+    "audit-verify": {
+        "task": "offenderhub.core.tasks.run_job",
+        "args": ["audit_verify"],
+        "schedule": crontab(hour=4, minute=0),
+    },
 }
 app.conf.beat_schedule = BEAT_SCHEDULE

@@ -45,6 +45,9 @@ INSTALLED_APPS = [
     "crispy_forms_gds",
     "django_filters",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "csp",
     "offenderhub.accounts",
     "offenderhub.audit",
@@ -68,8 +71,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # no-store for signed-in people's pages, and Permissions-Policy (static files never reach it).
+    "offenderhub.core.security_headers.SecurityHeadersMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A session older than its absolute lifetime is signed out; one without its second factor reaches
+    # only the code pages (offenderhub/accounts/middleware.py).
+    "offenderhub.accounts.middleware.SessionLifetimeMiddleware",
+    "offenderhub.accounts.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -108,23 +118,57 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Let the web app, worker and beat share the file without "database is locked" errors.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Two roles on PostgreSQL (README.md, "Database roles"): DATABASE_URL is the app's, which may only
+# read and append the audit log; MIGRATION_DATABASE_URL is the owner's, same database, which
+# `manage.py migrate` connects as and which grants the app's role (DATABASE_APP_ROLE, by default
+# DATABASE_URL's user) what it needs. Unset, migrations run as DATABASE_URL's role and grant nothing.
+MIGRATION_DATABASE_URL = env.str("MIGRATION_DATABASE_URL", default="")
+DATABASE_APP_ROLE = env.str(
+    "DATABASE_APP_ROLE", default=DATABASES["default"].get("USER", "") if MIGRATION_DATABASE_URL else ""
+)
+# The audit log's hash chain is sealed with this key (README.md, "The audit log"); by default one
+# derived from PSEUDONYM_KEY (or SECRET_KEY). Kept for good: a replaced key goes into the fallbacks,
+# which still verify the rows sealed with it.
+AUDIT_CHAIN_KEY = env.str("AUDIT_CHAIN_KEY", default="")
+AUDIT_CHAIN_KEY_FALLBACKS = env.list("AUDIT_CHAIN_KEY_FALLBACKS", default=[])
 
 # --- Users, login, sessions -----------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Passwords, refused for organisations that sign in through the identity provider, and the
+    # provider itself (offenderhub/accounts/oidc.py): each organisation signs in one way only.
+    "offenderhub.accounts.oidc.PasswordBackend",
+    "offenderhub.accounts.oidc.SingleSignOnBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "login"
 
+# NCSC guidance (offenderhub/accounts/passwords.py): long, not on a deny-list (common passwords and
+# the service's own words), not like the person's name or email address, and no composition rules.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ["full_name", "email"]},
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "offenderhub.accounts.passwords.ServiceWordsValidator"},
 ]
+# A password reset link works once (it is signed with the password it replaces), for this long.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_MINUTES", default=60) * 60
+
+# Two-factor sign-in (django-otp): a code from an authenticator app after the password, for everyone.
+# Only a demo may turn it off: with DEBUG off, TWO_FACTOR_REQUIRED=False stops start-up.
+TWO_FACTOR_REQUIRED = env.bool("TWO_FACTOR_REQUIRED", default=True)
+if not TWO_FACTOR_REQUIRED and not DEBUG:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("TWO_FACTOR_REQUIRED=False is for a demo only: it needs DEBUG=True.")
+OTP_TOTP_ISSUER = SERVICE_NAME  # the name authenticator apps show beside the code
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # never a secret in the admin pages
 
 # Idle timeout: the session expires this many minutes after the last request.
 SESSION_IDLE_TIMEOUT_MINUTES = env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=30)
@@ -133,19 +177,73 @@ SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# Absolute lifetime: however busy, a session ends this many hours after its sign-in.
+SESSION_ABSOLUTE_LIFETIME_HOURS = env.float("SESSION_ABSOLUTE_LIFETIME_HOURS", default=12)
 
-# Lock-out after repeated failures (django-axes), by user name and address together.
+# Lock-out after repeated failures (django-axes), counted two ways within the cool-off: against the
+# account, from whatever addresses (AXES_FAILURE_LIMIT), and from one address, whatever accounts
+# (AXES_ADDRESS_FAILURE_LIMIT, higher: many people may share a police station's address). Either
+# locks; see offenderhub/accounts/lockout.py.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=30)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "offenderhub.accounts.lockout.AccountAndAddressLockoutHandler"
 # The sign-in form's field is "username" (USERNAME_FIELD is "email", axes' default), and the name is
 # counted in lower case, as sign-in ignores its case: otherwise failures are never matched to a user.
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "offenderhub.accounts.forms.lockout_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0) or None
+AXES_CLIENT_IP_CALLABLE = "offenderhub.core.client_ip.client_ip"
 AXES_VERBOSE = False
+
+# The client's address (offenderhub/core/client_ip.py), for the lock-out, the audit log and /metrics:
+# the PROXY_COUNT-th entry from the right of X-Forwarded-For, believed only from a connection out of
+# TRUSTED_PROXIES; with PROXY_COUNT 0, the connecting address and never the header.
+PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+TRUSTED_PROXIES = env.list(
+    "TRUSTED_PROXIES",
+    default=["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"],
+)
+for _network in TRUSTED_PROXIES:  # a typo stops start-up rather than the first request
+    ipaddress.ip_network(_network, strict=False)
+
+# --- Single sign-on -------------------------------------------------------------------------------
+# One OpenID Connect identity provider per deployment, for the organisations set to sign in through it
+# (offenderhub/accounts/oidc.py, README "Single sign-on"). Off unless OIDC_RP_CLIENT_ID and either
+# OIDC_ISSUER (endpoints from its discovery document) or the endpoints themselves are set.
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="")
+OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_RP_CLIENT_SECRET", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT", default="")
+OIDC_OP_LOGOUT_ENDPOINT = env.str("OIDC_OP_LOGOUT_ENDPOINT", default="")
+# The provider enforces multi-factor authentication; with this on, its ID token must say so ("amr").
+OIDC_REQUIRE_MFA_CLAIM = env.bool("OIDC_REQUIRE_MFA_CLAIM", default=False)
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=10.0)
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_RP_SCOPES = "openid email"
+OIDC_USE_NONCE = True
+OIDC_USE_PKCE = True
+OIDC_CREATE_USER = False
+OIDC_STORE_ACCESS_TOKEN = False
+OIDC_STORE_ID_TOKEN = False
+_OIDC_ENDPOINTS = [
+    OIDC_OP_AUTHORIZATION_ENDPOINT,
+    OIDC_OP_TOKEN_ENDPOINT,
+    OIDC_OP_USER_ENDPOINT,
+    OIDC_OP_JWKS_ENDPOINT,
+]
+if OIDC_RP_CLIENT_ID and not (OIDC_RP_CLIENT_SECRET and (OIDC_ISSUER or all(_OIDC_ENDPOINTS))):
+    # A half-configured provider stops start-up rather than the first sign-in.
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "Single sign-on needs OIDC_RP_CLIENT_SECRET, and OIDC_ISSUER or all four OIDC_OP_*_ENDPOINT settings."
+    )
 
 # --- Security -------------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -1,9 +1,10 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from offenderhub.accounts import oidc
+from offenderhub.accounts.middleware import two_factor_not_required
 from offenderhub.accounts.views import LoginView
 from offenderhub.core import views as core_views
 
@@ -16,12 +17,24 @@ urlpatterns = [
     path("readyz", core_views.readyz, name="readyz"),
     path("metrics", core_views.metrics, name="metrics"),
     path("login/", LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Signing out needs no second factor: someone who has given only their password can leave.
+    path("logout/", two_factor_not_required(oidc.SignOutView.as_view()), name="logout"),
+    # Single sign-on through the force's identity provider (offenderhub/accounts/oidc.py): public, as
+    # the person is not signed in yet; each answers "not found" when no provider is set up.
+    path("sso/start/", oidc.SingleSignOnStartView.as_view(), name="oidc_authentication_init"),
+    path("sso/callback/", oidc.SingleSignOnCallbackView.as_view(), name="oidc_authentication_callback"),
+    path("account/", include("offenderhub.accounts.account_urls")),
     # One sign-in page for the whole service, the administration included.
     path(
         "admin/login/",
         login_not_required(RedirectView.as_view(pattern_name="login", query_string=True)),
         name="admin_login_redirect",
+    ),
+    # Administrators change their own password where everyone does (audited, and they are told).
+    path(
+        "admin/password_change/",
+        RedirectView.as_view(pattern_name="account:password_change"),
+        name="admin_password_change_redirect",
     ),
     path("admin/", admin.site.urls),
     path("organisations/", include("offenderhub.accounts.urls")),

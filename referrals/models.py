@@ -315,6 +315,9 @@ class EvidenceKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
+EVIDENCE_TYPE_NAMES = {"application/pdf": "PDF", "image/png": "PNG", "image/jpeg": "JPEG"}
+
+
 def evidence_path(instance, filename):
     return f"evidence/{instance.referral_id}/{uuid.uuid4().hex}"
 
@@ -341,7 +344,11 @@ class Evidence(models.Model):
         return self.original_name
 
     def audit_label(self):
-        return f"Evidence {self.original_name} on referral {self.referral_id}"
+        """By number, type and size, never the uploaded file's name (often a person's name), which
+        an audit row would keep for good."""
+        kind = EVIDENCE_TYPE_NAMES.get(self.content_type, "document")
+        kilobytes = max(1, -(-self.size // 1024))  # rounded up
+        return f"Evidence {self.pk} ({kind}, {kilobytes} KB) on referral {self.referral_id}"
 
     def audit_owner(self):
         return self.referral.case.force

@@ -40,6 +40,7 @@ from .models import (
     Service,
     WithdrawReason,
 )
+from .pdf_safety import pdf_refusal
 from .workflow import check_referral_transition
 
 REFERRABLE_CASE_STATUSES = frozenset(
@@ -635,7 +636,8 @@ SIGNATURES = {
 
 def sniff_evidence(upload) -> str:
     """The content type of an allowed document, judged by its first bytes and its name, never by what
-    the browser claims. Raises ValidationError with a message for the person."""
+    the browser claims; a PDF with active content (JavaScript, launch actions, attached files) is
+    refused (``pdf_safety``). Raises ValidationError with a message for the person."""
     import os
 
     limit = settings.EVIDENCE_MAX_BYTES
@@ -660,6 +662,8 @@ def sniff_evidence(upload) -> str:
                 raise ValidationError(
                     {"file": "The file's name does not match what it contains. Upload a PDF, PNG or JPEG."}
                 )
+            if content_type == "application/pdf" and (refusal := pdf_refusal(upload)):
+                raise ValidationError({"file": refusal})
             return content_type
     raise ValidationError({"file": "The file must be a PDF, PNG or JPEG."})
 

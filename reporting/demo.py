@@ -10,6 +10,7 @@ import io
 import random
 from datetime import timedelta
 
+from dateutil.relativedelta import relativedelta
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
@@ -80,7 +81,7 @@ def _cohort(force, rng):
             force=force,
             given_names=rng.choice(["Sam", "Alex", "Jo", "Chris", "Lee", "Robin", "Kim", "Jamie"]),
             family_name=f"Cohort{i:02d}",
-            date_of_birth=today.replace(year=today.year - age) - timedelta(days=rng.randint(0, 300)),
+            date_of_birth=today - relativedelta(years=age) - timedelta(days=rng.randint(0, 300)),
             sex=rng.choice(["male", "male", "female"]),
             ethnicity=rng.choice(common + [common[0]] * 3),
             pnc_id=_pnc(i),

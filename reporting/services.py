@@ -153,7 +153,7 @@ def reoffending_import(*, actor, upload, today=None) -> ImportResult:
             actor=actor,
             action=AuditAction.CREATED,
             obj=batch,
-            object_label=f"Reoffending import {batch.filename}",
+            object_label=f"Reoffending import #{batch.pk}",  # never the uploaded file's name
             owner_organisation=actor.organisation,
             reason=f"{len(new)} offences added from police records ({len(matched) - len(new)} already held)",
         )
@@ -246,7 +246,7 @@ def scrutiny_sample_create(
         actor=actor,
         action=AuditAction.CREATED,
         obj=sample,
-        object_label=f"Scrutiny sample {sample.title}",
+        object_label=f"Scrutiny sample #{sample.pk}",
         owner_organisation=sample.force,
         reason=f"{len(chosen)} of {len(ids)} cases drawn (seed {seed})",
     )
@@ -280,7 +280,7 @@ def scrutiny_finding_record(
         actor=actor,
         action=AuditAction.CHANGED,
         obj=item,
-        object_label=f"Scrutiny finding {item.sample.title} #{item.position}",
+        object_label=f"Scrutiny finding: sample #{item.sample_id}, case {item.position}",
         owner_organisation=item.sample.force,
         changes={"finding": [before[0], finding]},
         reason="Scrutiny panel finding recorded",

@@ -1,14 +1,47 @@
 """The standing cast: two forces, an area, two partner agencies and a commissioner's office, with a
-user for each role, plus outsiders from the other force."""
+user for each role, plus outsiders from the other force.
+
+Also the suite's clock (tests/clock_support.py): every test runs at a fixed instant, never at the
+real date, and a test marked ``every_day`` runs once for each day of ``EVERY_DAY`` (every weekday, a
+month end, a leap day and a bank holiday)."""
 
 import os
+from datetime import date
 
 import pytest
+from broker_support import celery_configured, redis_configured, worker_running
+from clock_support import EVERY_DAY, day_id, default_now, morning_of
+from db_roles_support import django_db_modify_db_settings, django_db_setup, owner_sql  # noqa: F401
+from django.conf import settings
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 from factories import AreaFactory, OrganisationFactory, UserFactory
+from two_factor_support import force_login_verified
 
 from offenderhub.accounts.models import Role
+
+
+# --- The clock -----------------------------------------------------------------------------------
+def pytest_generate_tests(metafunc):
+    """A test marked ``every_day`` runs once for each day of ``EVERY_DAY``: ``test_x[mon-2027-03-01]``."""
+    if metafunc.definition.get_closest_marker("every_day"):
+        metafunc.parametrize("clock_day", EVERY_DAY, ids=day_id, indirect=True)
+
+
+@pytest.fixture
+def clock_day(request) -> date | None:
+    """The day an ``every_day`` test runs on; ``None`` for other tests (the default instant)."""
+    return getattr(request, "param", None)
+
+
+@pytest.fixture(autouse=True)
+def _fixed_clock(request, time_machine, clock_day):
+    """Every test runs at a fixed instant with the clock still ticking: 10:00 London time on its
+    ``every_day`` day, else ``default_now()``. A test moves it further with the ``time_machine``
+    fixture (``time_machine.move_to(...)``) or the ``time_machine`` marker, which wins."""
+    if request.node.get_closest_marker("time_machine"):
+        return
+    time_machine.move_to(default_now() if clock_day is None else morning_of(clock_day), tick=True)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -101,14 +134,44 @@ def outsider_administrator(other_force):
 
 @pytest.fixture
 def client_for(db):
-    """``client_for(user)``: a test client signed in as ``user``."""
+    """``client_for(user)``: a test client signed in as ``user``, second factor given."""
 
     def signed_in(user):
-        client = Client()
-        client.force_login(user)
-        return client
+        return force_login_verified(Client(), user)
 
     return signed_in
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_folders(tmp_path_factory):
+    """Each test process (one per pytest-xdist worker) keeps its files in temporary folders of its own,
+    never under var/: the evidence it uploads (``MEDIA_ROOT``) and, without Redis, the messages it
+    queues on the file broker, which a ``make run`` worker would otherwise take and run."""
+    broker = {}
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        messages = str(tmp_path_factory.mktemp("celery-broker"))
+        broker = {
+            "broker_transport_options": {
+                **settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+                "data_folder_in": messages,
+                "data_folder_out": messages,
+                "processed_folder": str(tmp_path_factory.mktemp("celery-processed")),
+                "control_folder": str(tmp_path_factory.mktemp("celery-control")),
+            }
+        }
+    with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")), celery_configured(**broker):
+        yield
+
+
+# --- A real Celery worker ------------------------------------------------------------------------
+@pytest.fixture
+def redis_worker():
+    """A Celery worker thread consuming from the Redis at ``REDIS_URL`` (the test is skipped without
+    it, and fails in CI), on a queue of this test process's own: under pytest-xdist no process's
+    worker takes another's jobs. The test needs a transactional database (the worker's connection
+    must see its rows): ``django_db(transaction=True, serialized_rollback=True)``."""
+    with redis_configured() as app, worker_running(app):
+        yield app
 
 
 def pytest_configure(config):

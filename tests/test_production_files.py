@@ -113,7 +113,7 @@ def test_every_value_compose_requires_is_in_env_example():
 def test_env_example_leaves_only_the_secrets_to_fill_in():
     empty = set(re.findall(r"^([A-Z_][A-Z0-9_]*)=$", read(".env.example"), flags=re.MULTILINE))
 
-    assert empty == {"SECRET_KEY", "PSEUDONYM_KEY", "POSTGRES_PASSWORD"}
+    assert empty == {"SECRET_KEY", "PSEUDONYM_KEY", "POSTGRES_PASSWORD", "APP_DB_PASSWORD"}
 
 
 @pytest.fixture
@@ -140,6 +140,23 @@ def test_compose_runs_the_migrations_once_before_the_app_starts(compose):
             "db": "service_healthy",
             "redis": "service_healthy",
         }, name
+
+
+def test_compose_runs_the_app_as_its_own_role_and_only_the_migrations_as_the_owner(compose):
+    services = app_services(compose)
+    migrate = services.pop("migrate")
+    db = compose["services"]["db"]
+
+    for name, service in services.items():
+        environment = service["environment"]
+        assert environment["DATABASE_URL"].startswith("postgres://offenderhub_app:"), name
+        assert "MIGRATION_DATABASE_URL" not in environment, name
+        assert environment["POSTGRES_PASSWORD"] == "", name  # not passed on from .env
+    owner = f"postgres://{db['environment']['POSTGRES_USER']}:"
+    assert migrate["environment"]["MIGRATION_DATABASE_URL"].startswith(owner)
+    assert migrate["environment"]["DATABASE_URL"].startswith("postgres://offenderhub_app:")
+    assert "./scripts/postgres-init:/docker-entrypoint-initdb.d:ro" in db["volumes"]
+    assert "offenderhub_app" in read("scripts/postgres-init/10-app-role.sh")
 
 
 def test_compose_web_worker_and_beat_have_health_checks(compose):

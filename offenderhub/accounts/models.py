@@ -40,6 +40,13 @@ ROLES_BY_KIND = {
 }
 
 
+class SignInMethod(models.TextChoices):
+    """How an organisation's people sign in: one method per organisation, never both."""
+
+    PASSWORD = "password", "Password and second factor"
+    SINGLE_SIGN_ON = "single_sign_on", "Single sign-on through the force's identity provider"
+
+
 class Organisation(models.Model):
     name = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=32, choices=OrganisationKind.choices)
@@ -56,6 +63,13 @@ class Organisation(models.Model):
     email_digest = models.BooleanField(
         default=False,
         help_text="Email the shared inbox a weekly digest instead of one email per notification.",
+    )
+    sign_in_method = models.CharField(
+        max_length=20,
+        choices=SignInMethod.choices,
+        default=SignInMethod.PASSWORD,
+        help_text="Single sign-on: the organisation's people sign in only through the identity provider "
+        "configured for this deployment (README, “Single sign-on”), never with a password.",
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -89,6 +103,10 @@ class Organisation(models.Model):
     @property
     def is_partner_agency(self):
         return self.kind == OrganisationKind.PARTNER_AGENCY
+
+    @property
+    def uses_single_sign_on(self):
+        return self.sign_in_method == SignInMethod.SINGLE_SIGN_ON
 
 
 class Area(models.Model):

@@ -22,13 +22,15 @@ ADMINISTRATOR_MODELS = {
     "axes.accessattempt": (VIEW | {"delete"}, None),
     "axes.accessfailurelog": (VIEW, None),
     "axes.accesslog": (VIEW, None),
-    # Reference data and schemes (cases issue): police forces' administrators only.
-    "cases.offence": (ALL, POLICE),
-    "cases.crimecostcategory": (ALL, POLICE),
-    "cases.ethnicity": (ALL, POLICE),
-    "cases.disposaltype": (ALL, POLICE),
+    # National reference data, shared by every force: police administrators look, superusers change
+    # (issue 13). Each force's schemes are its own.
+    "cases.offence": (VIEW, POLICE),
+    "cases.crimecostcategory": (VIEW, POLICE),
+    "cases.ethnicity": (VIEW, POLICE),
+    "cases.disposaltype": (VIEW, POLICE),
     "cases.scheme": (ALL - {"delete"}, POLICE),
-    # The condition catalogue (conditions issue): police forces' administrators.
+    # The condition catalogue: the national entries are read-only to administrators, who keep their
+    # own force's entries (conditions/admin.py).
     "conditions.conditiontemplate": (ALL - {"delete"}, POLICE),
     # The partner directory: each agency's administrators, for their own services.
     "referrals.service": (ALL - {"delete"}, frozenset({OrganisationKind.PARTNER_AGENCY})),

@@ -1,13 +1,22 @@
 """The append-only audit log (DOMAIN.md, Data protection: DPA 2018 s.62).
 
 Rows are only ever inserted. The model refuses updates and deletes, the queryset refuses bulk
-updates and deletes, and on PostgreSQL a trigger rejects UPDATE and DELETE on the table itself.
+updates and deletes, and on PostgreSQL a trigger rejects UPDATE and DELETE on the table itself; the
+role the application connects as may only INSERT and SELECT it (``database_roles.py``).
+
+Every row is sealed into a hash chain as it is inserted (``chain.py``), whether by ``save()`` or by
+``bulk_create()``, so a row changed, deleted or inserted in the database itself is detected by
+``manage.py audit_verify``.
 """
+
+from functools import partial
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import models, router
 from django.utils import timezone
+
+from .chain import chain_append
 
 
 class AuditAction(models.TextChoices):
@@ -29,6 +38,18 @@ class AuditLogIsAppendOnly(Exception):
 
 
 class AuditEventQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        """Insert many rows at once, sealed onto the chain in the order given."""
+        if kwargs.get("ignore_conflicts") or kwargs.get("update_conflicts"):
+            raise AuditLogIsAppendOnly(
+                "Audit events are inserted whole: a skipped row would break the chain."
+            )
+        objs = list(objs)
+        if not objs:
+            return objs
+        insert = partial(super().bulk_create, objs, *args, **kwargs)
+        return chain_append(objs, using=self.db, insert=insert)
+
     def update(self, **kwargs):
         raise AuditLogIsAppendOnly("Audit events cannot be changed.")
 
@@ -77,6 +98,13 @@ class AuditEvent(models.Model):
     user_agent = models.CharField(max_length=300, blank=True)
     path = models.CharField(max_length=500, blank=True)
 
+    # The hash chain (chain.py): the row's place, the hash of the row before, the key it was sealed
+    # with (a fingerprint) and its own hash.
+    sequence = models.BigIntegerField(unique=True, editable=False)
+    previous_hash = models.CharField(max_length=64, editable=False)
+    chain_key_id = models.CharField(max_length=16, editable=False)
+    row_hash = models.CharField(max_length=64, editable=False)
+
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
@@ -92,7 +120,23 @@ class AuditEvent(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None and not self._state.adding:
             raise AuditLogIsAppendOnly("Audit events cannot be changed.")
-        super().save(*args, **kwargs)
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        chain_append([self], using=using, insert=partial(super().save, *args, **kwargs))
 
     def delete(self, *args, **kwargs):
         raise AuditLogIsAppendOnly("Audit events cannot be deleted.")
+
+
+class AuditChainHead(models.Model):
+    """The end of the hash chain: the last row's sequence and hash. One row, locked by every append
+    until its transaction commits (so the chain never forks), and compared with the last row by
+    ``audit_verify`` (so rows deleted from the end are found)."""
+
+    sequence = models.BigIntegerField(default=0)
+    row_hash = models.CharField(max_length=64, default="0" * 64)
+
+    class Meta:
+        verbose_name = "audit chain head"
+
+    def __str__(self):
+        return f"Audit chain head at sequence {self.sequence}"

@@ -1,24 +1,23 @@
 """Writing to the audit log. Every service that reads, changes, exports or discloses personal data
-calls ``audit_record`` inside its own transaction, so the audit row and the change commit together."""
+calls ``audit_record`` inside its own transaction, so the audit row and the change commit together.
+
+Audit rows can never be changed or erased, so nothing an erasure must remove goes into one: labels
+name records by number (``audit_label``), never by a person's name or an uploaded file's name;
+reasons are the service's own words, never what someone typed; free text in ``changes`` is recorded
+as changed, without its content (``field_changes(..., free_text=...)``); and a search typed into a
+page (``?q=``) is not kept in the path."""
 
 from django.contrib.contenttypes.models import ContentType
+
+from offenderhub.core.client_ip import client_ip
 
 from .models import AuditAction, AuditEvent
 
 SYSTEM_ACTOR_LABEL = "system"
-
-
-def _client_ip(request):
-    if request is None:
-        return None
-    from django.conf import settings
-
-    if getattr(settings, "AXES_IPWARE_PROXY_COUNT", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
-        if hops:
-            return hops[max(len(hops) - settings.AXES_IPWARE_PROXY_COUNT, 0)]
-    return request.META.get("REMOTE_ADDR") or None
+# What a free-text value becomes in an audit row: that it changed, not what it said.
+FREE_TEXT_CHANGED = "(text changed)"
+# Query parameters that carry what someone typed, such as a search for a person's name.
+FREE_TEXT_PARAMETERS = frozenset({"q"})
 
 
 def audit_record(
@@ -56,9 +55,9 @@ def audit_record(
         event.object_label = (object_label or "")[:200]
         event.owner_organisation = owner_organisation
     if request is not None:
-        event.ip_address = _client_ip(request)
+        event.ip_address = client_ip(request)  # as the lock-out sees it
         event.user_agent = request.META.get("HTTP_USER_AGENT", "")[:300]
-        event.path = request.get_full_path()[:500]
+        event.path = _audit_path(request)[:500]
     event.save(force_insert=True)
     return event
 
@@ -76,10 +75,26 @@ def audit_owner(obj):
     return owner() if callable(owner) else owner
 
 
-def field_changes(before: dict, after: dict) -> dict:
-    """``{field: [before, after]}`` for the fields whose value changed, values as strings."""
+def _audit_path(request) -> str:
+    """The path and query string, with the values of free-text parameters left out."""
+    query = request.GET.copy()
+    for name in FREE_TEXT_PARAMETERS.intersection(query):
+        query.setlist(name, ["redacted"])
+    encoded = query.urlencode()
+    return request.path + (f"?{encoded}" if encoded else "")
 
-    def show(value):
-        return None if value is None else str(value)
 
-    return {k: [show(before.get(k)), show(after.get(k))] for k in after if before.get(k) != after.get(k)}
+def field_changes(before: dict, after: dict, *, free_text=()) -> dict:
+    """``{field: [before, after]}`` for the fields whose value changed, values as strings. The
+    fields named in ``free_text`` (what someone wrote) are recorded as changed, without their content."""
+
+    def show(key, value):
+        if value is None:
+            return None
+        if key in free_text:
+            return FREE_TEXT_CHANGED if str(value) else ""
+        return str(value)
+
+    return {
+        k: [show(k, before.get(k)), show(k, after.get(k))] for k in after if before.get(k) != after.get(k)
+    }

@@ -4,6 +4,7 @@ Each capability adds a step to ``DEMO_STEPS``; every step is idempotent (get-or-
 key), so the command can run on every ``make run``.
 """
 
+import hashlib
 import os
 from dataclasses import dataclass
 
@@ -12,6 +13,9 @@ from django.db import transaction
 from offenderhub.accounts.models import Area, Organisation, OrganisationKind, Role, RoleAssignment, User
 
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "Fenshire-demo-2026")
+# Every demo user's authenticator app is set up with a secret anyone can work out from their email
+# address: `manage.py demo_codes` prints the codes. Demo accounts only, never a real person's.
+DEMO_AUTHENTICATOR_NAME = "Demo authenticator (manage.py demo_codes)"
 
 FORCE = "Fenshire Constabulary"
 OPCC = "Office of the Police and Crime Commissioner for Fenshire"
@@ -127,7 +131,45 @@ def seed_users(out):
             user.save(update_fields=["password"])
         for role in spec.roles:
             RoleAssignment.objects.get_or_create(user=user, role=role)
+        demo_authenticator_enrol(user)
     out(f"users: {User.objects.count()}")
+
+
+def demo_secret(email: str) -> str:
+    """The demo user's TOTP secret (hex, 20 bytes): known, so the demo's codes can be printed."""
+    return hashlib.sha1(f"offenderhub-demo-authenticator:{email}".encode()).hexdigest()  # noqa: S324
+
+
+def demo_authenticator_enrol(user):
+    """Give a demo user a confirmed authenticator app with the known secret, unless they have set up
+    one of their own (an administrator's reset, then a new app, is kept)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        return
+    TOTPDevice.objects.create(
+        user=user, name=DEMO_AUTHENTICATOR_NAME, key=demo_secret(user.email), confirmed=True
+    )
+
+
+def demo_codes() -> list[tuple[str, str | None]]:
+    """``(email, current code)`` for each demo user; ``None`` where the user has no demo
+    authenticator (not seeded yet, or they set up an app of their own)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from offenderhub.accounts.two_factor import current_code
+
+    devices = {
+        device.user.email: device
+        for device in TOTPDevice.objects.filter(
+            user__email__in=[spec.email for spec in DEMO_USERS], confirmed=True
+        ).select_related("user")
+        if device.key == demo_secret(device.user.email)
+    }
+    return [
+        (spec.email, current_code(devices[spec.email]) if spec.email in devices else None)
+        for spec in DEMO_USERS
+    ]
 
 
 def seed_cases(out):

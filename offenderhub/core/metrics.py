@@ -34,6 +34,8 @@ from prometheus_client import (
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+from .client_ip import FORWARDED_HEADER, client_ip
+
 logger = logging.getLogger(__name__)
 
 REQUESTS = Counter(
@@ -249,26 +251,13 @@ def _networks(values: tuple[str, ...]):
 
 
 def _client_address(request):
-    """The address the request came from. Behind PROXY_COUNT proxies, the one they recorded; through a
-    proxy we were not told about (an X-Forwarded-For header with PROXY_COUNT 0), none: the proxy's own
-    address says nothing about who is asking."""
-    forwarded = [
-        hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()
-    ]
-    proxies = settings.AXES_IPWARE_PROXY_COUNT or 0
-    if proxies:
-        value = forwarded[max(len(forwarded) - proxies, 0)] if forwarded else None
-    elif forwarded:
+    """The address the request came from, as the lock-out and the audit log see it
+    (``client_ip``). One more refusal here: an ``X-Forwarded-For`` header with ``PROXY_COUNT`` 0
+    means a proxy we were not told about, whose own address says nothing about who is asking."""
+    if not settings.PROXY_COUNT and FORWARDED_HEADER in request.META:
         return None
-    else:
-        value = request.META.get("REMOTE_ADDR")
-    try:
-        address = ipaddress.ip_address(value or "")
-    except ValueError:
-        return None
-    if address.version == 6 and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address
+    address = client_ip(request)
+    return ipaddress.ip_address(address) if address else None
 
 
 def _has_token(request) -> bool:

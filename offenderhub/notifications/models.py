@@ -37,6 +37,7 @@ class NotificationKind(models.TextChoices):
     REFERRAL_CHASE = "referral_chase", "Referral awaiting a response"
     APPOINTMENT_OUTCOME_MISSING = "appointment_outcome_missing", "Appointment outcome missing"
     DIGEST = "digest", "Digest"
+    AUDIT_CHAIN_BROKEN = "audit_chain_broken", "Audit log tampered with"
 
 
 class EmailStatus(models.TextChoices):

@@ -20,6 +20,25 @@ PUBLIC_VIEWS = {"login", "healthz", "livez", "readyz", "metrics", "admin_login_r
 PUBLIC_PATHS = {"/login/", "/healthz", "/livez", "/readyz", "/metrics", "/admin/login/"}
 # Views that need a signed-in user but no particular role: anyone must be able to sign out.
 SIGNED_IN_VIEWS = {"logout"}
+# The password reset pages are public: whoever uses them is not signed in.
+PUBLIC_VIEWS |= {"password_reset", "password_reset_sent", "password_reset_confirm"}
+PUBLIC_PATHS |= {
+    "/account/password-reset/",
+    "/account/password-reset/sent/",
+    "/account/password-reset/<uidb64>/<token>/",
+}
+# Single sign-on's start and callback are public: whoever uses them is not signed in yet.
+PUBLIC_VIEWS |= {"oidc_authentication_init", "oidc_authentication_callback"}
+PUBLIC_PATHS |= {"/sso/start/", "/sso/callback/"}
+# Finishing signing in (the second factor) and changing one's own password need no role either.
+SIGNED_IN_VIEWS |= {
+    "two_factor",
+    "recovery_code",
+    "two_factor_setup",
+    "recovery_codes",
+    "password_change",
+    "admin_password_change_redirect",
+}
 
 
 def _walk(patterns, prefix=""):
@@ -270,7 +289,8 @@ def test_organisation_page_queries_do_not_grow_with_members(
     with_five = _organisation_page_queries(client, supervisor.organisation)
 
     UserFactory.create_batch(45, organisation=supervisor.organisation, area=area, roles=roles)
-    with django_assert_max_num_queries(13):  # 12, plus the inbox's unread count in the navigation
+    # 12, plus the inbox's unread count in the navigation and the session's second-factor device
+    with django_assert_max_num_queries(14):
         with_fifty = _organisation_page_queries(client, supervisor.organisation)
 
     assert with_fifty == with_five

@@ -138,8 +138,12 @@ def test_saving_the_draft_records_levels_notes_goals_and_an_audit_row(assessment
     assert _levels(assessment)[Pathway.DRUGS_ALCOHOL] == NeedLevel.MEDIUM
     assert _levels(assessment)[Pathway.HEALTH] == NeedLevel.NONE
     audit = _audited(AuditAction.CHANGED, assessment).get()
-    assert audit.changes["accommodation"] == ["None: ", "High: Sofa surfing since March."]
-    assert audit.changes["goals"] == ["", "Keep my job and stop drinking."]
+    # Which answers changed, never what was written (an audit row can never be erased).
+    assert audit.changes["accommodation"] == ["None", "High"]
+    assert audit.changes["accommodation_notes"] == ["", "(text changed)"]
+    assert audit.changes["goals"] == ["", "(text changed)"]
+    assert audit.changes["risk_notes"] == ["", "(text changed)"]
+    assert "Sofa surfing" not in str(audit.changes)
     assert audit.actor == case_worker
 
 

@@ -51,6 +51,7 @@ def case(force, scheme, case_worker):
 
 
 # --- Refused by the rules ------------------------------------------------------------------------
+@pytest.mark.every_day
 def test_seventeen_year_old_cannot_be_decided_eligible_for_an_adults_only_scheme(
     client_for, force, scheme, case_worker, decision_maker, decision_data
 ):

@@ -22,6 +22,7 @@ def _saved_counts():
 
 
 # --- Refused input -------------------------------------------------------------------------------
+@pytest.mark.every_day
 def test_date_of_birth_in_the_future_is_refused(client_for, case_worker, person_data):
     tomorrow = timezone.localdate() + timedelta(days=1)
 
@@ -42,6 +43,7 @@ def test_pnc_id_in_an_unknown_format_is_refused(client_for, case_worker, person_
     assert not Person.objects.exists()
 
 
+@pytest.mark.every_day
 def test_offence_date_after_the_arrest_date_is_refused(client_for, case_worker, force, case_data):
     person = PersonFactory(force=force)
     arrest = timezone.localdate() - timedelta(days=10)

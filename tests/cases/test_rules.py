@@ -89,6 +89,7 @@ def test_at_risk_when_the_compliance_period_and_breach_decision_pass_the_limit(
     assert limit.at_risk is at_risk
 
 
+@pytest.mark.every_day
 def test_detail_page_warns_when_the_limit_is_at_risk(client_for, case_worker, force, scheme, area):
     case = CaseFactory(force=force, scheme=scheme, area=area, owner=case_worker)
     offence_date = case.arrest_date - timedelta(days=100)  # 112 + 10 days from today is past the limit

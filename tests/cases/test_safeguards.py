@@ -53,6 +53,7 @@ def test_submitting_the_case_form_twice_opens_one_case(client_for, case_worker, 
     assert Case.objects.count() == 1
 
 
+@pytest.mark.every_day
 def test_decision_refused_after_the_six_month_limit_has_passed(
     force, case_worker, decision_maker, decide_kwargs
 ):

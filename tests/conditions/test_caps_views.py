@@ -125,6 +125,7 @@ def test_twenty_hours_of_unpaid_reparation_is_accepted(
 
 
 # --- The scheme's maximum period ---------------------------------------------------------------------------
+@pytest.mark.every_day
 def test_a_due_date_past_the_schemes_maximum_is_refused_naming_the_last_allowed_date(
     client_for, eligible_case, case_worker, condition_post
 ):

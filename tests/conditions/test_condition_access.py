@@ -408,7 +408,7 @@ def test_others_cannot_open_or_change_the_assessment(request, client_for, draft_
 # audit row of the viewing; conditions, breach reviews with their two condition lists, assessments with
 # needs and contributions, caution, extension, variations, prosecution; the user's organisation; the
 # session save (with its savepoint). It must not grow with the number of conditions.
-CASE_PAGE_QUERIES = 26  # includes the unread-notification count and the referrals
+CASE_PAGE_QUERIES = 27  # includes the unread count, the referrals and the second-factor device
 
 
 @pytest.fixture

@@ -205,6 +205,7 @@ def test_rehabilitative_hours_do_not_count_toward_the_attendance_cap(
     assert sorted(eligible_case.conditions.values_list("hours", flat=True)) == [Decimal("20"), Decimal("30")]
 
 
+@pytest.mark.every_day
 def test_a_due_date_past_the_scheme_maximum_is_refused_naming_the_maximum(eligible_case, case_worker, terms):
     maximum = timezone.localdate() + timedelta(days=140)
 
@@ -220,6 +221,7 @@ def test_a_due_date_past_the_scheme_maximum_is_refused_naming_the_maximum(eligib
     assert not Condition.objects.exists()
 
 
+@pytest.mark.every_day
 def test_a_due_date_past_the_default_period_needs_a_supervisors_extension(
     eligible_case, case_worker, supervisor, terms
 ):
@@ -402,6 +404,7 @@ def test_the_caution_needs_each_statutory_requirement(
     assert EventCode.CAUTION_ADMINISTERED not in _codes(agreed_case)
 
 
+@pytest.mark.every_day
 def test_the_caution_cannot_be_dated_in_the_future(agreed_case, decision_maker, caution_kwargs):
     tomorrow = timezone.localdate() + timedelta(days=1)
 
@@ -414,6 +417,7 @@ def test_the_caution_cannot_be_dated_in_the_future(agreed_case, decision_maker, 
     assert not Caution.objects.exists()
 
 
+@pytest.mark.every_day
 def test_the_caution_makes_the_case_active_and_keeps_the_signed_document(
     agreed_case, decision_maker, caution_kwargs
 ):
@@ -529,6 +533,7 @@ def test_a_partner_cannot_record_progress_on_another_agencys_condition(active_ca
     assert rehabilitative.status == ConditionStatus.PENDING
 
 
+@pytest.mark.every_day
 def test_failing_a_condition_opens_a_breach_review_due_within_the_schemes_days(
     active_case, case_worker, scheme
 ):
@@ -939,6 +944,7 @@ def late_summary_case(active_case_for, terms):
     )
 
 
+@pytest.mark.every_day
 def test_confirming_a_breach_after_the_six_month_limit_needs_it_acknowledged(
     late_summary_case, case_worker, decision_maker
 ):
@@ -1035,6 +1041,7 @@ def test_recording_the_out_of_time_outcome_closes_the_case(late_summary_case, ca
     assert _codes(late_summary_case)[-1] == EventCode.CASE_CLOSED
 
 
+@pytest.mark.every_day
 def test_the_caution_cannot_be_given_once_the_six_month_limit_has_passed(
     agreed_case_for, decision_maker, caution_kwargs, terms
 ):
@@ -1166,6 +1173,7 @@ def test_a_variation_needs_the_persons_consent_and_a_reason(active_case, case_wo
     assert EventCode.VARIATION_PROPOSED not in _codes(active_case)
 
 
+@pytest.mark.every_day
 def test_a_variation_cannot_go_past_the_schemes_maximum(active_case, case_worker):
     too_late = timezone.localdate() + timedelta(days=141)
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from factories import ABH, UserFactory
 from pypdf import PdfReader
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
+from two_factor_support import force_login_verified
 
 from assessments.models import Assessment, AssessmentKind, AssessmentStatus, NeedLevel, Pathway
 from cases.events import EventCode
@@ -395,8 +396,7 @@ def test_two_decision_makers_confirming_through_the_form_at_once_resume_one_pros
     url = reverse("conditions:breach_review", args=[review.pk])
     clients = []
     for _ in range(2):
-        client = Client()
-        client.force_login(UserFactory(organisation=force, roles=[Role.DECISION_MAKER]))
+        client = force_login_verified(Client(), UserFactory(organisation=force, roles=[Role.DECISION_MAKER]))
         clients.append(client)
     start = threading.Barrier(len(clients))
     statuses = []

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from db_roles_support import owner_settings
 from django.core.management import CommandError, call_command
-from django.db import connection
 from factories import OrganisationFactory
 
 from offenderhub.accounts.models import Organisation
@@ -33,8 +33,9 @@ def _members(archive: Path) -> set[str]:
 # --- PostgreSQL, through the commands ---------------------------------------------------------------------
 @pytest.fixture
 def scratch_database():
-    """An empty PostgreSQL database beside the test database, dropped afterwards."""
-    source = connection.settings_dict
+    """An empty PostgreSQL database beside the test database, dropped afterwards: made, restored and
+    read by the owner (the app's own role may create no database)."""
+    source = owner_settings()
     name = f"oh_restore_{uuid.uuid4().hex[:12]}"
     server = {
         "host": source["HOST"] or None,

@@ -430,7 +430,7 @@ def test_metrics_through_an_undeclared_proxy_are_refused(client, db):
 
 
 def test_metrics_behind_declared_proxies_check_the_forwarded_address(client, db, settings):
-    settings.AXES_IPWARE_PROXY_COUNT = 1
+    settings.PROXY_COUNT = 1
     settings.METRICS_ALLOWED_IPS = ["10.0.0.0/8"]
 
     inside = client.get("/metrics", REMOTE_ADDR="172.17.0.2", HTTP_X_FORWARDED_FOR="10.9.8.7")

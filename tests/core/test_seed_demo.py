@@ -25,6 +25,7 @@ def debug(settings):
     settings.DEBUG = True
 
 
+@pytest.mark.every_day
 def test_seed_demo_creates_the_demo_organisations(db, debug):
     _seed()
 
@@ -55,6 +56,11 @@ def test_seeded_user_can_sign_in(client, db, debug):
     response = client.post("/login/", {"username": user.email, "password": DEMO_PASSWORD})
 
     assert response.status_code == 302
+    assert client.get("/").status_code == 302  # the second factor first: the code from demo_codes
+    out = StringIO()
+    call_command("demo_codes", user.email, stdout=out)
+    code = out.getvalue().split()[-1]
+    assert client.post("/account/two-factor/", {"code": code}).status_code == 302
     assert client.get("/").status_code == 200
 
 

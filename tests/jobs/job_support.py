@@ -22,6 +22,7 @@ NOTHING_DONE = {
     "referral_chase": {"referrals_chased": 0},
     "appointment_outcomes": {"appointment_outcomes_chased": 0},
     "weekly_digest": {"digests": 0},
+    "audit_verify": {"audit_chain_broken": 0},
 }
 
 

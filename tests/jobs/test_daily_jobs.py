@@ -35,7 +35,7 @@ from offenderhub.notifications.models import Notification, NotificationKind
 from referrals.models import Attendance, Engagement, Referral
 from referrals.services import appointment_record_outcome, referral_accept
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.every_day]  # the jobs run on every kind of day
 
 
 def _kind(kind):
@@ -165,6 +165,7 @@ def test_daily_jobs_do_exactly_what_is_due_and_nothing_the_second_time(run_jobs,
         "referral_chase": {"referrals_chased": 1},
         "appointment_outcomes": {"appointment_outcomes_chased": 1},
         "weekly_digest": {"digests": 0},
+        "audit_verify": {"audit_chain_broken": 0},
     }
     assert run_jobs(day) == NOTHING_DONE
     runs = JobRun.objects.filter(today=day, trigger="command")

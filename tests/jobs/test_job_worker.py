@@ -1,63 +1,24 @@
 """The daily jobs through a real Celery worker fed by Redis (not eager): the task leaves the test over the
 broker, a worker thread runs it against the test database, and its effect is read back.
 
-The database is transactional (rows committed) so that the worker's own connection sees them."""
+The database is transactional (rows committed) so that the worker's own connection sees them. The
+worker is ``redis_worker`` in tests/conftest.py."""
 
-import os
 import time
 from datetime import timedelta
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.utils import timezone
 from job_support import confirmation, fail, rehabilitative
 
 from cases.models import CaseStatus
 from conditions.models import BreachReview, Prosecution
 from conditions.services import breach_review_decide
-from offenderhub.celery import app as celery_app
 from offenderhub.core.models import JobRun
 from offenderhub.core.tasks import run_job
 from offenderhub.notifications.models import Notification, NotificationKind
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-CHANGED_SETTINGS = ("broker_url", "result_backend", "broker_transport_options", "task_always_eager")
-
-
-def _configure(values):
-    celery_app.conf.update(values)
-    # Forget pooled connections and the result backend made from the old settings, as Celery itself
-    # does after a fork (as tests/core/test_worker.py does).
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-    celery_app._backend_cache = None
-    vars(celery_app._local).pop("backend", None)
-
-
-@pytest.fixture
-def redis_worker():
-    """A Celery worker thread consuming from the Redis at ``REDIS_URL`` (required in CI)."""
-    redis_url = os.environ.get("REDIS_URL")
-    if not redis_url:
-        if os.environ.get("CI"):
-            pytest.fail("CI must run the worker tests against Redis: set REDIS_URL.", pytrace=False)
-        pytest.skip("Set REDIS_URL to run a real worker.")
-    saved = {key: celery_app.conf[key] for key in CHANGED_SETTINGS}
-    _configure(
-        {
-            "broker_url": redis_url,
-            "result_backend": redis_url,
-            "broker_transport_options": {},
-            "task_always_eager": False,
-        }
-    )
-    celery_app.control.purge()  # nothing left over from other tests
-    try:
-        with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
-            yield celery_app
-    finally:
-        _configure(saved)
 
 
 def _wait_for(check, timeout=30):

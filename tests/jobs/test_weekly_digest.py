@@ -10,7 +10,7 @@ from django.utils import timezone
 from offenderhub.notifications.models import Notification, NotificationKind
 from offenderhub.notifications.services import notification_preferences_set
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.every_day]  # the jobs run on every kind of day
 
 
 @pytest.fixture

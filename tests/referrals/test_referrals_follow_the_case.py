@@ -122,6 +122,7 @@ def test_only_a_decision_maker_withdraws_a_condition_once_the_caution_is_given(
     assert referral.withdraw_reason == WithdrawReason.CONDITION_VARIED
 
 
+@pytest.mark.every_day
 def test_an_overdue_condition_is_excused_only_with_a_new_due_date(
     active_case_for, case_worker, decision_maker
 ):

@@ -90,9 +90,7 @@ def test_a_good_import_adds_the_rows_and_is_audited(client_for, supervisor, peop
     theft = offences.get(person=people[1])
     assert theft.offence.name == "Theft from a vehicle"
     assert theft.outcome_type == "conviction"
-    event = AuditEvent.objects.get(
-        action=AuditAction.CREATED, object_label="Reoffending import police-records.csv"
-    )
+    event = AuditEvent.objects.get(action=AuditAction.CREATED, object_label=f"Reoffending import #{batch.pk}")
     assert event.actor == supervisor
     assert event.owner_organisation == supervisor.organisation
 

@@ -62,7 +62,7 @@ def test_sample_draws_only_the_forces_completed_or_breached_cases(analyst, force
     assert sample.force == force
     assert sample.created_by == analyst
     assert sample.outcomes == sorted(BOTH)
-    event = AuditEvent.objects.get(action=AuditAction.CREATED, object_label=f"Scrutiny sample {sample.title}")
+    event = AuditEvent.objects.get(action=AuditAction.CREATED, object_label=f"Scrutiny sample #{sample.pk}")
     assert event.owner_organisation == force
     assert event.reason == "7 of 7 cases drawn (seed 42)"
 
@@ -103,11 +103,13 @@ def test_a_sample_without_a_seed_records_the_one_it_used(analyst, force, pool):
         ({"outcomes": ["withdrawn"]}, "outcomes"),
         ({"size": 0}, "size"),
         ({"size": 101}, "size"),
-        ({"period_from": days_ago(10), "period_to": days_ago(20)}, "period_to"),
-        ({"period_from": days_ago(5)}, "outcomes"),  # nothing cautioned since
+        # Periods in days ago, turned into dates by the test (at its clock, not at collection).
+        ({"period_from": 10, "period_to": 20}, "period_to"),
+        ({"period_from": 5}, "outcomes"),  # nothing cautioned since
     ],
 )
 def test_a_sample_that_cannot_be_drawn_says_why(analyst, force, pool, overrides, field):
+    overrides = {k: days_ago(v) if k.startswith("period_") else v for k, v in overrides.items()}
     with pytest.raises(ValidationError) as refused:
         _draw(analyst, force, **overrides)
     assert field in refused.value.message_dict

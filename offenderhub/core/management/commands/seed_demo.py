@@ -34,3 +34,7 @@ class Command(BaseCommand):
         )
         for email, roles, organisation in demo_logins():
             self.stdout.write(f"  {email.ljust(width)}  {roles} ({organisation})")
+        self.stdout.write(
+            "\n  After the password, enter the user's security code: "
+            "`.venv/bin/python manage.py demo_codes` prints them (each changes every 30 seconds)."
+        )

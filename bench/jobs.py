@@ -1,0 +1,55 @@
+"""Run the daily jobs for DAY in this process, in order, as ``manage.py run_daily_jobs --today DAY``
+does, and print as one line of JSON how long they took, how many queries they sent (in all and for
+each job) and the process's peak memory. bench/run.py calls it twice: the first run does the day's
+work, the second must find nothing to do."""
+
+import json
+import resource
+import sys
+import time
+from datetime import date
+
+
+def main(day: str) -> None:
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    queries = 0
+
+    def count(execute, sql, params, many, context):
+        nonlocal queries
+        queries += 1
+        return execute(sql, params, many, context)
+
+    from offenderhub.core.jobs import DAILY_JOBS, job_run
+
+    counts, jobs, failed = {}, {}, ""
+    started = time.monotonic()
+    with connection.execute_wrapper(count):
+        for name in DAILY_JOBS:  # as run_daily_jobs does, in order, each job timed on its own
+            before, job_started = queries, time.monotonic()
+            try:
+                counts[name] = job_run(name, today=date.fromisoformat(day), trigger="command")
+            except Exception as exc:  # a failed job is reported, and the others still run
+                counts[name] = {"error": f"{type(exc).__name__}: {exc}"}
+                failed = failed or f"{name}: {type(exc).__name__}: {exc}"
+            jobs[name] = {"seconds": round(time.monotonic() - job_started, 2), "queries": queries - before}
+    seconds = time.monotonic() - started
+    print(
+        json.dumps(
+            {
+                "seconds": round(seconds, 2),
+                "queries": queries,
+                "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                "counts": counts,
+                "jobs": jobs,
+                "error": failed,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,840 @@
+"""``make bench``: every page of issue 12 measured through gunicorn with production settings, beside a
+hand-written SQL query returning the same data, and the daily jobs and the sign-in timed.
+
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/oh_f_bench make bench
+
+The database must hold the demo and a volume of cases (``manage.py seed_volume --cases 100000
+--allow-production``; ``--cases N`` here adds cases until there are N). The run:
+
+1. migrates the database and collects the static files (production serves hashed files);
+2. starts gunicorn (``gunicorn.conf.py``, 2 workers, ``DEBUG=False``, a random ``SECRET_KEY``,
+   ``ALLOWED_HOSTS=127.0.0.1``) on a free loopback port, and signs in as the demo users, as a browser
+   behind the TLS proxy would (``X-Forwarded-Proto: https``, the CSRF token, the secure cookies);
+3. requests each page ``--requests`` times (at least 20), interleaved with its SQL (``bench/sql.py``)
+   run with psycopg, and counts each page's queries once in this process (Django's test client);
+4. stops the server and runs the daily jobs twice for today on a copy of the database (so the next
+   run finds the same work), in a process of their own (``bench/jobs.py``);
+5. prints the table, whether each goal is met, and writes it into docs/performance.md.
+"""
+
+import argparse
+import http.client
+import json
+import math
+import os
+import platform
+import re
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from http.cookies import SimpleCookie
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import sql  # noqa: E402 (bench/sql.py, beside this file)
+
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/oh_f_bench"
+RESULTS = ROOT / "docs" / "performance.md"
+SAVED = ROOT / "var" / "bench" / "last-run.json"
+WORK = ROOT / "var" / "bench"
+START, END = "<!-- bench:results:start -->", "<!-- bench:results:end -->"
+PYTHON = sys.executable
+
+
+@dataclass
+class Page:
+    name: str
+    email: str
+    path: str
+    query: object  # bench/sql.py function
+    p95_goal: float | None = None  # ms
+    ratio_goal: float | None = None
+    times: list = field(default_factory=list)
+    sql_times: list = field(default_factory=list)
+    failures: list = field(default_factory=list)
+    queries: int | None = None
+
+
+# --- Settings and the database --------------------------------------------------------------------
+
+
+def production_environment(database_url: str) -> dict:
+    """Production settings for the server, this process and the jobs: no debug, a fresh key, the
+    static files collected under var/bench, jobs queued nowhere (nothing here sends email)."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "offenderhub.settings",
+        "DATABASE_URL": database_url,
+        "DEBUG": "False",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "PSEUDONYM_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "STATIC_ROOT": str(WORK / "staticfiles"),
+        "CELERY_BROKER_URL": "memory://",
+        "CELERY_RESULT_BACKEND": "cache+memory://",
+        "LOG_LEVEL": "WARNING",
+        "SENTRY_DSN": "",
+        # The audit log's rows are sealed with a key: one that stays the same from run to run (and
+        # for seed_volume run from here), so the log still verifies. Not a secret: benchmark data.
+        "AUDIT_CHAIN_KEY": os.environ.get("AUDIT_CHAIN_KEY") or "offenderhub-benchmark-audit-chain",
+    }
+    env.pop("REDIS_URL", None)
+    return env
+
+
+def manage(env, *args, quiet=True):
+    result = subprocess.run(  # noqa: S603 (our own manage.py)
+        [PYTHON, str(ROOT / "manage.py"), *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=quiet,
+        text=True,
+    )
+    if result.returncode:
+        sys.exit(f"manage.py {' '.join(args)} failed:\n{result.stdout or ''}{result.stderr or ''}")
+    return result.stdout
+
+
+def collect_static(env):
+    """Production serves the hashed static files: collect them when the sources changed."""
+    manifest = WORK / "staticfiles" / "staticfiles.json"
+    newest = max(p.stat().st_mtime for p in (ROOT / "static").rglob("*") if p.is_file())
+    if not manifest.exists() or manifest.stat().st_mtime < newest:
+        print("Collecting the static files (production serves hashed names)...")
+        manage(env, "collectstatic", "--noinput")
+
+
+def raw_connection(database_url: str, dbname: str | None = None):
+    import psycopg
+
+    parts = urllib.parse.urlsplit(database_url)
+    return psycopg.connect(
+        host=parts.hostname or "127.0.0.1",
+        port=parts.port or 5432,
+        user=urllib.parse.unquote(parts.username or "postgres"),
+        password=urllib.parse.unquote(parts.password or "") or None,
+        dbname=dbname or parts.path.lstrip("/"),
+        autocommit=True,
+    )
+
+
+# --- The server -----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """gunicorn with the project's gunicorn.conf.py (or 2 plain sync workers), on loopback."""
+
+    def __init__(self, env, *, workers: int, timeout: int):
+        self.port = free_port()
+        self.log = WORK / "gunicorn.log"
+        self.env = {
+            **env,
+            "GUNICORN_BIND": f"127.0.0.1:{self.port}",
+            "GUNICORN_WORKERS": str(workers),
+            "GUNICORN_TIMEOUT": str(timeout),
+            "GUNICORN_MAX_REQUESTS": "0",  # no restarts in the middle of a measurement
+            "LOG_LEVEL": "INFO",  # the access log gives the server's own time for each request
+        }
+        gunicorn = str(Path(PYTHON).parent / "gunicorn")
+        if (ROOT / "gunicorn.conf.py").exists():
+            self.command = [gunicorn, "-c", "gunicorn.conf.py", "offenderhub.wsgi:application"]
+        else:
+            self.command = [
+                gunicorn,
+                "--workers",
+                str(workers),
+                "--timeout",
+                str(timeout),
+                "--bind",
+                self.env["GUNICORN_BIND"],
+                "--access-logfile",
+                "-",
+                "--access-logformat",
+                "%(m)s %(U)s %(s)s %(M)sms",
+                "offenderhub.wsgi:application",
+            ]
+
+    def __enter__(self):
+        self.log_file = open(self.log, "w")  # noqa: SIM115 (closed in __exit__)
+        self.process = subprocess.Popen(  # noqa: S603
+            self.command, env=self.env, cwd=ROOT, stdout=self.log_file, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                sys.exit(f"gunicorn stopped: see {self.log}")
+            try:
+                status, _, _, _ = request(self.port, "GET", "/healthz")
+                if status in (200, 503):
+                    return self
+            except OSError:
+                time.sleep(0.3)
+        sys.exit(f"gunicorn did not answer within 60 s: see {self.log}")
+
+    def __exit__(self, *exc):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log_file.close()
+
+    def server_times(self, method: str, path: str) -> list[float]:
+        """The server's own durations (ms) of the requests logged for ``method path``."""
+        times = []
+        for line in self.log.read_text(errors="replace").splitlines():
+            if f'"method": "{method}"' in line and f'"path": "{path}"' in line:
+                match = re.search(r'"duration_ms": ([0-9.]+)', line)
+            else:
+                match = re.search(rf"\b{method} {re.escape(path)} \d+ ([0-9.]+)ms", line)
+            if match:
+                times.append(float(match[1]))
+        return times
+
+
+def request(port, method, path, *, headers=None, body=None, timeout=300):
+    """One request on a new connection (gunicorn's sync workers close each one). Returns the status,
+    the response headers, the body and the milliseconds until the last byte arrived."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    started = time.perf_counter()
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        content = response.read()
+    finally:
+        connection.close()
+    return response.status, response.getheaders(), content, (time.perf_counter() - started) * 1000
+
+
+class Browser:
+    """One signed-in user: cookies kept by hand (they are Secure: the proxy speaks HTTPS)."""
+
+    def __init__(self, port):
+        self.port = port
+        self.cookies = {}
+
+    def headers(self, extra=None):
+        base = {
+            "Host": f"127.0.0.1:{self.port}",
+            "X-Forwarded-Proto": "https",
+            "User-Agent": "offenderhub-bench",
+        }
+        if self.cookies:
+            base["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        return {**base, **(extra or {})}
+
+    def _keep(self, headers):
+        for name, value in headers:
+            if name.lower() == "set-cookie":
+                for key, morsel in SimpleCookie(value).items():
+                    self.cookies[key] = morsel.value
+
+    def get(self, path):
+        status, headers, body, ms = request(self.port, "GET", path, headers=self.headers())
+        self._keep(headers)
+        self.last_path, self.last_headers = path, headers
+        return status, body, ms
+
+    def sign_in(self, email, password) -> float:
+        status, body, _ = self.get("/login/")
+        match = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)
+        if status != 200 or not match:
+            sys.exit(f"The sign-in page answered {status} without a CSRF token.")
+        form = urllib.parse.urlencode(
+            {"csrfmiddlewaretoken": match[1].decode(), "username": email, "password": password}
+        )
+        origin = f"https://127.0.0.1:{self.port}"
+        status, headers, _, ms = request(
+            self.port,
+            "POST",
+            "/login/",
+            body=form,
+            headers=self.headers(
+                {
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Origin": origin,
+                    "Referer": f"{origin}/login/",
+                }
+            ),
+        )
+        self._keep(headers)
+        if status != 302 or "sessionid" not in self.cookies:
+            sys.exit(f"Signing in as {email} answered {status}: check the demo password (DEMO_PASSWORD).")
+        return ms + self._second_factor(email)
+
+    def _second_factor(self, email) -> float:
+        """Where sign-in asks for a code from an authenticator app, give the demo user's current one
+        (the demo's known secret). Returns the milliseconds the code took, 0 where none was asked."""
+        status, body, _ = self.get("/")
+        for _ in range(3):  # follow the redirects to the code page
+            if status != 302:
+                break
+            location = urllib.parse.urlsplit(dict(self.last_headers).get("Location", "/"))
+            status, body, _ = self.get(location.path + (f"?{location.query}" if location.query else ""))
+        form = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)
+        if not re.search(rb'name="code"', body) or not form:
+            return 0.0
+        status, headers, _, ms = request(
+            self.port,
+            "POST",
+            self.last_path,
+            body=urllib.parse.urlencode(
+                {"csrfmiddlewaretoken": form[1].decode(), "code": current_code_for(email)}
+            ),
+            headers=self.headers(
+                {
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Origin": f"https://127.0.0.1:{self.port}",
+                    "Referer": f"https://127.0.0.1:{self.port}{self.last_path}",
+                }
+            ),
+        )
+        self._keep(headers)
+        if status != 302:
+            sys.exit(f"The second factor for {email} answered {status}.")
+        return ms
+
+
+def current_code_for(email: str) -> str:
+    """The current code of the user's authenticator app, enrolling the demo's one where missing."""
+    from offenderhub.accounts.models import User
+    from offenderhub.accounts.two_factor import authenticator_for, current_code
+    from offenderhub.core.demo import demo_authenticator_enrol
+
+    user = User.objects.get(email=email)
+    demo_authenticator_enrol(user)
+    return current_code(authenticator_for(user))
+
+
+def verify_session(client, email):
+    """Mark a test client's session as having given its second factor, where sign-in asks for one."""
+    try:
+        from django_otp import DEVICE_ID_SESSION_KEY
+
+        from offenderhub.accounts.models import User
+        from offenderhub.accounts.two_factor import authenticator_for
+        from offenderhub.core.demo import demo_authenticator_enrol
+    except ImportError:
+        return
+    user = User.objects.get(email=email)
+    demo_authenticator_enrol(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = authenticator_for(user).persistent_id
+    session.save()
+
+
+# --- The data -------------------------------------------------------------------------------------
+
+
+def choose(cursor, today: date) -> sql.Context:
+    """The ids and values every query needs, picked once: the demo users, a busy case, a late page."""
+    from offenderhub.core.demo import FORCE
+
+    def one(query, params=()):
+        cursor.execute(query, params)
+        row = cursor.fetchone()
+        if row is None:
+            sys.exit(
+                f"Nothing found for: {query}\nLoad the demo and a volume first (see docs/performance.md)."
+            )
+        return row[0]
+
+    def user(email):
+        return one("SELECT id FROM accounts_user WHERE email = %s", [email])
+
+    force = one("SELECT id FROM accounts_organisation WHERE name = %s", [FORCE])
+    cases = one("SELECT count(*) FROM cases_case WHERE force_id = %s", [force])
+    month_end = today.replace(day=1)
+    month_start = (month_end - timedelta(days=1)).replace(day=1)
+    return sql.Context(
+        force_id=force,
+        case_worker_id=user("caseworker@fenshire-police.example"),
+        supervisor_id=user("supervisor@fenshire-police.example"),
+        manager_id=user("manager@compass.example"),
+        agency_id=one("SELECT organisation_id FROM accounts_user WHERE email = 'manager@compass.example'"),
+        analyst_id=user("analyst@fenshire-opcc.example"),
+        busy_case_id=one(
+            "SELECT case_id FROM cases_caseevent GROUP BY case_id ORDER BY count(*) DESC, case_id LIMIT 1"
+        ),
+        late_offset=max(0, int(cases * 0.8) // 25 * 25),
+        surname=one(
+            "SELECT family_name FROM cases_person WHERE force_id = %s GROUP BY family_name "
+            "ORDER BY count(*) DESC, family_name LIMIT 1",
+            [force],
+        ),
+        today=today,
+        month_start=month_start,
+        month_end=month_end,
+    )
+
+
+def pages_for(ctx: sql.Context) -> list[Page]:
+    worker, supervisor = "caseworker@fenshire-police.example", "supervisor@fenshire-police.example"
+    manager, analyst = "manager@compass.example", "analyst@fenshire-opcc.example"
+    extract = urllib.parse.urlencode(
+        {"opened_from": ctx.month_start, "opened_to": ctx.month_end - timedelta(days=1)}
+    )
+    return [
+        Page("caseload /cases/, default", worker, "/cases/", sql.caseload, 100, 3),
+        Page("caseload sorted by name", worker, "/cases/?sort=name", sql.caseload_by_name, 100, 3),
+        Page(
+            "caseload, a late page",
+            worker,
+            f"/cases/?page={ctx.late_offset // 25 + 1}",
+            sql.caseload_late_page,
+            100,
+            3,
+        ),
+        Page("caseload filtered by status", worker, "/cases/?status=active", sql.caseload_by_status, 100, 3),
+        Page(
+            f"caseload searched by surname ({ctx.surname})",
+            worker,
+            f"/cases/?{urllib.parse.urlencode({'q': ctx.surname})}",
+            sql.caseload_search,
+            100,
+            3,
+        ),
+        Page("a busy case's page", worker, f"/cases/{ctx.busy_case_id}/", sql.case_page, 100),
+        Page("supervisor's home", supervisor, "/", sql.supervisor_home, 150),
+        Page("partner workspace", manager, "/referrals/", sql.partner_workspace, 150),
+        Page("analyst dashboard /reports/", analyst, "/reports/", sql.dashboard, 500, 2),
+        Page(
+            f"pseudonymised extract, {ctx.month_start:%B %Y}",
+            analyst,
+            f"/reports/extract.csv?{extract}",
+            sql.extract_month,
+        ),
+    ]
+
+
+def data_size(cursor, database: str) -> dict:
+    counts = {}
+    for label, table in [
+        ("cases", "cases_case"),
+        ("people", "cases_person"),
+        ("conditions", "conditions_condition"),
+        ("pathway needs", "assessments_pathwayneed"),
+        ("timeline events", "cases_caseevent"),
+        ("audit rows", "audit_auditevent"),
+        ("referrals", "referrals_referral"),
+        ("appointments", "referrals_appointment"),
+        ("notifications", "notifications_notification"),
+        ("cautions", "conditions_caution"),
+    ]:
+        cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608 (constant names)
+        counts[label] = cursor.fetchone()[0]
+    cursor.execute("SELECT pg_size_pretty(pg_database_size(%s))", [database])
+    counts["database size"] = cursor.fetchone()[0]
+    return counts
+
+
+# --- Measuring ------------------------------------------------------------------------------------
+
+
+def percentile(values, p):
+    """Nearest-rank percentile (with 20 values, the 95th is the 19th slowest)."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def measure(pages, browsers, cursor, ctx, *, rounds):
+    for page in pages:  # one unmeasured request each: the workers have imported and connected
+        browsers[page.email].get(page.path)
+    for n in range(1, rounds + 1):
+        for page in pages:
+            status, body, ms = browsers[page.email].get(page.path)
+            if status == 200:
+                page.times.append(ms)
+            else:
+                page.failures.append(status)
+            started = time.perf_counter()
+            page.query(cursor, ctx)
+            page.sql_times.append((time.perf_counter() - started) * 1000)
+        print(f"  round {n}/{rounds} done")
+
+
+def count_queries(pages):
+    """Each page's query count, from one request through Django's test client in this process, on
+    the same database and settings."""
+    import django
+
+    django.setup()
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections, connection, reset_queries
+    from django.test import Client
+
+    from offenderhub.accounts.models import User
+
+    request_started.disconnect(reset_queries)
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    clients = {}
+    for page in pages:
+        if page.email not in clients:
+            clients[page.email] = Client(HTTP_HOST="127.0.0.1")
+            clients[page.email].force_login(User.objects.get(email=page.email))
+            verify_session(clients[page.email], page.email)
+        queries = 0
+
+        def count(execute, sql_text, params, many, context):
+            nonlocal queries
+            queries += 1
+            return execute(sql_text, params, many, context)
+
+        try:
+            with connection.execute_wrapper(count):
+                response = clients[page.email].get(page.path, secure=True)
+        except Exception as exc:  # the count is reported missing, the run goes on
+            print(f"  {page.name}: could not count its queries ({type(exc).__name__}: {exc})")
+            continue
+        page.queries = queries if response.status_code == 200 else None
+        if page.queries is None:
+            print(f"  {page.name}: answered {response.status_code} to the test client")
+    connection.close()
+
+
+def run_jobs(env, database_url, today, *, in_place):
+    """The daily jobs twice for ``today``, on a copy of the database unless ``in_place``."""
+    parts = urllib.parse.urlsplit(database_url)
+    source = parts.path.lstrip("/")
+    target = source if in_place else f"{source}_jobs"
+    if not in_place:
+        from django.db import connections
+
+        connections.close_all()  # a database being copied must have no one else connected
+        with raw_connection(database_url, dbname="postgres") as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{target}"')
+            started = time.monotonic()
+            try:
+                admin.execute(f'CREATE DATABASE "{target}" TEMPLATE "{source}" STRATEGY FILE_COPY')
+            except Exception:  # PostgreSQL before 15 has no STRATEGY
+                admin.execute(f'CREATE DATABASE "{target}" TEMPLATE "{source}"')
+            print(f"  copied the database for the jobs in {time.monotonic() - started:.0f} s")
+    job_env = {**env, "DATABASE_URL": urllib.parse.urlunsplit(parts._replace(path=f"/{target}"))}
+    runs = []
+    try:
+        for label in ("first run", "same day again"):
+            result = subprocess.run(  # noqa: S603
+                [PYTHON, str(ROOT / "bench" / "jobs.py"), today.isoformat()],
+                env=job_env,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+            )
+            if result.returncode:
+                sys.exit(f"The daily jobs could not run:\n{result.stderr[-3000:]}")
+            runs.append((label, json.loads(result.stdout.strip().splitlines()[-1])))
+            print(f"  daily jobs, {label}: {runs[-1][1]['seconds']} s")
+    finally:
+        if not in_place:
+            with raw_connection(database_url, dbname="postgres") as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{target}"')
+    return runs
+
+
+# --- Reporting ------------------------------------------------------------------------------------
+
+
+def _number(value) -> str:
+    return f"{value:,}" if isinstance(value, int | float) and not isinstance(value, bool) else str(value)
+
+
+def verdict(met: bool | None) -> str:
+    return "–" if met is None else ("met" if met else "**not met**")
+
+
+def page_rows(pages):
+    rows = []
+    for page in pages:
+        if not page.times:
+            rows.append(
+                [
+                    page.name,
+                    "failed",
+                    "",
+                    "",
+                    "",
+                    "",
+                    f"answered {sorted(set(page.failures))}",
+                    verdict(False),
+                ]
+            )
+            continue
+        p50, p95 = statistics.median(page.times), percentile(page.times, 95)
+        sql50 = statistics.median(page.sql_times)
+        ratio = p50 / sql50 if sql50 else None
+        goals = []
+        met = None
+        if page.p95_goal is not None:
+            goals.append(f"p95 ≤ {page.p95_goal:g} ms")
+            met = p95 <= page.p95_goal
+        if page.ratio_goal is not None:
+            goals.append(f"≤ {page.ratio_goal:g}× SQL")
+            met = met and ratio is not None and ratio <= page.ratio_goal
+        if page.failures:
+            met = False
+        rows.append(
+            [
+                page.name + (f" ({len(page.failures)} failed)" if page.failures else ""),
+                f"{p50:,.0f} ms",
+                f"{p95:,.0f} ms",
+                "" if page.queries is None else str(page.queries),
+                f"{sql50:,.1f} ms",
+                f"{ratio:.1f}×" if ratio else "",
+                ", ".join(goals) or "–",
+                verdict(met if goals else None),
+            ]
+        )
+    return rows
+
+
+def markdown_table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def machine(cursor) -> dict:
+    cursor.execute("SHOW server_version")
+    version = cursor.fetchone()[0]
+    memory = next(
+        (
+            f"{int(line.split()[1]) / 1024 / 1024:.0f} GB"
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        ),
+        "?",
+    )
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+    except OSError:
+        commit = "?"
+    return {
+        "CPUs (nproc)": str(os.cpu_count()),
+        "memory": memory,
+        "system": f"{platform.system()} {platform.release()}, Python {platform.python_version()}",
+        "PostgreSQL": version,
+        "load average at the start (1, 5, 15 min)": ", ".join(f"{n:.1f}" for n in os.getloadavg()),
+        "commit": f"{commit} (with the working tree's changes)",
+    }
+
+
+def report(*, pages, signins, signin_server, jobs, size, host, rounds, workers, today, in_place):
+    rows = page_rows(pages)
+    header = ["page", "p50", "p95", "queries", "same data in SQL (p50)", "ratio", "goal", ""]
+    lines = [
+        START,
+        f"## Latest results ({today:%-d %B %Y})",
+        "",
+        f"{rounds} requests per page through gunicorn ({workers} workers, `DEBUG=False`), each "
+        "interleaved with its hand-written SQL (`bench/sql.py`); the ratio is the page's p50 over the "
+        "SQL's. Queries: one request through Django's test client on the same database.",
+        "",
+        markdown_table(header, rows),
+        "",
+    ]
+    signin_p50 = statistics.median(signin_server or signins)
+    lines += [
+        f"Sign-in: the POST takes {signin_p50:,.0f} ms of server time (median of {len(signins)}; "
+        f"{statistics.median(signins):,.0f} ms measured by the client); goal under 300 ms: "
+        f"{verdict(signin_p50 < 300)}.",
+        "",
+        f"Daily jobs (`run_daily_jobs --today {today}`, "
+        f"{'in place' if in_place else 'on a copy of the database'}):",
+        "",
+    ]
+    job_rows = []
+    for label, run in jobs:
+        work = {
+            k: v
+            for counts in run["counts"].values()
+            if isinstance(counts, dict)
+            for k, v in counts.items()
+            if v
+        }
+        met = run["seconds"] <= 20 if label == "first run" else None
+        job_rows.append(
+            [
+                label,
+                f"{run['seconds']:,.1f} s",
+                str(run["queries"]),
+                f"{run['max_rss_mb']} MB",
+                ", ".join(f"{k} {_number(v)}" for k, v in work.items()) or "nothing to do",
+                "≤ 20 s" if met is not None else "–",
+                verdict(met) if not run.get("error") else f"failed: {run['error'][:80]}",
+            ]
+        )
+    lines += [
+        markdown_table(["run", "time", "queries", "peak memory", "what it did", "goal", ""], job_rows),
+        "",
+    ]
+    for label, run in jobs:
+        slowest = sorted(run.get("jobs", {}).items(), key=lambda item: -item[1]["seconds"])
+        if slowest:
+            lines += [
+                f"Each job, {label}: "
+                + ", ".join(f"{name} {t['seconds']:,.1f} s ({t['queries']} queries)" for name, t in slowest)
+                + ".",
+                "",
+            ]
+    lines += [
+        "Machine and data:",
+        "",
+    ]
+    lines += [f"- {k}: {v}" for k, v in host.items()]
+    lines += [
+        "- data: " + ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}" for k, v in size.items())
+    ]
+    lines += ["", END]
+    section = "\n".join(lines)
+    print()
+    print(section.replace(START, "").replace(END, "").strip())
+    RESULTS.parent.mkdir(exist_ok=True)
+    text = RESULTS.read_text() if RESULTS.exists() else "# Performance\n"
+    if START in text and END in text:
+        text = text[: text.index(START)] + section + text[text.index(END) + len(END) :]
+    else:
+        text = text.rstrip() + "\n\n" + section + "\n"
+    RESULTS.write_text(text)
+    print(f"\nWritten to {RESULTS.relative_to(ROOT)}.")
+
+
+# --- The run --------------------------------------------------------------------------------------
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=20, help="Requests per page (at least 20).")
+    parser.add_argument(
+        "--cases", type=int, help="First add cases with seed_volume until there are this many."
+    )
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (the issue measured 2).")
+    parser.add_argument("--timeout", type=int, default=300, help="gunicorn's worker timeout, seconds.")
+    parser.add_argument("--skip-jobs", action="store_true", help="Do not run the daily jobs.")
+    parser.add_argument("--jobs-in-place", action="store_true", help="Run the jobs on the database itself.")
+    parser.add_argument("--no-write", action="store_true", help="Print the results only.")
+    parser.add_argument(
+        "--report-only", action="store_true", help="Make the report again from the last run (var/bench)."
+    )
+    args = parser.parse_args()
+    if args.report_only:
+        write_report(json.loads(SAVED.read_text()), no_write=args.no_write)
+        return
+    if args.requests < 20 and not args.no_write:
+        parser.error("--requests must be at least 20 for results that are written (or use --no-write).")
+    database_url = os.environ.get("BENCH_DATABASE_URL") or DEFAULT_DATABASE_URL
+    WORK.mkdir(parents=True, exist_ok=True)
+    env = production_environment(database_url)
+    os.environ.update(env)  # this process counts queries with the same settings
+    import django
+
+    django.setup()
+    print(f"Benchmark database: {urllib.parse.urlsplit(database_url)._replace(netloc='…').geturl()}")
+    manage(env, "migrate", "--noinput")
+    collect_static(env)
+    database = urllib.parse.urlsplit(database_url).path.lstrip("/")
+    today = date.today()
+    with raw_connection(database_url) as raw, raw.cursor() as cursor:
+        if args.cases:
+            cursor.execute("SELECT count(*) FROM cases_case")
+            missing = args.cases - cursor.fetchone()[0]
+            if missing > 0:
+                print(f"Adding {missing:,} cases (seed_volume)...")
+                manage(env, "seed_volume", "--cases", str(missing), "--allow-production", quiet=False)
+        ctx = choose(cursor, today)
+        pages = pages_for(ctx)
+        size = data_size(cursor, database)
+        host = machine(cursor)
+        print(
+            "Data: " + ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}" for k, v in size.items())
+        )
+        print("Counting each page's queries...")
+        count_queries(pages)
+        from offenderhub.core.demo import DEMO_PASSWORD
+
+        with Server(env, workers=args.workers, timeout=args.timeout) as server:
+            print(f"gunicorn on 127.0.0.1:{server.port}; signing in...")
+            browsers, signins = {}, []
+            for page in pages:
+                if page.email not in browsers:
+                    browsers[page.email] = Browser(server.port)
+                    signins.append(browsers[page.email].sign_in(page.email, DEMO_PASSWORD))
+            # More sign-ins, each as another user (a code from an authenticator app is used once).
+            for email in ["caseworker2@fenshire-police.example", "decisions@fenshire-police.example"]:
+                signins.append(Browser(server.port).sign_in(email, DEMO_PASSWORD))
+            print(f"Measuring {len(pages)} pages, {args.requests} requests each, with their SQL...")
+            measure(pages, browsers, cursor, ctx, rounds=args.requests)
+            signin_server = server.server_times("POST", "/login/")
+    jobs = []
+    if not args.skip_jobs:
+        print("Running the daily jobs...")
+        jobs = run_jobs(env, database_url, today, in_place=args.jobs_in_place)
+    results = {
+        "pages": [
+            {k: getattr(page, k) for k in ("name", "email", "path", "p95_goal", "ratio_goal")}
+            | {k: getattr(page, k) for k in ("times", "sql_times", "failures", "queries")}
+            for page in pages
+        ],
+        "signins": signins,
+        "signin_server": signin_server,
+        "jobs": jobs,
+        "size": size,
+        "host": host,
+        "rounds": args.requests,
+        "workers": args.workers,
+        "today": today.isoformat(),
+        "in_place": args.jobs_in_place,
+    }
+    SAVED.write_text(json.dumps(results, indent=1))  # kept, so the report can be made again
+    write_report(results, no_write=args.no_write)
+
+
+def write_report(results: dict, *, no_write: bool):
+    global RESULTS
+    if no_write:
+        RESULTS = WORK / "performance.md"
+    pages = []
+    for saved in results["pages"]:
+        page = Page(
+            saved["name"], saved["email"], saved["path"], None, saved["p95_goal"], saved["ratio_goal"]
+        )
+        page.times, page.sql_times = saved["times"], saved["sql_times"]
+        page.failures, page.queries = saved["failures"], saved["queries"]
+        pages.append(page)
+    report(
+        pages=pages,
+        signins=results["signins"],
+        signin_server=results["signin_server"],
+        jobs=[tuple(run) for run in results["jobs"]],
+        size=results["size"],
+        host=results["host"],
+        rounds=results["rounds"],
+        workers=results["workers"],
+        today=date.fromisoformat(results["today"]),
+        in_place=results["in_place"],
+    )
+
+
+if __name__ == "__main__":
+    main()

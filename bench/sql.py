@@ -1,0 +1,413 @@
+"""The hand-written SQL beside each page: the same rows and figures the page shows, read directly
+with psycopg, so the benchmark can say how far the page is from what the database itself needs.
+
+Each function takes a psycopg cursor and a ``Context`` (ids and dates chosen once per run) and runs
+every query the page's data needs, fetching every row. The queries leave out what is not data (the
+filter form's choices, the navigation), and never read the signed caution document.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+
+@dataclass
+class Context:
+    force_id: int
+    case_worker_id: int
+    supervisor_id: int
+    manager_id: int
+    agency_id: int
+    analyst_id: int
+    busy_case_id: int
+    late_offset: int
+    surname: str
+    today: date
+    month_start: date
+    month_end: date  # first day of the next month
+
+
+def _run(cursor, *queries):
+    for sql, params in queries:
+        cursor.execute(sql, params)
+        cursor.fetchall()
+
+
+_CASELOAD = """
+    WITH page AS (
+        SELECT c.id FROM cases_case c JOIN cases_person p ON p.id = c.person_id
+         WHERE c.force_id = %(force)s {where}
+         ORDER BY {order} LIMIT 25 OFFSET %(offset)s
+    )
+    SELECT c.id, c.reference, p.family_name, p.given_names, c.status, s.name, a.name, u.full_name,
+           c.created_at,
+           (SELECT min(co.offence_date) FROM cases_caseoffence co
+              JOIN cases_offence o ON o.id = co.offence_id
+             WHERE co.case_id = c.id AND o.classification = 'summary_only')
+      FROM page JOIN cases_case c ON c.id = page.id
+      JOIN cases_person p ON p.id = c.person_id
+      JOIN cases_scheme s ON s.id = c.scheme_id
+      JOIN accounts_area a ON a.id = c.area_id
+      JOIN accounts_user u ON u.id = c.owner_id
+     ORDER BY {order}
+"""
+_CASELOAD_COUNT = """
+    SELECT count(*) FROM cases_case c JOIN cases_person p ON p.id = c.person_id
+     WHERE c.force_id = %(force)s {where}
+"""
+_SEARCH = "AND (c.reference ILIKE %(like)s OR p.family_name ILIKE %(like)s OR p.given_names ILIKE %(like)s)"
+_UNREAD = """
+    SELECT count(*) FROM notifications_notification n
+     WHERE n.read_at IS NULL AND (n.recipient_id = %(user)s OR n.recipient_organisation_id = %(org)s)
+"""
+
+
+def _caseload(cursor, ctx, *, where="", order="c.created_at DESC, c.id DESC", offset=0, **params):
+    params = {"force": ctx.force_id, "offset": offset, **params}
+    _run(
+        cursor,
+        (_CASELOAD.format(where=where, order=order), params),
+        (_CASELOAD_COUNT.format(where=where), params),
+        (_UNREAD, {"user": ctx.case_worker_id, "org": ctx.force_id}),
+    )
+
+
+def caseload(cursor, ctx):
+    _caseload(cursor, ctx)
+
+
+def caseload_by_name(cursor, ctx):
+    _caseload(cursor, ctx, order="p.family_name, c.id")
+
+
+def caseload_late_page(cursor, ctx):
+    _caseload(cursor, ctx, offset=ctx.late_offset)
+
+
+def caseload_by_status(cursor, ctx):
+    _caseload(cursor, ctx, where="AND c.status = 'active'")
+
+
+def caseload_search(cursor, ctx):
+    _caseload(cursor, ctx, where=_SEARCH, like=f"%{ctx.surname}%")
+
+
+def case_page(cursor, ctx):
+    """Everything the case page shows for one case."""
+    case = {"case": ctx.busy_case_id}
+    _run(
+        cursor,
+        (
+            """SELECT c.*, p.*, e.name, s.name, s.code, d.name, a.name, u.full_name, f.name
+                 FROM cases_case c JOIN cases_person p ON p.id = c.person_id
+                 LEFT JOIN cases_ethnicity e ON e.id = p.ethnicity_id
+                 JOIN cases_scheme s ON s.id = c.scheme_id
+                   JOIN cases_disposaltype d ON d.id = s.disposal_type_id
+                 JOIN accounts_area a ON a.id = c.area_id JOIN accounts_user u ON u.id = c.owner_id
+                 JOIN accounts_organisation f ON f.id = c.force_id
+                WHERE c.id = %(case)s""",
+            case,
+        ),
+        (
+            "SELECT * FROM cases_personalias "
+            "WHERE person_id = (SELECT person_id FROM cases_case WHERE id = %(case)s)",
+            case,
+        ),
+        (
+            """SELECT co.*, o.name, o.classification FROM cases_caseoffence co
+                 JOIN cases_offence o ON o.id = co.offence_id WHERE co.case_id = %(case)s
+                   ORDER BY co.offence_date""",
+            case,
+        ),
+        (
+            """SELECT d.*, u.full_name FROM cases_eligibilitydecision d
+              JOIN accounts_user u ON u.id = d.decided_by_id
+                WHERE d.case_id = %(case)s ORDER BY d.decided_at DESC, d.id DESC""",
+            case,
+        ),
+        (
+            """SELECT e.*, u.full_name, o.name FROM cases_caseevent e
+                 LEFT JOIN accounts_user u ON u.id = e.actor_id LEFT
+                   JOIN accounts_organisation o ON o.id = e.actor_organisation_id
+                WHERE e.case_id = %(case)s ORDER BY e.occurred_at DESC, e.id DESC""",
+            case,
+        ),
+        (
+            """SELECT a.*, n.pathway, n.level, n.notes FROM assessments_assessment a
+                 LEFT JOIN assessments_pathwayneed n ON n.assessment_id = a.id
+                WHERE a.case_id = %(case)s ORDER BY a.created_at, a.id, n.id""",
+            case,
+        ),
+        (
+            """SELECT t.*, o.name FROM assessments_contribution t
+              JOIN assessments_assessment a ON a.id = t.assessment_id
+                 JOIN accounts_organisation o ON o.id = t.organisation_id WHERE a.case_id = %(case)s""",
+            case,
+        ),
+        (
+            """SELECT k.*, o.name, u.full_name FROM conditions_condition k
+                 JOIN accounts_organisation o ON o.id = k.responsible_organisation_id
+                 LEFT JOIN accounts_user u ON u.id = k.owner_id
+                WHERE k.case_id = %(case)s ORDER BY k.due_date, k.id""",
+            case,
+        ),
+        (
+            """SELECT k.id, k.administered_on, k.place, k.period_ends_on, k.ceased_on, k.ceased_reason,
+              u.full_name
+                 FROM conditions_caution k JOIN accounts_user u ON u.id = k.administered_by_id
+                WHERE k.case_id = %(case)s""",
+            case,
+        ),
+        ("SELECT * FROM conditions_periodextension WHERE case_id = %(case)s", case),
+        ("SELECT * FROM conditions_variation WHERE case_id = %(case)s ORDER BY proposed_at DESC", case),
+        (
+            """SELECT r.*, rc.condition_id FROM conditions_breachreview r
+                 LEFT JOIN conditions_breachreview_conditions rc ON rc.breachreview_id = r.id
+                WHERE r.case_id = %(case)s ORDER BY r.opened_at DESC""",
+            case,
+        ),
+        ("SELECT * FROM conditions_prosecution WHERE case_id = %(case)s", case),
+        (
+            """SELECT r.id, r.status, r.sent_at, r.due_date, s.name, o.name, u.full_name, r.condition_id
+                 FROM referrals_referral r JOIN referrals_service s ON s.id = r.service_id
+                 JOIN accounts_organisation o ON o.id = r.organisation_id
+                 LEFT JOIN accounts_user u ON u.id = r.practitioner_id
+                WHERE r.case_id = %(case)s ORDER BY r.sent_at DESC, r.id DESC""",
+            case,
+        ),
+        (_UNREAD, {"user": ctx.case_worker_id, "org": ctx.force_id}),
+    )
+
+
+def supervisor_home(cursor, ctx):
+    """The supervisor's home: the team, breach reviews to countersign and late, six-month limits."""
+    p = {"force": ctx.force_id, "today": ctx.today, "user": ctx.supervisor_id}
+    p["cutoff"] = ctx.today + timedelta(days=7 + 3) - timedelta(days=183)
+    _run(
+        cursor,
+        (
+            """SELECT r.role, count(*) FROM accounts_user u JOIN accounts_roleassignment r ON r.user_id = u.id
+                WHERE u.organisation_id = %(force)s AND u.is_active GROUP BY r.role""",
+            p,
+        ),
+        (
+            """SELECT b.*, c.reference, pe.family_name FROM conditions_breachreview b
+                 JOIN cases_case c ON c.id = b.case_id JOIN cases_person pe ON pe.id = c.person_id
+                WHERE c.force_id = %(force)s AND b.status = 'awaiting_countersignature'
+                  AND b.decided_by_id IS DISTINCT FROM %(user)s
+                ORDER BY b.opened_at DESC LIMIT 10""",
+            p,
+        ),
+        (
+            """SELECT b.*, c.reference, pe.family_name FROM conditions_breachreview b
+                 JOIN cases_case c ON c.id = b.case_id JOIN cases_person pe ON pe.id = c.person_id
+                WHERE c.force_id = %(force)s AND b.status IN ('open', 'awaiting_countersignature')
+                  AND b.decision_due_on < %(today)s ORDER BY b.opened_at DESC LIMIT 10""",
+            p,
+        ),
+        (
+            """SELECT c.id, c.reference, pe.family_name, u.full_name, f.first
+                 FROM (SELECT co.case_id, min(co.offence_date) AS first FROM cases_caseoffence co
+                         JOIN cases_offence o ON o.id = co.offence_id
+                        WHERE o.classification = 'summary_only' GROUP BY co.case_id) f
+                 JOIN cases_case c ON c.id = f.case_id
+                 JOIN cases_person pe ON pe.id = c.person_id JOIN accounts_user u ON u.id = c.owner_id
+                 LEFT JOIN conditions_prosecution pr ON pr.case_id = c.id
+                WHERE c.force_id = %(force)s AND f.first <= %(cutoff)s
+                  AND (c.status IN ('intake', 'awaiting_decision', 'assessment', 'conditions_agreed',
+                    'active',
+                                    'breach_review')
+                       OR (c.status = 'prosecution_resumed' AND pr.proceedings_started_on IS NULL
+                           AND pr.outcome = 'pending'))
+                ORDER BY f.first, c.id LIMIT 20""",
+            p,
+        ),
+        (_UNREAD, {"user": ctx.supervisor_id, "org": ctx.force_id}),
+    )
+
+
+def partner_workspace(cursor, ctx):
+    """The partner manager's workspace, first tab (unassigned): 25 referrals, the tab counts."""
+    p = {"org": ctx.agency_id, "user": ctx.manager_id}
+    _run(
+        cursor,
+        (
+            """SELECT r.id, r.status, r.due_date, r.sent_at, c.reference, pe.given_names, pe.family_name,
+                      s.name, u.full_name, k.wording,
+                      EXISTS (SELECT 1 FROM referrals_appointment ap WHERE ap.referral_id = r.id
+                                AND ap.starts_at <= now() AND ap.attendance = ''
+                                  AND ap.rescheduled_to_id IS NULL),
+                      (SELECT count(*) FROM referrals_appointment ap WHERE ap.referral_id = r.id
+                                AND ap.rescheduled_to_id IS NULL)
+                 FROM referrals_referral r JOIN cases_case c ON c.id = r.case_id
+                 JOIN cases_person pe ON pe.id = c.person_id JOIN referrals_service s ON s.id = r.service_id
+                 LEFT JOIN accounts_user u ON u.id = r.practitioner_id
+                 LEFT JOIN conditions_condition k ON k.id = r.condition_id
+                WHERE r.organisation_id = %(org)s AND r.status = 'sent'
+                ORDER BY r.due_date, r.id LIMIT 25""",
+            p,
+        ),
+        (
+            """SELECT count(*) FILTER (WHERE practitioner_id = %(user)s AND status IN ('sent',
+              'accepted', 'in_progress')),
+                      count(*) FILTER (WHERE status = 'sent'),
+                      count(*) FILTER (WHERE status IN ('sent', 'accepted', 'in_progress')),
+                      count(*) FILTER (WHERE status IN ('completed', 'not_completed')),
+                      count(*) FILTER (WHERE status IN ('declined', 'withdrawn'))
+                 FROM referrals_referral WHERE organisation_id = %(org)s""",
+            p,
+        ),
+        (_UNREAD, p),
+    )
+
+
+_AGE = """CASE
+    WHEN p.date_of_birth > %(today)s - interval '18 years' THEN 'Under 18'
+    WHEN p.date_of_birth > %(today)s - interval '25 years' THEN '18-24'
+    WHEN p.date_of_birth > %(today)s - interval '35 years' THEN '25-34'
+    WHEN p.date_of_birth > %(today)s - interval '45 years' THEN '35-44'
+    WHEN p.date_of_birth > %(today)s - interval '55 years' THEN '45-54'
+    ELSE '55+' END"""
+
+
+def dashboard(cursor, ctx):
+    """Every figure of the analyst's dashboard, computed from the tables (there are no summaries yet)."""
+    p = {"force": ctx.force_id, "today": ctx.today, "start": ctx.today.replace(day=1) - timedelta(days=335)}
+    fairness = """
+        SELECT {group} AS g, count(*),
+               count(*) FILTER (WHERE d.outcome IS NOT NULL), count(*) FILTER (WHERE d.outcome = 'eligible'),
+               count(*) FILTER (WHERE k.id IS NOT NULL AND pr.id IS NULL AND c.status IN ('completed',
+                 'closed')),
+               count(*) FILTER (WHERE pr.id IS NOT NULL)
+          FROM cases_case c JOIN cases_person p ON p.id = c.person_id
+          LEFT JOIN cases_ethnicity e ON e.id = p.ethnicity_id
+          LEFT JOIN conditions_caution k ON k.case_id = c.id
+          LEFT JOIN conditions_prosecution pr ON pr.case_id = c.id
+          LEFT JOIN LATERAL (SELECT outcome FROM cases_eligibilitydecision x WHERE x.case_id = c.id
+                              AND NOT EXISTS (SELECT 1 FROM cases_eligibilitydecision y
+                                WHERE y.supersedes_id = x.id)
+                              LIMIT 1) d ON true
+         WHERE c.force_id = %(force)s GROUP BY 1 ORDER BY 1"""
+    _run(
+        cursor,
+        ("SELECT status, count(*) FROM cases_case WHERE force_id = %(force)s GROUP BY status", p),
+        (
+            """SELECT count(*), count(k.id),
+                      count(*) FILTER (WHERE k.id IS NOT NULL AND pr.id IS NULL
+                        AND c.status IN ('completed', 'closed')),
+                      count(pr.id),
+                      avg(fd.first - fo.first), avg(k.administered_on - fd.first)
+                 FROM cases_case c
+                 LEFT JOIN conditions_caution k ON k.case_id = c.id
+                 LEFT JOIN conditions_prosecution pr ON pr.case_id = c.id
+                 LEFT JOIN (SELECT case_id,
+                   min(offence_date) AS first FROM cases_caseoffence GROUP BY case_id) fo
+                        ON fo.case_id = c.id
+                 LEFT JOIN (SELECT case_id,
+                   min(decision_date) AS first FROM cases_eligibilitydecision GROUP BY case_id) fd
+                        ON fd.case_id = c.id
+                WHERE c.force_id = %(force)s""",
+            p,
+        ),
+        (
+            """SELECT count(*), count(*) FILTER (WHERE n > 0), sum(n) FROM (
+                 SELECT (SELECT count(*) FROM reporting_subsequentoffence o
+                          WHERE o.person_id = c.person_id AND o.offence_date > k.administered_on
+                            AND o.offence_date <= k.administered_on + 365
+                            AND o.outcome_date <= k.administered_on + 548) AS n
+                   FROM cases_case c JOIN conditions_caution k ON k.case_id = c.id
+                  WHERE c.force_id = %(force)s AND k.administered_on <= %(today)s - 548) t""",
+            p,
+        ),
+        (
+            """SELECT count(*) FILTER (WHERE k.administered_on > %(today)s - 548) FROM cases_case c
+                 JOIN conditions_caution k ON k.case_id = c.id WHERE c.force_id = %(force)s""",
+            p,
+        ),
+        (
+            """SELECT count(*) FILTER (WHERE o.offence_date >= k.administered_on - 365
+              AND o.offence_date < k.administered_on),
+                      sum(cc.unit_cost) FILTER (WHERE o.offence_date >= k.administered_on - 365
+                                                  AND o.offence_date < k.administered_on),
+                      count(*) FILTER (WHERE o.offence_date > k.administered_on
+                        AND o.offence_date <= k.administered_on + 365),
+                      sum(cc.unit_cost) FILTER (WHERE o.offence_date > k.administered_on
+                                                  AND o.offence_date <= k.administered_on + 365),
+                      count(DISTINCT c.person_id)
+                 FROM cases_case c JOIN conditions_caution k ON k.case_id = c.id
+                 JOIN reporting_subsequentoffence o ON o.person_id = c.person_id
+                 JOIN cases_offence f ON f.id = o.offence_id LEFT
+                   JOIN cases_crimecostcategory cc ON cc.id = f.cost_category_id
+                WHERE c.force_id = %(force)s AND k.administered_on <= %(today)s - 365""",
+            p,
+        ),
+        (
+            """SELECT n.pathway, count(*) FILTER (WHERE n.level >= 2), count(*) FILTER (WHERE n.level = 3),
+                      count(fn.id), avg(n.level - fn.level)
+                 FROM assessments_pathwayneed n JOIN assessments_assessment a ON a.id = n.assessment_id
+                 JOIN cases_case c ON c.id = a.case_id
+                 LEFT JOIN assessments_assessment fa ON fa.case_id = a.case_id AND fa.kind = 'final'
+                       AND fa.status = 'completed'
+                 LEFT JOIN assessments_pathwayneed fn ON fn.assessment_id = fa.id AND fn.pathway = n.pathway
+                WHERE c.force_id = %(force)s AND a.kind = 'initial' AND a.status = 'completed'
+                GROUP BY n.pathway""",
+            p,
+        ),
+        (
+            """SELECT o.name, count(*), count(r.accepted_at), count(*) FILTER (WHERE r.status = 'declined'),
+                      count(*) FILTER (WHERE r.status = 'completed'),
+                        count(*) FILTER (WHERE r.status = 'not_completed'),
+                      avg(r.accepted_at - r.sent_at), avg(r.first_contact_at - r.sent_at)
+                 FROM referrals_referral r JOIN accounts_organisation o ON o.id = r.organisation_id
+                 JOIN cases_case c ON c.id = r.case_id
+                WHERE c.force_id = %(force)s GROUP BY o.name ORDER BY o.name""",
+            p,
+        ),
+        (
+            """SELECT date_trunc('month', c.created_at), count(*) FROM cases_case c
+                WHERE c.force_id = %(force)s AND c.created_at >= %(start)s GROUP BY 1""",
+            p,
+        ),
+        (
+            """SELECT date_trunc('month', k.administered_on), count(*) FROM cases_case c
+                 JOIN conditions_caution k ON k.case_id = c.id
+                WHERE c.force_id = %(force)s AND k.administered_on >= %(start)s GROUP BY 1""",
+            p,
+        ),
+        (fairness.format(group="e.group"), p),
+        (fairness.format(group="p.sex"), p),
+        (fairness.format(group=_AGE), p),
+        (_UNREAD, {"user": ctx.analyst_id, "org": ctx.force_id}),
+    )
+
+
+def extract_month(cursor, ctx):
+    """The pseudonymised extract's rows for the cases opened in one month (the document never read)."""
+    p = {"force": ctx.force_id, "start": ctx.month_start, "end": ctx.month_end, "today": ctx.today}
+    _run(
+        cursor,
+        (
+            f"""SELECT c.id, c.person_id, s.name, a.name,
+                       (SELECT string_agg(DISTINCT o."group", '; ') FROM cases_caseoffence co
+                          JOIN cases_offence o ON o.id = co.offence_id WHERE co.case_id = c.id),
+                       (SELECT min(CASE o.classification WHEN 'indictable_only' THEN 1
+                                                         WHEN 'either_way' THEN 2 ELSE 3 END)
+                          FROM cases_caseoffence co JOIN cases_offence o ON o.id = co.offence_id
+                            WHERE co.case_id = c.id),
+                       p.sex, {_AGE}, e.group, c.status,
+                       (SELECT d.outcome FROM cases_eligibilitydecision d WHERE d.case_id = c.id
+                         ORDER BY d.decided_at DESC, d.id DESC LIMIT 1),
+                       c.created_at, k.administered_on, pr.id IS NOT NULL,
+                       (SELECT json_object_agg(n.pathway, n.level) FROM assessments_assessment x
+                          JOIN assessments_pathwayneed n ON n.assessment_id = x.id
+                         WHERE x.case_id = c.id AND x.kind = 'initial' AND x.status = 'completed')
+                  FROM cases_case c JOIN cases_scheme s ON s.id = c.scheme_id
+                    JOIN accounts_area a ON a.id = c.area_id
+                  JOIN cases_person p ON p.id = c.person_id LEFT
+                    JOIN cases_ethnicity e ON e.id = p.ethnicity_id
+                  LEFT JOIN conditions_caution k ON k.case_id = c.id
+                  LEFT JOIN conditions_prosecution pr ON pr.case_id = c.id
+                 WHERE c.force_id = %(force)s AND c.created_at >= %(start)s AND c.created_at < %(end)s
+                 ORDER BY c.id""",  # noqa: S608 (a constant expression)
+            p,
+        ),
+    )
