@@ -700,7 +700,10 @@ class VolumeGenerator:
 
     def start(self, cursor, *, cases: int):
         """Lock the tables, take each one's highest id, and note the references already issued."""
-        models = [t.model for t in self.tables.values()] + [ReferenceCounter, ReoffendingImport]
+        # Not the audit table: the app's database role may only insert into it (and LOCK TABLE in this
+        # mode needs more); the audit chain's head, locked by AuditChain, serialises its inserts instead.
+        models = [t.model for t in self.tables.values() if t.model is not AuditEvent]
+        models += [ReferenceCounter, ReoffendingImport]
         if connection.vendor == "postgresql":
             names = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models)
             cursor.execute(f"LOCK TABLE {names} IN SHARE ROW EXCLUSIVE MODE")  # noqa: S608 (model names)

@@ -80,10 +80,13 @@ def app_role_grant(*, using: str = "default") -> bool:
         for statement in [
             f"GRANT USAGE ON SCHEMA {schema} TO {app}",
             f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {app}",
-            f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {app}",
+            # UPDATE lets bulk loaders (seed_volume) move a sequence past the ids they wrote. On the
+            # audit table's id sequence it can only cause a gap or a refused insert, never a changed
+            # row: the chain numbers rows with its own `sequence`, which audit_verify checks.
+            f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {schema} TO {app}",
             # Tables and sequences later migrations create (as this owner) are granted as they are made.
             f"{defaults} SELECT, INSERT, UPDATE, DELETE ON TABLES TO {app}",
-            f"{defaults} USAGE, SELECT ON SEQUENCES TO {app}",
+            f"{defaults} USAGE, SELECT, UPDATE ON SEQUENCES TO {app}",
             # The audit log: read and append only. Its chain head: read, create and move on.
             f"REVOKE ALL ON {quote(AUDIT_TABLE)} FROM {app}",
             f"GRANT SELECT, INSERT ON {quote(AUDIT_TABLE)} TO {app}",
