@@ -1,11 +1,14 @@
 """``manage.py seed_demo``: a first run's demo data, idempotent, refused on production settings."""
 
+from datetime import date
 from io import StringIO
 
 import pytest
+from clock_support import morning_of
 from django.apps import apps
 from django.core.management import CommandError, call_command
 
+from cases.models import Person
 from offenderhub.accounts.models import Area, Organisation, OrganisationKind, Role, RoleAssignment, User
 from offenderhub.core.demo import DEMO_PASSWORD
 
@@ -25,7 +28,6 @@ def debug(settings):
     settings.DEBUG = True
 
 
-@pytest.mark.every_day
 def test_seed_demo_creates_the_demo_organisations(db, debug):
     _seed()
 
@@ -34,6 +36,17 @@ def test_seed_demo_creates_the_demo_organisations(db, debug):
     assert Organisation.objects.filter(kind=OrganisationKind.PARTNER_AGENCY).count() == 3
     (opcc,) = Organisation.objects.filter(kind=OrganisationKind.COMMISSIONER_OFFICE)
     assert opcc.force == force
+
+
+def test_seed_demo_runs_on_29_february(db, debug, time_machine):
+    """The demo's people are aged from today: on a leap day, someone born "N years ago" was born on
+    28 February (it used to stop with "day is out of range for month")."""
+    time_machine.move_to(morning_of(date(2028, 2, 29)))
+
+    _seed()
+
+    born = Person.objects.values_list("date_of_birth", flat=True)
+    assert born and all(day < date(2028, 2, 29) for day in born)
 
 
 def test_seed_demo_creates_a_user_for_each_role(db, debug):

@@ -3,7 +3,10 @@ what is due on that day, and running it again on the same day does nothing.
 
 The cases are built today (the services date things by the clock); the jobs then run for a chosen day
 about a month ahead, ``DAY``: the day a summary-only offence committed four months ago is 28 days from
-its six-month limit. Every other date is set relative to ``DAY``."""
+its six-month limit. Every other date is set relative to ``DAY``.
+
+The test of every job at once and the six-month-limit tests run on every kind of day (``every_day``);
+the tests of one job each build the same cases and run once, to keep the suite quick."""
 
 from datetime import timedelta
 
@@ -35,7 +38,7 @@ from offenderhub.notifications.models import Notification, NotificationKind
 from referrals.models import Attendance, Engagement, Referral
 from referrals.services import appointment_record_outcome, referral_accept
 
-pytestmark = [pytest.mark.django_db, pytest.mark.every_day]  # the jobs run on every kind of day
+pytestmark = pytest.mark.django_db
 
 
 def _kind(kind):
@@ -147,6 +150,7 @@ def seeded(
     return {"cases": cases, "referrals": referrals, "missing": missing, "recorded": recorded}
 
 
+@pytest.mark.every_day
 def test_daily_jobs_do_exactly_what_is_due_and_nothing_the_second_time(run_jobs, day, seeded):
     first = run_jobs(day)
 
@@ -334,6 +338,7 @@ def _warnings(run_jobs, today):
     return run_jobs(today, "time_limit_warnings")["time_limit_warnings"]
 
 
+@pytest.mark.every_day
 def test_summary_only_time_limit_warns_at_28_and_7_days_each_once_then_says_it_has_passed(
     run_jobs, summary_case, limit, case_worker, supervisor
 ):
@@ -370,6 +375,7 @@ def test_summary_only_time_limit_warns_at_28_and_7_days_each_once_then_says_it_h
     assert _kind(NotificationKind.TIME_LIMIT_WARNING).filter(recipient=supervisor).count() == 3
 
 
+@pytest.mark.every_day
 def test_time_limit_lead_times_come_from_settings(run_jobs, summary_case, limit, settings):
     settings.TIME_LIMIT_WARNING_DAYS = [14]
 
@@ -383,6 +389,7 @@ def test_time_limit_lead_times_come_from_settings(run_jobs, summary_case, limit,
     }
 
 
+@pytest.mark.every_day
 def test_a_completed_case_gets_no_time_limit_warning(run_jobs, summary_case, limit, case_worker):
     for condition in summary_case.conditions.all():
         condition_progress(condition_id=condition.pk, actor=case_worker, to=ConditionStatus.COMPLETE)
@@ -395,6 +402,7 @@ def test_a_completed_case_gets_no_time_limit_warning(run_jobs, summary_case, lim
     }
 
 
+@pytest.mark.every_day
 def test_a_resumed_prosecution_not_yet_started_is_still_warned_of_its_time_limit(
     run_jobs, summary_case, limit, case_worker, decision_maker
 ):
@@ -413,6 +421,7 @@ def test_a_resumed_prosecution_not_yet_started_is_still_warned_of_its_time_limit
     }
 
 
+@pytest.mark.every_day
 def test_no_time_limit_warning_once_the_resumed_prosecution_has_started(
     run_jobs, summary_case, limit, case_worker, decision_maker
 ):
@@ -438,6 +447,7 @@ def test_no_time_limit_warning_once_the_resumed_prosecution_has_started(
 
 
 # --- The prosecution-resumption task, queued on commit ---------------------------------------------------
+@pytest.mark.every_day
 def test_confirming_a_breach_queues_the_prosecution_resumption_on_commit(
     active_case_for,
     conditions_due,
