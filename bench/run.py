@@ -735,6 +735,10 @@ def main():
     parser.add_argument("--jobs-in-place", action="store_true", help="Run the jobs on the database itself.")
     parser.add_argument("--no-write", action="store_true", help="Print the results only.")
     parser.add_argument(
+        "--pages",
+        help="Measure only the pages whose name contains this text (case-insensitive); implies --no-write.",
+    )
+    parser.add_argument(
         "--report-only", action="store_true", help="Make the report again from the last run (var/bench)."
     )
     args = parser.parse_args()
@@ -764,6 +768,11 @@ def main():
                 manage(env, "seed_volume", "--cases", str(missing), "--allow-production", quiet=False)
         ctx = choose(cursor, today)
         pages = pages_for(ctx)
+        if args.pages:
+            args.no_write = True
+            pages = [page for page in pages if args.pages.lower() in page.name.lower()]
+            if not pages:
+                parser.error(f"No page's name contains {args.pages!r}.")
         size = data_size(cursor, database)
         host = machine(cursor)
         print(
