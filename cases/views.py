@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,7 +26,7 @@ from .forms import (
     WithdrawForm,
 )
 from .models import CaseStatus
-from .pagination import DeferredJoinPaginator
+from .pagination import DeferredJoinPaginator, WindowPage
 from .rules import assess_eligibility, case_time_limit, latest_proceedings_date
 from .selectors import (
     case_get_for,
@@ -247,9 +246,11 @@ class CaseDetailView(RoleRequiredMixin, View):
         case = case_get_for(request.user, pk)
         offences = list(case.offences.select_related("offence"))
         decisions = list(decision_list_for(request.user, case))
-        events = Paginator(
-            case.events.select_related("actor", "actor_organisation"), TIMELINE_PAGE_SIZE
-        ).get_page(request.GET.get("timeline"))
+        events = WindowPage(
+            case.events.select_related("actor", "actor_organisation"),
+            number=request.GET.get("timeline"),
+            size=TIMELINE_PAGE_SIZE,
+        )
         aliases = list(case.person.aliases.all())
         audit_record(
             actor=request.user,
