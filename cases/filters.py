@@ -25,7 +25,10 @@ class CaseFilter(django_filters.FilterSet):
 
     q = django_filters.CharFilter(method="search", label="Reference, name or PNC ID")
     status = django_filters.MultipleChoiceFilter(
-        choices=CaseStatus.choices, label="Status", widget=forms.CheckboxSelectMultiple
+        choices=CaseStatus.choices,
+        label="Status",
+        widget=forms.CheckboxSelectMultiple,
+        distinct=False,  # a case has one status: no row can repeat, and DISTINCT would sort them all
     )
     scheme = django_filters.ModelChoiceFilter(queryset=None, empty_label="Any scheme", label="Scheme")
     area = django_filters.ModelChoiceFilter(queryset=None, empty_label="Any area", label="Area")

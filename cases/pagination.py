@@ -7,9 +7,11 @@ class DeferredJoinPaginator(Paginator):
     """Reads a page in one query that first picks the page's ids (in the list's order, through the
     index that matches it, without the tables the rows are shown with) and only then joins those 25
     rows to their person, scheme, area and case worker. A late page of a long list then skips its
-    thousands of earlier rows inside the index instead of joining each of them first.
+    thousands of earlier rows inside the index instead of joining each of them first; a page past the
+    middle is counted from the end, reading the index backwards, so that no page skips more than half.
 
-    ``object_list`` is an ordered queryset; the rows come back in the same order."""
+    ``object_list`` is a queryset in a total order (its last sort key unique, such as the id), so that
+    the order read backwards is exactly the reverse; the rows come back in the list's own order."""
 
     def page(self, number):
         number = self.validate_number(number)
@@ -18,7 +20,10 @@ class DeferredJoinPaginator(Paginator):
         if top + self.orphans >= self.count:
             top = self.count
         queryset = self.object_list
-        ids = queryset.values("pk")[bottom:top]
+        if bottom > self.count // 2:
+            ids = queryset.reverse().values("pk")[self.count - top : self.count - bottom]
+        else:
+            ids = queryset.values("pk")[bottom:top]
         return self._get_page(queryset.filter(pk__in=ids), number, self)
 
 

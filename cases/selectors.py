@@ -58,8 +58,8 @@ def case_search(value: str) -> Q:
     if pnc_id := pnc_id_or_none(value):
         names |= Q(pnc_id=pnc_id)
     people = Person.objects.filter(names)
-    by_reference = Case.objects.filter(reference__icontains=value).values("pk")
-    by_person = Case.objects.filter(person__in=people.values("pk")).values("pk")
+    by_reference = Case.objects.filter(reference__icontains=value).order_by().values("pk")
+    by_person = Case.objects.filter(person__in=people.values("pk")).order_by().values("pk")
     return Q(pk__in=by_reference.union(by_person))
 
 

@@ -240,6 +240,54 @@ def test_equal_names_keep_one_order_from_page_to_page(client_for, case_worker, f
     assert pages[0] + pages[1] == sorted(Case.objects.values_list("pk", flat=True))
 
 
+def _python_order(cases, sort):
+    """The caseload's order for ``sort``, worked out here without the database."""
+    keys = {
+        "": lambda c: (c.created_at, c.pk),
+        "name": lambda c: (c.person.family_name, c.pk),
+        # PostgreSQL puts blanks last going up and first going down.
+        "time_limit": lambda c: (
+            c.first_summary_offence_date is None,
+            c.first_summary_offence_date or date.min,
+            c.pk,
+        ),
+    }
+    field = sort.lstrip("-")
+    descending = sort.startswith("-") or sort == ""
+    return [c.pk for c in sorted(cases, key=keys[field], reverse=descending)]
+
+
+@pytest.mark.parametrize("sort", ["", "name", "-name", "time_limit", "-time_limit"])
+def test_every_page_holds_the_rows_in_order_including_pages_read_from_the_end(
+    client_for, case_worker, force, scheme, area, sort
+):
+    opened = timezone.now() - timedelta(days=100)
+    for i in range(80):
+        person = PersonFactory(force=force, created_by=case_worker, family_name=f"Name{i % 7}")
+        case = CaseFactory(
+            force=force,
+            scheme=scheme,
+            area=area,
+            owner=case_worker,
+            person=person,
+            created_at=opened + timedelta(hours=i // 2),  # pairs opened at the same moment
+        )
+        if i % 3:
+            offence = OffenceFactory(name=[COMMON_ASSAULT, ABH][i % 2])
+            CaseOffenceFactory(
+                case=case, offence=offence, offence_date=case.arrest_date - timedelta(days=i % 5)
+            )
+    client = client_for(case_worker)
+    query = {"sort": sort} if sort else {}
+
+    listed = []
+    for page in (1, 2, 3, 4):  # pages 3 and 4 lie past the middle: read backwards
+        listed += [c.pk for c in client.get("/cases/", {**query, "page": page}).context["cases"]]
+
+    cases = Case.objects.select_related("person").all()
+    assert listed == _python_order(cases, sort)
+
+
 # --- The search finds the same people ---------------------------------------------------------------------
 
 
