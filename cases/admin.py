@@ -8,6 +8,7 @@ from offenderhub.accounts.admin_scoping import OrganisationScopedAdminMixin, Sup
 from offenderhub.audit.admin import AuditedAdminMixin
 
 from .models import CrimeCostCategory, DisposalType, Ethnicity, Offence, Scheme
+from .services import offence_reclassified
 
 
 @admin.register(Offence)
@@ -15,6 +16,11 @@ class OffenceAdmin(AuditedAdminMixin, SuperuserChangesOnlyMixin, admin.ModelAdmi
     list_display = ["name", "group", "classification", "default_gravity", "cost_category", "is_active"]
     list_filter = ["group", "classification", "default_gravity", "is_active"]
     search_fields = ["name", "legislation"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "classification" in form.changed_data:
+            offence_reclassified(offence=obj)
 
 
 @admin.register(CrimeCostCategory)

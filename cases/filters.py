@@ -1,18 +1,22 @@
 import django_filters
 from django import forms
-from django.db.models import Q
 
 from offenderhub.accounts.models import Area
 from offenderhub.core.forms import GdsForm
 
 from .models import CaseStatus, Classification
-from .selectors import (
-    case_worker_list_for,
-    has_classification,
-    name_words_match,
-    pnc_id_or_none,
-    scheme_list_for,
-)
+from .selectors import case_search, case_worker_list_for, has_classification, scheme_list_for
+
+
+class TieBrokenOrderingFilter(django_filters.OrderingFilter):
+    """Sorts as asked, then by id in the same direction: rows that tie keep one order from page to page,
+    and every sort matches an index that ends with the id (cases.models.Case.Meta.indexes)."""
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        ordering = [self.get_ordering_value(param) for param in value]
+        return qs.order_by(*ordering, "-id" if ordering[-1].startswith("-") else "id")
 
 
 class CaseFilter(django_filters.FilterSet):
@@ -36,7 +40,7 @@ class CaseFilter(django_filters.FilterSet):
         method="filter_due", label="Due for decision", widget=forms.CheckboxInput
     )
     mine = django_filters.BooleanFilter(method="filter_mine", label="My cases", widget=forms.CheckboxInput)
-    sort = django_filters.OrderingFilter(
+    sort = TieBrokenOrderingFilter(
         fields=(
             ("reference", "reference"),
             ("person__family_name", "name"),
@@ -61,10 +65,7 @@ class CaseFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        match = Q(reference__icontains=value) | name_words_match(value, prefix="person__")
-        if pnc_id := pnc_id_or_none(value):
-            match |= Q(person__pnc_id=pnc_id)
-        return queryset.filter(match)
+        return queryset.filter(case_search(value))
 
     def filter_classification(self, queryset, name, value):
         return queryset.filter(has_classification(value)) if value else queryset

@@ -304,7 +304,11 @@ class Person(models.Model):
                 fields=["force", "pnc_id"], condition=~models.Q(pnc_id=""), name="person_pnc_unique_in_force"
             )
         ]
-        indexes = [models.Index(fields=["force", "family_name", "date_of_birth"], name="person_match_idx")]
+        indexes = [
+            models.Index(fields=["force", "family_name", "date_of_birth"], name="person_match_idx"),
+            # The caseload sorted by name reads people in name order.
+            models.Index(fields=["family_name", "id"], name="person_name_idx"),
+        ]
 
     def __str__(self):
         return self.full_name
@@ -411,12 +415,31 @@ class Case(models.Model):
         editable=False,
         help_text="Makes a repeated form submission harmless.",
     )
+    # Kept from the case's offences (cases.offences.first_summary_offence_dates_refresh), so that the
+    # caseload can show and sort by the six-month limit without reading every case's offences.
+    first_summary_offence_date = models.DateField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The earliest date of the case's summary-only offences: the six-month limit runs from it.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
+        # The caseload's filters and sorts (cases.filters.CaseFilter), each scoped to the force and ending
+        # with the id, so that a page of 25 is read from the index in order instead of sorting them all
+        # (the reference's own unique index serves its sort).
+        # The trigram indexes for its search are PostgreSQL's own: see migration 0007.
         indexes = [
-            models.Index(fields=["force", "status"], name="case_force_status_idx"),
+            models.Index(fields=["force", "-created_at", "-id"], name="case_force_opened_idx"),
+            models.Index(fields=["force", "status", "-created_at", "-id"], name="case_force_status_idx"),
+            models.Index(
+                fields=["force", "first_summary_offence_date", "id"], name="case_force_time_limit_idx"
+            ),
             models.Index(fields=["owner", "status"], name="case_owner_status_idx"),
+            models.Index(fields=["owner", "-created_at", "-id"], name="case_owner_opened_idx"),
+            models.Index(fields=["scheme", "-created_at", "-id"], name="case_scheme_opened_idx"),
+            models.Index(fields=["area", "-created_at", "-id"], name="case_area_opened_idx"),
         ]
 
     def __str__(self):

@@ -6,6 +6,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Min, OuterRef, Subquery
 from django.utils import timezone
 
 from offenderhub.accounts.models import Role, User
@@ -18,6 +19,7 @@ from .models import (
     CaseEvent,
     CaseOffence,
     CaseStatus,
+    Classification,
     DecisionOutcome,
     EligibilityDecision,
     OffenceGroup,
@@ -49,6 +51,45 @@ def case_event_record(case, *, code, actor=None, summary="", notes="", details=N
         status_before=before,
         status_after=after,
     )
+
+
+# --- Offences and the six-month limit's start -------------------------------------------------------
+
+
+def first_summary_offence_date_of(entries) -> date | None:
+    """The earliest date among summary-only offences: ``entries`` have ``offence`` and ``offence_date``
+    (OffenceEntry or CaseOffence). None when no offence is summary-only."""
+    dates = [e.offence_date for e in entries if e.offence.classification == Classification.SUMMARY_ONLY]
+    return min(dates, default=None)
+
+
+def first_summary_offence_dates_refresh(*, cases) -> int:
+    """Set ``first_summary_offence_date`` of the given cases (a queryset) from their offences, in one
+    set-based UPDATE. Call it after any change to a case's offences, or to an offence's classification,
+    made other than through ``case_create``. Returns the number of cases updated."""
+    first = (
+        CaseOffence.objects.filter(case=OuterRef("pk"), offence__classification=Classification.SUMMARY_ONLY)
+        .order_by()
+        .values("case")
+        .annotate(first=Min("offence_date"))
+        .values("first")
+    )
+    return cases.update(first_summary_offence_date=Subquery(first))
+
+
+def case_offence_add(*, case, offence, offence_date, details="") -> CaseOffence:
+    """Record one more offence on a case (police records, the demo), keeping the case's six-month-limit
+    start right."""
+    added = CaseOffence.objects.create(case=case, offence=offence, offence_date=offence_date, details=details)
+    first_summary_offence_dates_refresh(cases=Case.objects.filter(pk=case.pk))
+    return added
+
+
+def offence_reclassified(*, offence) -> int:
+    """An offence's classification changed (reference data, by a superuser): every case holding it
+    gets its six-month-limit start again."""
+    holding = CaseOffence.objects.filter(offence=offence).values("case_id")
+    return first_summary_offence_dates_refresh(cases=Case.objects.filter(pk__in=holding))
 
 
 # --- People -----------------------------------------------------------------------------------------
@@ -226,6 +267,7 @@ def case_create(
         arrest_date=arrest_date,
         created_by=actor,
         submission_token=submission_token,
+        first_summary_offence_date=first_summary_offence_date_of(offences),
         **details,
     )
     case.full_clean(exclude=["force", "created_by", "reference", "submission_token"])

@@ -26,6 +26,7 @@ from .forms import (
     WithdrawForm,
 )
 from .models import CaseStatus
+from .pagination import DeferredJoinPaginator, WindowPage
 from .rules import assess_eligibility, case_time_limit, latest_proceedings_date
 from .selectors import (
     case_get_for,
@@ -48,6 +49,7 @@ class CaseListView(RoleRequiredMixin, ListView):
     template_name = "cases/list.html"
     context_object_name = "cases"
     paginate_by = 25
+    paginator_class = DeferredJoinPaginator
 
     def get_queryset(self):
         self.filterset = CaseFilter(
@@ -244,7 +246,11 @@ class CaseDetailView(RoleRequiredMixin, View):
         case = case_get_for(request.user, pk)
         offences = list(case.offences.select_related("offence"))
         decisions = list(decision_list_for(request.user, case))
-        events = list(case.events.select_related("actor", "actor_organisation"))
+        events = WindowPage(
+            case.events.select_related("actor", "actor_organisation"),
+            number=request.GET.get("timeline"),
+            size=TIMELINE_PAGE_SIZE,
+        )
         aliases = list(case.person.aliases.all())
         audit_record(
             actor=request.user,
@@ -275,6 +281,7 @@ class CaseDetailView(RoleRequiredMixin, View):
                 "decisions": decisions,
                 "current_decision": next((d for d in decisions if d.is_current), None),
                 "events": events,
+                "timeline_query": _timeline_query(request),
                 "time_limit": time_limit,
                 "time_limit_passed": time_limit is not None
                 and time_limit.days_left < 0
@@ -290,6 +297,16 @@ class CaseDetailView(RoleRequiredMixin, View):
                 "notes_form": NotesForm(),
             },
         )
+
+
+TIMELINE_PAGE_SIZE = 50  # the latest events first; older ones a page at a time
+
+
+def _timeline_query(request) -> str:
+    """The page's query string without the timeline page, for the timeline's page links."""
+    query = request.GET.copy()
+    query.pop("timeline", None)
+    return query.urlencode()
 
 
 def _compliance_actions(user, case, compliance) -> dict:

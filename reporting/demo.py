@@ -19,7 +19,6 @@ from cases.events import EventCode
 from cases.models import (
     Case,
     CaseEvent,
-    CaseOffence,
     CaseStatus,
     EligibilityDecision,
     Ethnicity,
@@ -27,6 +26,7 @@ from cases.models import (
     Person,
     Scheme,
 )
+from cases.services import case_offence_add
 from conditions.documents import caution_document_pdf
 from conditions.models import (
     BreachReview,
@@ -103,7 +103,7 @@ def _cohort(force, rng):
             created_by=case_worker,
             created_at=opened,
         )
-        CaseOffence.objects.create(
+        case_offence_add(
             case=case, offence=Offence.objects.get(name=rng.choice(OFFENCES)), offence_date=offence_date
         )
         decided = opened.date() + timedelta(days=rng.randint(3, 15))

@@ -238,3 +238,13 @@ class CaseOffenceFactory(_CleanModelFactory):
     case = factory.SubFactory(CaseFactory)
     offence = factory.SubFactory(OffenceFactory)
     offence_date = factory.LazyAttribute(lambda o: o.case.arrest_date - timedelta(days=1))
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        """As the app adds an offence: the case's six-month-limit start follows (cases.services)."""
+        from cases.services import first_summary_offence_dates_refresh
+
+        added = super()._create(model_class, *args, **kwargs)
+        first_summary_offence_dates_refresh(cases=Case.objects.filter(pk=added.case_id))
+        added.case.refresh_from_db(fields=["first_summary_offence_date"])
+        return added
