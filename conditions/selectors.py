@@ -3,7 +3,7 @@ here starts from ``case_list_for``: police see their own force; everyone else se
 
 from datetime import timedelta
 
-from django.db.models import Exists, Min, OuterRef, Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.shortcuts import get_object_or_404
 
 from cases.selectors import case_list_for
@@ -225,20 +225,19 @@ def time_limit_alerts_for(user, *, today, within_days=7, limit=20) -> list:
     """Open cases whose summary-only six-month limit has passed or falls within ``within_days``:
     the loud alert on the supervisor's home page. Nearest (or longest passed) first.
 
-    The cases are those not yet completed (``BEFORE_OUTCOME``) and those whose resumed prosecution
-    has not started, as the daily warning job counts them. Only offences on or before the cutoff
-    are read: a case's earliest summary-only offence is before the cutoff exactly when one of them
-    is, and it is then the earliest of those, so the answer is the same while the database reads
-    the few open cases with an old offence rather than grouping every offence of the force."""
+    The cases are those not yet completed (``OPEN_STATUSES``, the daily warning job's
+    ``BEFORE_OUTCOME``) and those whose resumed prosecution has not started. Each case keeps the date
+    its limit runs from (``first_summary_offence_date``, kept by cases.services), and a partial index
+    holds it for those statuses only (``case_time_limit_open_idx``): the alert reads the first few
+    entries of that index, whatever the size of the force's history."""
     from dateutil.relativedelta import relativedelta
 
-    from cases.models import CaseStatus, Classification
+    from cases.models import TIME_LIMIT_WATCHED_STATUSES
     from cases.rules import latest_proceedings_date
     from cases.workflow import OPEN_STATUSES
 
     from .models import Prosecution, ProsecutionOutcome
 
-    before_outcome = sorted(OPEN_STATUSES)  # the daily warning job's BEFORE_OUTCOME
     waiting_to_start = Exists(
         Prosecution.objects.filter(
             case=OuterRef("pk"), proceedings_started_on__isnull=True, outcome=ProsecutionOutcome.PENDING
@@ -247,19 +246,17 @@ def time_limit_alerts_for(user, *, today, within_days=7, limit=20) -> list:
     cutoff = today + timedelta(days=within_days) - relativedelta(months=6) + timedelta(days=3)
     rows = list(
         case_list_for(user)
-        .filter(status__in=[*before_outcome, CaseStatus.PROSECUTION_RESUMED])
-        .filter(Q(status__in=before_outcome) | Q(waiting_to_start))
         .filter(
-            offences__offence__classification=Classification.SUMMARY_ONLY,
-            offences__offence_date__lte=cutoff,
+            status__in=TIME_LIMIT_WATCHED_STATUSES,
+            first_summary_offence_date__lte=cutoff,
         )
-        .annotate(first_summary_offence=Min("offences__offence_date"))
+        .filter(Q(status__in=sorted(OPEN_STATUSES)) | Q(waiting_to_start))
         .select_related("person", "owner")
-        .order_by("first_summary_offence", "pk")[:limit]
+        .order_by("first_summary_offence_date", "pk")[:limit]
     )
     alerts = []
     for case in rows:
-        deadline = latest_proceedings_date(case.first_summary_offence)
+        deadline = latest_proceedings_date(case.first_summary_offence_date)
         if deadline <= today + timedelta(days=within_days):
             alerts.append({"case": case, "deadline": deadline, "days_left": (deadline - today).days})
     return alerts

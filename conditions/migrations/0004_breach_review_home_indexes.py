@@ -5,20 +5,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0005_scheme_auto_confirm_without_excuse'),
-        ('conditions', '0003_condition_catalogue_per_force'),
+        ("cases", "0005_scheme_auto_confirm_without_excuse"),
+        ("conditions", "0003_condition_catalogue_per_force"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='breachreview',
-            index=models.Index(condition=models.Q(('status__in', ['awaiting_countersignature', 'open'])), fields=['-opened_at', '-id'], name='breach_review_open_recent_idx'),
+            model_name="breachreview",
+            index=models.Index(
+                condition=models.Q(("status__in", ["awaiting_countersignature", "open"])),
+                fields=["-opened_at", "-id"],
+                name="breach_review_open_recent_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='breachreview',
-            index=models.Index(condition=models.Q(('status__in', ['awaiting_countersignature', 'open'])), fields=['decision_due_on', 'id'], name='breach_review_open_due_idx'),
+            model_name="breachreview",
+            index=models.Index(
+                condition=models.Q(("status__in", ["awaiting_countersignature", "open"])),
+                fields=["decision_due_on", "id"],
+                name="breach_review_open_due_idx",
+            ),
         ),
     ]

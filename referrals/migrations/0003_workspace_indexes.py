@@ -5,66 +5,105 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_organisation_sign_in_method'),
-        ('cases', '0005_scheme_auto_confirm_without_excuse'),
-        ('conditions', '0003_condition_catalogue_per_force'),
-        ('referrals', '0002_referral_evidence_endreport_desiredoutcome_and_more'),
+        ("accounts", "0003_organisation_sign_in_method"),
+        ("cases", "0005_scheme_auto_confirm_without_excuse"),
+        ("conditions", "0003_condition_catalogue_per_force"),
+        ("referrals", "0002_referral_evidence_endreport_desiredoutcome_and_more"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='referral',
-            name='referral_org_status_idx',
+            model_name="referral",
+            name="referral_org_status_idx",
         ),
         migrations.RemoveIndex(
-            model_name='referral',
-            name='referral_practitioner_idx',
+            model_name="referral",
+            name="referral_practitioner_idx",
         ),
         migrations.AddIndex(
-            model_name='appointment',
-            index=models.Index(condition=models.Q(('attendance', ''), ('rescheduled_to__isnull', True)), fields=['referral', 'starts_at'], name='appointment_awaiting_idx'),
+            model_name="appointment",
+            index=models.Index(
+                condition=models.Q(("attendance", ""), ("rescheduled_to__isnull", True)),
+                fields=["referral", "starts_at"],
+                name="appointment_awaiting_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='referral',
-            index=models.Index(fields=['organisation', 'status'], include=('practitioner',), name='referral_org_counts_idx'),
+            model_name="referral",
+            index=models.Index(
+                fields=["organisation", "status"], include=("practitioner",), name="referral_org_counts_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='referral',
-            index=models.Index(fields=['practitioner', 'status', 'due_date', 'id'], name='referral_practitioner_idx'),
+            model_name="referral",
+            index=models.Index(
+                fields=["practitioner", "status", "due_date", "id"], name="referral_practitioner_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='referral',
-            index=models.Index(condition=models.Q(('status__in', ('sent',))), fields=['organisation', 'due_date', 'id'], name='referral_unassigned_due_idx'),
+            model_name="referral",
+            index=models.Index(
+                condition=models.Q(("status__in", ("sent",))),
+                fields=["organisation", "due_date", "id"],
+                name="referral_unassigned_due_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='referral',
-            index=models.Index(condition=models.Q(('status__in', ('sent',))), fields=['organisation', 'sent_at', 'id'], name='referral_unassigned_sent_idx'),
+            model_name="referral",
+            index=models.Index(
+                condition=models.Q(("status__in", ("sent",))),
+                fields=["organisation", "sent_at", "id"],
+                name="referral_unassigned_sent_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='referral',
-            index=models.Index(condition=models.Q(('status__in', ('accepted', 'in_progress', 'sent'))), fields=['organisation', 'due_date', 'id'], name='referral_open_due_idx'),
+            model_name="referral",
+            index=models.Index(
+                condition=models.Q(("status__in", ("accepted", "in_progress", "sent"))),
+                fields=["organisation", "due_date", "id"],
+                name="referral_open_due_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='referral',
-            index=models.Index(condition=models.Q(('status__in', ('accepted', 'in_progress', 'sent'))), fields=['organisation', 'sent_at', 'id'], name='referral_open_sent_idx'),
+            model_name="referral",
+            index=models.Index(
+                condition=models.Q(("status__in", ("accepted", "in_progress", "sent"))),
+                fields=["organisation", "sent_at", "id"],
+                name="referral_open_sent_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='referral',
-            index=models.Index(condition=models.Q(('status__in', ('completed', 'not_completed'))), fields=['organisation', 'due_date', 'id'], name='referral_completed_due_idx'),
+            model_name="referral",
+            index=models.Index(
+                condition=models.Q(("status__in", ("completed", "not_completed"))),
+                fields=["organisation", "due_date", "id"],
+                name="referral_completed_due_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='referral',
-            index=models.Index(condition=models.Q(('status__in', ('completed', 'not_completed'))), fields=['organisation', 'sent_at', 'id'], name='referral_completed_sent_idx'),
+            model_name="referral",
+            index=models.Index(
+                condition=models.Q(("status__in", ("completed", "not_completed"))),
+                fields=["organisation", "sent_at", "id"],
+                name="referral_completed_sent_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='referral',
-            index=models.Index(condition=models.Q(('status__in', ('declined', 'withdrawn'))), fields=['organisation', 'due_date', 'id'], name='referral_closed_due_idx'),
+            model_name="referral",
+            index=models.Index(
+                condition=models.Q(("status__in", ("declined", "withdrawn"))),
+                fields=["organisation", "due_date", "id"],
+                name="referral_closed_due_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='referral',
-            index=models.Index(condition=models.Q(('status__in', ('declined', 'withdrawn'))), fields=['organisation', 'sent_at', 'id'], name='referral_closed_sent_idx'),
+            model_name="referral",
+            index=models.Index(
+                condition=models.Q(("status__in", ("declined", "withdrawn"))),
+                fields=["organisation", "sent_at", "id"],
+                name="referral_closed_sent_idx",
+            ),
         ),
     ]

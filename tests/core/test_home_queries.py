@@ -10,7 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from factories import ABH, COMMON_ASSAULT, OffenceFactory, PersonFactory, SchemeFactory
 
-from cases.models import Case, CaseOffence, CaseStatus
+from cases.models import TIME_LIMIT_WATCHED_STATUSES, Case, CaseOffence, CaseStatus
+from cases.services import first_summary_offence_dates_refresh
+from cases.workflow import OPEN_STATUSES
 from conditions.models import (
     BreachReview,
     BreachStatus,
@@ -124,6 +126,8 @@ def busy_force(force, area, case_worker, decision_maker, agency, practitioner):
             for i, case in enumerate(limited + resumed)
             for offence in (assault, abh)
         )
+        refreshed = Case.objects.filter(pk__in=[c.pk for c in limited + resumed])
+        first_summary_offence_dates_refresh(cases=refreshed)
         Referral.objects.bulk_create(
             Referral(
                 case=case,
@@ -205,3 +209,7 @@ def test_the_supervisor_is_not_asked_to_countersign_their_own_decision(client_fo
 
     assert team["reviews_to_countersign"] == []
     assert len(team["reviews_late"]) == 4
+
+
+def test_the_time_limit_index_watches_the_statuses_the_alert_reads():
+    assert sorted(OPEN_STATUSES | {CaseStatus.PROSECUTION_RESUMED}) == TIME_LIMIT_WATCHED_STATUSES
