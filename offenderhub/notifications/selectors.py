@@ -65,6 +65,8 @@ class InboxPages:
         if not self.parts:
             return []
         start, stop = window.start or 0, window.stop
+        if stop is not None and stop <= start:
+            return []  # an empty inbox's only page
         if len(self.parts) == 1:
             return list(self.parts[0].order_by(*NEWEST_FIRST)[start:stop])
         newest = [part.order_by(*NEWEST_FIRST)[:stop] for part in self.parts]
