@@ -571,3 +571,23 @@ def test_a_filtered_tab_counts_its_own_rows(client_for, bulk_referrals, partner_
     ).count()
     assert 0 < filtered.context["page_obj"].paginator.count == due_soon < 30
     assert {key: count for key, _, count in filtered.context["tabs"]}["open"] == 30
+
+
+def test_the_search_finds_a_reference_or_any_word_of_a_name(client_for, bulk_referrals, partner_manager):
+    referrals = bulk_referrals(12)
+    client = client_for(partner_manager)
+    first = Referral.objects.select_related("case__person").get(pk=referrals[0].pk)
+    person = first.case.person
+    Person.objects.filter(pk=person.pk).update(given_names="Zedekiah Quill", family_name="Marchbanks")
+    other = Referral.objects.select_related("case__person").get(pk=referrals[6].pk)
+    assert first.status == other.status  # both in the same tab
+
+    tab = "unassigned"
+    assert _listed(client, tab=tab, q=first.case.reference.lower()) == [first.pk]
+    assert _listed(client, tab=tab, q=first.case.reference[:-1]) == []  # the reference whole
+    assert _listed(client, tab=tab, q="quill") == [first.pk]
+    assert _listed(client, tab=tab, q="MARCH") == [first.pk]
+    found = _listed(client, tab=tab, q=f"nobody {other.case.person.family_name}")
+    assert found == [other.pk]
+    both = _listed(client, tab=tab, q=f"Zedekiah {other.case.person.given_names}")
+    assert set(both) == {first.pk, other.pk}
