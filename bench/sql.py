@@ -260,6 +260,28 @@ def partner_workspace(cursor, ctx):
     )
 
 
+def partner_inbox(cursor, ctx):
+    """The partner manager's inbox, first page: their own notifications and the agency's shared inbox,
+    newest first, 25 of them, the number of them all, and the unread count."""
+    p = {"org": ctx.agency_id, "user": ctx.manager_id}
+    _run(
+        cursor,
+        (
+            """SELECT n.id, n.subject, n.case_reference, n.created_at, n.read_at, n.recipient_organisation_id
+                 FROM notifications_notification n
+                WHERE n.recipient_id = %(user)s OR n.recipient_organisation_id = %(org)s
+                ORDER BY n.created_at DESC, n.id DESC LIMIT 25""",
+            p,
+        ),
+        (
+            """SELECT count(*) FROM notifications_notification n
+                WHERE n.recipient_id = %(user)s OR n.recipient_organisation_id = %(org)s""",
+            p,
+        ),
+        (_UNREAD, p),
+    )
+
+
 _AGE = """CASE
     WHEN p.date_of_birth > %(today)s - interval '18 years' THEN 'Under 18'
     WHEN p.date_of_birth > %(today)s - interval '25 years' THEN '18-24'

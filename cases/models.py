@@ -362,6 +362,19 @@ class CaseStatus(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
+# The statuses whose six-month limit still matters (the open ones, and a resumed prosecution not yet
+# started): the time-limit alert's partial index names them, sorted as the alert's query does.
+TIME_LIMIT_WATCHED_STATUSES = [
+    "active",
+    "assessment",
+    "awaiting_decision",
+    "breach_review",
+    "conditions_agreed",
+    "intake",
+    "prosecution_resumed",
+]
+
+
 class VictimType(models.TextChoices):
     NONE = "none", "No identifiable victim"
     PERSON = "person", "A person"
@@ -435,6 +448,15 @@ class Case(models.Model):
             models.Index(fields=["force", "status", "-created_at", "-id"], name="case_force_status_idx"),
             models.Index(
                 fields=["force", "first_summary_offence_date", "id"], name="case_force_time_limit_idx"
+            ),
+            # The supervisor's six-month alert (conditions.selectors.time_limit_alerts_for): only the
+            # cases still open or awaiting a resumed prosecution, by the date their limit runs from.
+            models.Index(
+                fields=["force", "first_summary_offence_date", "id"],
+                condition=models.Q(
+                    status__in=TIME_LIMIT_WATCHED_STATUSES, first_summary_offence_date__isnull=False
+                ),
+                name="case_time_limit_open_idx",
             ),
             models.Index(fields=["owner", "status"], name="case_owner_status_idx"),
             models.Index(fields=["owner", "-created_at", "-id"], name="case_owner_opened_idx"),

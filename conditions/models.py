@@ -338,6 +338,20 @@ class BreachReview(models.Model):
                 name="one_open_breach_review_per_case",
             )
         ]
+        indexes = [
+            # The home page's lists of undecided reviews (newest first, and by decision date): only
+            # the open ones, so a list of ten is read in order however many have been decided.
+            models.Index(
+                fields=["-opened_at", "-id"],
+                condition=models.Q(status__in=["awaiting_countersignature", "open"]),
+                name="breach_review_open_recent_idx",
+            ),
+            models.Index(
+                fields=["decision_due_on", "id"],
+                condition=models.Q(status__in=["awaiting_countersignature", "open"]),
+                name="breach_review_open_due_idx",
+            ),
+        ]
 
     def __str__(self):
         return f"Breach review on {self.case}"

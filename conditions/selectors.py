@@ -3,7 +3,7 @@ here starts from ``case_list_for``: police see their own force; everyone else se
 
 from datetime import timedelta
 
-from django.db.models import Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.shortcuts import get_object_or_404
 
 from cases.selectors import case_list_for
@@ -131,66 +131,132 @@ def case_compliance_for(user, case) -> dict:
     }
 
 
-def compliance_work_for(user, *, today, limit=10) -> dict:
-    """What needs doing about conditions and breaches for the home page, in a fixed number of queries:
-    for case workers their own cases, for decision-makers and supervisors the whole force."""
+# --- The home page ------------------------------------------------------------------------------------
+# Each list is read on its own, so a section asks only for what it shows, each in one query on an index
+# that leads with what the list is about (open breach reviews, live conditions), never the force's
+# whole history.
+
+
+def _under_caution(user):
     from cases.models import CaseStatus
 
-    from .models import BreachStatus, VariationStatus
+    return case_list_for(user).filter(status__in=[CaseStatus.ACTIVE, CaseStatus.BREACH_REVIEW])
 
-    cases = case_list_for(user)
-    live = Condition.objects.filter(
-        case__in=cases.filter(status__in=[CaseStatus.ACTIVE, CaseStatus.BREACH_REVIEW]),
-        status__in=LIVE_CONDITION_STATUSES,
-    ).select_related("case__person")
-    mine = live.filter(case__owner=user)
-    reviews = BreachReview.objects.filter(case__in=cases).select_related("case__person")
-    return {
-        "overdue": list(mine.filter(due_date__lt=today).order_by("due_date", "id")[:limit]),
-        "due_soon": list(
-            mine.filter(due_date__gte=today, due_date__lte=today + timedelta(days=7)).order_by(
-                "due_date", "id"
-            )[:limit]
-        ),
-        "to_caution": cases.filter(status=CaseStatus.CONDITIONS_AGREED).count(),
-        "variations": list(
-            Variation.objects.filter(case__in=cases, status=VariationStatus.PROPOSED)
-            .select_related("case__person")
-            .order_by("proposed_at")[:limit]
-        ),
-        "reviews_open": list(
-            reviews.filter(status=BreachStatus.OPEN).order_by("decision_due_on", "id")[:limit]
-        ),
-        "reviews_to_countersign": list(
-            reviews.filter(status=BreachStatus.AWAITING_COUNTERSIGNATURE).filter(~Q(decided_by=user))[:limit]
-        ),
-        "reviews_late": list(
-            reviews.filter(
-                status__in=[BreachStatus.OPEN, BreachStatus.AWAITING_COUNTERSIGNATURE],
-                decision_due_on__lt=today,
-            )[:limit]
-        ),
-    }
+
+def conditions_overdue_for(user, *, today, limit=10) -> list:
+    """The live conditions past their due date on the user's own cases under caution."""
+    return list(
+        Condition.objects.filter(
+            case__in=_under_caution(user).filter(owner=user),
+            status__in=LIVE_CONDITION_STATUSES,
+            due_date__lt=today,
+        )
+        .select_related("case__person")
+        .order_by("due_date", "id")[:limit]
+    )
+
+
+def conditions_due_soon_for(user, *, today, limit=10) -> list:
+    """The live conditions due within the week on the user's own cases under caution."""
+    return list(
+        Condition.objects.filter(
+            case__in=_under_caution(user).filter(owner=user),
+            status__in=LIVE_CONDITION_STATUSES,
+            due_date__gte=today,
+            due_date__lte=today + timedelta(days=7),
+        )
+        .select_related("case__person")
+        .order_by("due_date", "id")[:limit]
+    )
+
+
+def cases_to_caution_count_for(user) -> int:
+    from cases.models import CaseStatus
+
+    return case_list_for(user).filter(status=CaseStatus.CONDITIONS_AGREED).count()
+
+
+def variations_proposed_for(user, *, limit=10) -> list:
+    from .models import VariationStatus
+
+    return list(
+        Variation.objects.filter(case__in=case_list_for(user), status=VariationStatus.PROPOSED)
+        .select_related("case__person")
+        .order_by("proposed_at")[:limit]
+    )
+
+
+def _breach_reviews_for(user):
+    return BreachReview.objects.filter(case__in=case_list_for(user)).select_related("case__person")
+
+
+def breach_reviews_open_for(user, *, limit=10) -> list:
+    from .models import BreachStatus
+
+    return list(
+        _breach_reviews_for(user).filter(status=BreachStatus.OPEN).order_by("decision_due_on", "id")[:limit]
+    )
+
+
+def breach_reviews_to_countersign_for(user, *, limit=10) -> list:
+    """Breach decisions awaiting a countersignature by someone other than who decided them."""
+    from .models import BreachStatus
+
+    return list(
+        _breach_reviews_for(user)
+        .filter(status=BreachStatus.AWAITING_COUNTERSIGNATURE)
+        .filter(~Q(decided_by=user))[:limit]
+    )
+
+
+def breach_reviews_late_for(user, *, today, limit=10) -> list:
+    """Breach reviews still undecided (or not countersigned) past their decision date."""
+    from .models import BreachStatus
+
+    return list(
+        _breach_reviews_for(user).filter(
+            status__in=[BreachStatus.OPEN, BreachStatus.AWAITING_COUNTERSIGNATURE],
+            decision_due_on__lt=today,
+        )[:limit]
+    )
 
 
 def time_limit_alerts_for(user, *, today, within_days=7, limit=20) -> list:
     """Open cases whose summary-only six-month limit has passed or falls within ``within_days``:
-    the loud alert on the supervisor's home page. Nearest (or longest passed) first."""
+    the loud alert on the supervisor's home page. Nearest (or longest passed) first.
+
+    The cases are those not yet completed (``OPEN_STATUSES``, the daily warning job's
+    ``BEFORE_OUTCOME``) and those whose resumed prosecution has not started. Each case keeps the date
+    its limit runs from (``first_summary_offence_date``, kept by cases.services), and a partial index
+    holds it for those statuses only (``case_time_limit_open_idx``): the alert reads the first few
+    entries of that index, whatever the size of the force's history."""
     from dateutil.relativedelta import relativedelta
 
+    from cases.models import TIME_LIMIT_WATCHED_STATUSES
     from cases.rules import latest_proceedings_date
+    from cases.workflow import OPEN_STATUSES
 
-    from .jobs import time_limits_at_risk
+    from .models import Prosecution, ProsecutionOutcome
 
+    waiting_to_start = Exists(
+        Prosecution.objects.filter(
+            case=OuterRef("pk"), proceedings_started_on__isnull=True, outcome=ProsecutionOutcome.PENDING
+        )
+    )
     cutoff = today + timedelta(days=within_days) - relativedelta(months=6) + timedelta(days=3)
     rows = list(
-        time_limits_at_risk(case_list_for(user).select_related("person", "owner"), today=today)
-        .filter(first_summary_offence__lte=cutoff)
-        .order_by("first_summary_offence", "pk")[:limit]
+        case_list_for(user)
+        .filter(
+            status__in=TIME_LIMIT_WATCHED_STATUSES,
+            first_summary_offence_date__lte=cutoff,
+        )
+        .filter(Q(status__in=sorted(OPEN_STATUSES)) | Q(waiting_to_start))
+        .select_related("person", "owner")
+        .order_by("first_summary_offence_date", "pk")[:limit]
     )
     alerts = []
     for case in rows:
-        deadline = latest_proceedings_date(case.first_summary_offence)
+        deadline = latest_proceedings_date(case.first_summary_offence_date)
         if deadline <= today + timedelta(days=within_days):
             alerts.append({"case": case, "deadline": deadline, "days_left": (deadline - today).days})
     return alerts

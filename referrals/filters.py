@@ -2,6 +2,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
+from cases.models import Case, Person
 from offenderhub.core.forms import GdsForm
 
 from .models import Service
@@ -40,15 +41,19 @@ class ReferralFilter(django_filters.FilterSet):
         ).select_related("organisation")
 
     def search(self, queryset, name, value):
+        """Referrals whose case has this reference, or whose person has any of the words in their
+        names. Written as ``case IN (cases by reference UNION cases by person)`` so that PostgreSQL
+        finds the people through their names' trigram indexes and the referrals by case, rather
+        than joining every referral of the tab to its person to test the names."""
         value = value.strip()
         if not value:
             return queryset
-        query = Q(case__reference__iexact=value)
+        names = Q()
         for word in value.split():
-            query |= Q(case__person__family_name__icontains=word) | Q(
-                case__person__given_names__icontains=word
-            )
-        return queryset.filter(query)
+            names |= Q(family_name__icontains=word) | Q(given_names__icontains=word)
+        by_reference = Case.objects.filter(reference__iexact=value).values("pk")
+        by_person = Case.objects.filter(person__in=Person.objects.filter(names).values("pk")).values("pk")
+        return queryset.filter(case__in=by_reference.union(by_person))
 
 
 def sort_referrals(queryset, key: str):

@@ -78,6 +78,30 @@ class ReferralStatus(models.TextChoices):
 
 OPEN_REFERRAL_STATUSES = frozenset({ReferralStatus.SENT, ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS})
 
+# The partner workspace's tabs by status (referrals.selectors.TABS), in a fixed order: the lists and
+# their partial indexes (Referral.Meta) must name the same statuses for the database to use them.
+WORKSPACE_TAB_STATUSES = {
+    "unassigned": ("sent",),
+    "open": ("accepted", "in_progress", "sent"),
+    "completed": ("completed", "not_completed"),
+    "closed": ("declined", "withdrawn"),
+}
+
+
+def _workspace_indexes():
+    """For each tab of the workspace, the agency's referrals in it by due date and by date sent (the
+    default sort and the other dated one), so a page of 25 is read in order from an index holding
+    only that tab's referrals, however long the agency's history."""
+    return [
+        models.Index(
+            fields=["organisation", column, "id"],
+            condition=models.Q(status__in=statuses),
+            name=f"referral_{tab}_{label}_idx",
+        )
+        for tab, statuses in WORKSPACE_TAB_STATUSES.items()
+        for column, label in (("due_date", "due"), ("sent_at", "sent"))
+    ]
+
 
 class DeclineReason(models.TextChoices):
     NO_CAPACITY = "no_capacity", "No capacity"
@@ -135,8 +159,15 @@ class Referral(models.Model):
     class Meta:
         ordering = ["-sent_at", "-id"]
         indexes = [
-            models.Index(fields=["organisation", "status"], name="referral_org_status_idx"),
-            models.Index(fields=["practitioner", "status"], name="referral_practitioner_idx"),
+            # The tab counts: every status of the agency's referrals, and whose they are, read from
+            # the index alone.
+            models.Index(
+                fields=["organisation", "status"], include=["practitioner"], name="referral_org_counts_idx"
+            ),
+            models.Index(
+                fields=["practitioner", "status", "due_date", "id"], name="referral_practitioner_idx"
+            ),
+            *_workspace_indexes(),
         ]
         constraints = [
             # One live referral per condition: a second one is a mistake or a double submit.
@@ -264,6 +295,15 @@ class Appointment(models.Model):
 
     class Meta:
         ordering = ["starts_at", "id"]
+        indexes = [
+            # Sessions still waiting for their outcome (the workspace's "Outcome to record"): a few
+            # per open referral, however many sessions have been held.
+            models.Index(
+                fields=["referral", "starts_at"],
+                condition=models.Q(attendance="", rescheduled_to__isnull=True),
+                name="appointment_awaiting_idx",
+            )
+        ]
 
     def __str__(self):
         return f"Appointment {self.starts_at:%d %b %Y %H:%M}"

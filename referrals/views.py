@@ -64,10 +64,14 @@ class WorkspaceView(RoleRequiredMixin, View):
             filterset.qs if not filterset.is_bound or filterset.is_valid() else filterset.queryset.none()
         )
         queryset, sort = sort_referrals(queryset, request.GET.get("sort", ""))
-        page = Paginator(queryset, 25).get_page(request.GET.get("page"))
+        counts = tab_counts_for(user, tabs)
+        paginator = Paginator(queryset, 25)
+        if not _is_filtered(filterset):
+            # The tab's count is the list's length: no second count of the same rows.
+            paginator.count = counts[tab]
+        page = paginator.get_page(request.GET.get("page"))
         keep = {k: v for k, v in request.GET.items() if k in {"tab", "q", "service", "due_before"} and v}
         keep["tab"] = tab
-        counts = tab_counts_for(user)
         shown = list(page.object_list)
         for force_id in sorted({r.case.force_id for r in shown}):
             audit_record(
@@ -93,6 +97,15 @@ class WorkspaceView(RoleRequiredMixin, View):
                 "query_string": urlencode({**keep, **({"sort": sort} if sort else {})}),
             },
         )
+
+
+def _is_filtered(filterset) -> bool:
+    """Whether the list is narrowed by a filter (an invalid one shows nothing at all)."""
+    if not filterset.is_bound:
+        return False
+    return not filterset.is_valid() or any(
+        value not in (None, "") for value in filterset.form.cleaned_data.values()
+    )
 
 
 class _OnReferral:

@@ -12,7 +12,16 @@ from django.utils import timezone
 from cases.models import CaseStatus
 from cases.selectors import case_list_for
 from cases.workflow import OPEN_STATUSES
-from conditions.selectors import compliance_work_for, time_limit_alerts_for
+from conditions.selectors import (
+    breach_reviews_late_for,
+    breach_reviews_open_for,
+    breach_reviews_to_countersign_for,
+    cases_to_caution_count_for,
+    conditions_due_soon_for,
+    conditions_overdue_for,
+    time_limit_alerts_for,
+    variations_proposed_for,
+)
 from offenderhub.accounts.models import Role, User
 from offenderhub.audit.models import AuditAction
 from offenderhub.audit.selectors import audit_event_list_for
@@ -44,34 +53,32 @@ def _administrator(user):
 
 
 def _case_worker(user):
+    today = timezone.localdate()
     mine = case_list_for(user).filter(owner=user, status__in=OPEN_STATUSES)
     by_status = dict(mine.values_list("status").annotate(n=Count("id")).order_by())
-    work = compliance_work_for(user, today=timezone.localdate())
     return {
         "open_cases": sum(by_status.values()),
         "by_status": [(CaseStatus(s).label, s, n) for s, n in sorted(by_status.items())],
-        "overdue": work["overdue"],
-        "due_soon": work["due_soon"],
+        "overdue": conditions_overdue_for(user, today=today),
+        "due_soon": conditions_due_soon_for(user, today=today),
     }
 
 
 def _decision_maker(user):
-    work = compliance_work_for(user, today=timezone.localdate())
     return {
         "awaiting": case_list_for(user).filter(status=CaseStatus.AWAITING_DECISION).count(),
-        "to_caution": work["to_caution"],
-        "variations": work["variations"],
-        "reviews_open": work["reviews_open"],
+        "to_caution": cases_to_caution_count_for(user),
+        "variations": variations_proposed_for(user),
+        "reviews_open": breach_reviews_open_for(user),
     }
 
 
 def _supervisor(user):
     today = timezone.localdate()
-    work = compliance_work_for(user, today=today)
     return {
         **_team(user),
-        "reviews_to_countersign": work["reviews_to_countersign"],
-        "reviews_late": work["reviews_late"],
+        "reviews_to_countersign": breach_reviews_to_countersign_for(user),
+        "reviews_late": breach_reviews_late_for(user, today=today),
         "time_limits": time_limit_alerts_for(user, today=today),
     }
 
@@ -84,7 +91,8 @@ def _analyst(user):
 def _partner(user):
     from referrals.selectors import tab_counts_for
 
-    return {"counts": tab_counts_for(user)}
+    # Only the open tabs: the sections show nothing of the completed or closed ones.
+    return {"counts": tab_counts_for(user, ("mine", "unassigned", "open"))}
 
 
 def _partner_manager(user):

@@ -106,6 +106,18 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["recipient", "read_at"], name="notification_user_unread_idx"),
             models.Index(fields=["recipient_organisation", "read_at"], name="notification_org_unread_idx"),
+            # The inbox's pages, newest first: one index per kind of recipient, so a page reads its
+            # 25 rows from each (InboxPages) instead of sorting every notification the inbox holds.
+            models.Index(
+                fields=["recipient", "-created_at", "-id"],
+                condition=Q(recipient__isnull=False),
+                name="notification_user_inbox_idx",
+            ),
+            models.Index(
+                fields=["recipient_organisation", "-created_at", "-id"],
+                condition=Q(recipient_organisation__isnull=False),
+                name="notification_org_inbox_idx",
+            ),
             # The outbox: only the few rows waiting to be emailed, however many have been.
             models.Index(
                 fields=["id"],

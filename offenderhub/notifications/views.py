@@ -7,7 +7,7 @@ from offenderhub.accounts.access import RoleRequiredMixin
 from offenderhub.accounts.models import Role
 
 from . import services
-from .selectors import notification_list_for
+from .selectors import InboxPages
 
 # Everyone with a role has an inbox; each sees only their own (and their agency's shared inbox).
 ANY_ROLE = frozenset(Role)
@@ -20,7 +20,7 @@ class InboxView(RoleRequiredMixin, ListView):
     paginate_by = 25
 
     def get_queryset(self):
-        return notification_list_for(self.request.user)
+        return InboxPages(self.request.user)
 
     def get_context_data(self, **kwargs):
         return {

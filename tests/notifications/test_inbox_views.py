@@ -232,3 +232,52 @@ def test_mark_all_read_needs_a_post(client_for, case_worker):
 
     assert client_for(case_worker).get("/notifications/read-all/").status_code == 405
     assert Notification.objects.filter(read_at=None).count() == 1
+
+
+# --- The inbox's pages at volume ------------------------------------------------------------------
+def test_an_empty_shared_inbox_shows_its_empty_page(client_for, supervisor):
+    response = client_for(supervisor).get("/notifications/")
+
+    assert response.status_code == 200
+    assert list(response.context["notifications"]) == []
+
+
+def test_pages_merge_the_users_own_and_the_shared_inbox_newest_first(client_for, practitioner, agency):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    made = []
+    for n in range(30):
+        made.append(_notify(**({"users": [practitioner]} if n % 3 else {"organisations": [agency]})))
+    base = timezone.now()
+    for n, notification in enumerate(made):  # interleaved, with ties broken by id
+        Notification.objects.filter(pk=notification.pk).update(created_at=base - timedelta(minutes=n // 2))
+    expected = list(
+        Notification.objects.filter(pk__in=[n.pk for n in made])
+        .order_by("-created_at", "-id")
+        .values_list("pk", flat=True)
+    )
+    client = client_for(practitioner)
+
+    first = client.get("/notifications/")
+    second = client.get("/notifications/?page=2")
+
+    assert [n.pk for n in first.context["notifications"]] == expected[:25]
+    assert [n.pk for n in second.context["notifications"]] == expected[25:]
+    assert first.context["page_obj"].paginator.count == 30
+
+
+def test_inbox_queries_do_not_grow_with_the_shared_inbox(client_for, partner_manager, agency):
+    client = client_for(partner_manager)
+    _notify(users=[partner_manager])
+    _notify(organisations=[agency])
+    client.get("/notifications/")
+    with_two = _inbox_queries(client)
+
+    for _ in range(40):
+        _notify(organisations=[agency])
+        _notify(users=[partner_manager])
+
+    assert _inbox_queries(client) == (with_two[0], 25)
+    assert with_two == (with_two[0], 2)

@@ -542,3 +542,52 @@ def test_workspace_query_count_does_not_grow_with_the_agencys_services(
         Service.objects.create(organisation=agency, name=name, pathways=["health"])
 
     assert count() == with_one_service
+
+
+def test_the_workspace_tabs_and_their_indexes_name_every_status_once():
+    from referrals.models import OPEN_REFERRAL_STATUSES, WORKSPACE_TAB_STATUSES
+
+    assert set(WORKSPACE_TAB_STATUSES["open"]) == OPEN_REFERRAL_STATUSES
+    assert set(WORKSPACE_TAB_STATUSES["unassigned"]) == {ReferralStatus.SENT}
+    shown = [s for tab in ("open", "completed", "closed") for s in WORKSPACE_TAB_STATUSES[tab]]
+    assert sorted(shown) == sorted(ReferralStatus.values)
+    for statuses in WORKSPACE_TAB_STATUSES.values():
+        assert list(statuses) == sorted(statuses)  # the lists' and the partial indexes' order
+
+
+def test_a_filtered_tab_counts_its_own_rows(client_for, bulk_referrals, partner_manager, partner_service):
+    bulk_referrals(60)
+    client = client_for(partner_manager)
+
+    everything = client.get(reverse("referrals:workspace"), {"tab": "open"})
+    filtered = client.get(
+        reverse("referrals:workspace"),
+        {"tab": "open", "due_before": (timezone.localdate() + timedelta(days=5)).isoformat()},
+    )
+
+    assert everything.context["page_obj"].paginator.count == 30
+    due_soon = Referral.objects.filter(
+        status__in=["sent", "accepted", "in_progress"], due_date__lte=timezone.localdate() + timedelta(days=5)
+    ).count()
+    assert 0 < filtered.context["page_obj"].paginator.count == due_soon < 30
+    assert {key: count for key, _, count in filtered.context["tabs"]}["open"] == 30
+
+
+def test_the_search_finds_a_reference_or_any_word_of_a_name(client_for, bulk_referrals, partner_manager):
+    referrals = bulk_referrals(12)
+    client = client_for(partner_manager)
+    first = Referral.objects.select_related("case__person").get(pk=referrals[0].pk)
+    person = first.case.person
+    Person.objects.filter(pk=person.pk).update(given_names="Zedekiah Quill", family_name="Marchbanks")
+    other = Referral.objects.select_related("case__person").get(pk=referrals[6].pk)
+    assert first.status == other.status  # both in the same tab
+
+    tab = "unassigned"
+    assert _listed(client, tab=tab, q=first.case.reference.lower()) == [first.pk]
+    assert _listed(client, tab=tab, q=first.case.reference[:-1]) == []  # the reference whole
+    assert _listed(client, tab=tab, q="quill") == [first.pk]
+    assert _listed(client, tab=tab, q="MARCH") == [first.pk]
+    found = _listed(client, tab=tab, q=f"nobody {other.case.person.family_name}")
+    assert found == [other.pk]
+    both = _listed(client, tab=tab, q=f"Zedekiah {other.case.person.given_names}")
+    assert set(both) == {first.pk, other.pk}
