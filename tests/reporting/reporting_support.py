@@ -5,6 +5,7 @@ import csv
 import io
 from datetime import date, timedelta
 
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from factories import (
@@ -128,7 +129,7 @@ class CaseBuilder:
             consented=True,
             signed=True,
             period_ends_on=cautioned_on + timedelta(days=112),
-            document=DOCUMENT,
+            document=ContentFile(DOCUMENT, name="caution.pdf"),
             document_sha256=Caution.digest(DOCUMENT),
         )
         if outcome == "breached":
