@@ -9,10 +9,11 @@ It starts gunicorn as ``bench/run.py`` does (``gunicorn.conf.py``, production se
 ``Server``; no migrations or static files: run ``bench/run.py`` once first), signs in as the demo's
 analyst, and downloads ``/reports/extract.csv`` (everything unless ``--query``) ``--requests`` times,
 one after another, reading the body as it arrives. Meanwhile it reads every worker's resident memory
-(``VmRSS`` in /proc/<pid>/status) every 20 ms. For each download it prints the seconds to the last
-byte, the rows and megabytes received, and the serving worker's memory before, at its peak and a
-second after; ``--json`` writes the same as a list of objects (keys: seconds, first_byte_seconds,
-rows, bytes, status, worker_pid, rss_before_mb, rss_peak_mb, rss_after_mb, hwm_after_mb).
+(``VmRSS`` in /proc/<pid>/status) every 20 ms. For each download it prints the seconds to the first
+and the last byte, the rows and megabytes received, the serving worker's CPU seconds (which depend
+less on the machine's load than the elapsed time) and its memory before, at its peak and a second
+after. ``--json`` writes the same as a list of objects (keys: status, seconds, first_byte_seconds,
+rows, bytes, worker_pid, worker_cpu_seconds, rss_before_mb, rss_peak_mb, rss_after_mb, hwm_after_mb).
 """
 
 import argparse
@@ -58,6 +59,12 @@ def memory_mb(pid: int, field: str = "VmRSS") -> float:
         if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """The process's CPU time so far (user and system), which depends little on the machine's load."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Sampler(threading.Thread):
@@ -132,6 +139,7 @@ def main():
         sampler.start()
         for n in range(1, args.requests + 1):
             before = {pid: memory_mb(pid) for pid in pids}
+            cpu = {pid: cpu_seconds(pid) for pid in pids}
             sampler.reset()
             result = download(browser, path)
             time.sleep(1)
@@ -140,6 +148,7 @@ def main():
             pid = max(pids, key=lambda p: sampler.peaks[p] - before[p])
             result |= {
                 "worker_pid": pid,
+                "worker_cpu_seconds": round(cpu_seconds(pid) - cpu[pid], 2),
                 "rss_before_mb": round(before[pid], 1),
                 "rss_peak_mb": round(sampler.peaks[pid], 1),
                 "rss_after_mb": round(after[pid], 1),
@@ -149,7 +158,7 @@ def main():
             print(
                 f"extract {n}/{args.requests} ({urllib.parse.unquote(path)}): {result['status']}, "
                 f"{result['seconds']} s (first byte {result['first_byte_seconds']} s), "
-                f"{result['rows']:,} rows, "
+                f"{result['rows']:,} rows, worker CPU {result['worker_cpu_seconds']} s, "
                 f"{result['bytes'] / 1048576:.1f} MB; worker {pid}: {result['rss_before_mb']} MB before, "
                 f"{result['rss_peak_mb']} MB at peak, {result['rss_after_mb']} MB after "
                 f"(high-water mark {result['hwm_after_mb']} MB)"

@@ -7,19 +7,21 @@ and the number of queries stays the same. Only the columns the extract needs are
 caution's document, names, addresses or free text.
 """
 
+import contextlib
 import csv
 import itertools
 from collections.abc import Iterable, Iterator
 from operator import itemgetter
 
+from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 
 from assessments.models import AssessmentKind, AssessmentStatus, NeedLevel, Pathway, PathwayNeed
 from cases.models import CaseOffence, CaseStatus, Classification, EligibilityDecision, OffenceGroup, Sex
 
-from .pseudonyms import pseudonym
+from .pseudonyms import pseudonymiser
 from .selectors import DIVERTED_STATUSES
-from .services import csv_safe
+from .services import FORMULA_STARTS
 
 CHUNK = 2000
 
@@ -63,9 +65,26 @@ class _ByCase:
         return rows
 
 
-def case_extract_rows(cases, *, chunk_size=CHUNK) -> Iterator[list]:
-    """The extract's rows for ``cases`` (a case queryset annotated with ``age_band``), in order of
-    case. Lazy: nothing is read until the first row is asked for."""
+@contextlib.contextmanager
+def _one_snapshot():
+    """On PostgreSQL, the extract's queries are read in one read-only transaction with one snapshot
+    (REPEATABLE READ): a case's offences and needs are those of the same moment as the case, and the
+    server-side cursors stream as they are read (outside a transaction each one's whole result would
+    be computed and stored first). Not on SQLite, where a transaction here takes the write lock."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost:
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
+
+
+def _queries(cases):
+    """The cases (with their latest decision, caution and prosecution), their offences and their
+    completed initial assessments' needs: each in order of case, only the columns the extract shows."""
     pks = cases.values("pk")
     latest_decision = EligibilityDecision.objects.filter(case=OuterRef("pk")).order_by("-decided_at", "-pk")
     main = (
@@ -87,13 +106,12 @@ def case_extract_rows(cases, *, chunk_size=CHUNK) -> Iterator[list]:
             "prosecution__id",
         )
     )
-    offences = _ByCase(
+    offences = (
         CaseOffence.objects.filter(case__in=pks)
         .order_by("case_id")
         .values_list("case_id", "offence__group", "offence__classification")
-        .iterator(chunk_size=chunk_size)
     )
-    needs = _ByCase(
+    needs = (
         PathwayNeed.objects.filter(
             assessment__case__in=pks,
             assessment__kind=AssessmentKind.INITIAL,
@@ -101,47 +119,58 @@ def case_extract_rows(cases, *, chunk_size=CHUNK) -> Iterator[list]:
         )
         .order_by("assessment__case_id", "pk")
         .values_list("assessment__case_id", "pathway", "level")
-        .iterator(chunk_size=chunk_size)
     )
+    return main, offences, needs
+
+
+def case_extract_rows(cases, *, chunk_size=CHUNK) -> Iterator[list]:
+    """The extract's rows for ``cases`` (a case queryset annotated with ``age_band``), in order of
+    case. Lazy: nothing is read until the first row is asked for."""
+    main, offence_rows, need_rows = _queries(cases)
     groups, classes = dict(OffenceGroup.choices), dict(Classification.choices)
     sexes, statuses, levels = dict(Sex.choices), dict(CaseStatus.choices), dict(NeedLevel.choices)
-    for (
-        pk,
-        person_id,
-        scheme,
-        area,
-        sex,
-        age_band,
-        ethnicity_id,
-        ethnic_group,
-        status,
-        decision,
-        created_at,
-        cautioned_on,
-        prosecution_id,
-    ) in main.iterator(chunk_size=chunk_size):
-        case_offences = offences.take(pk)
-        case_needs = {pathway: levels.get(level, level) for pathway, level in needs.take(pk)}
-        present = {classification for _, classification in case_offences}
-        yield [
-            pseudonym("case", pk),
-            pseudonym("person", person_id),
+    pathways = Pathway.values  # built anew each time it is read
+    case_pseudonym, person_pseudonym = pseudonymiser("case"), pseudonymiser("person")
+    with _one_snapshot():
+        offences = _ByCase(offence_rows.iterator(chunk_size=chunk_size))
+        needs = _ByCase(need_rows.iterator(chunk_size=chunk_size))
+        for (
+            pk,
+            person_id,
             scheme,
             area,
-            "; ".join(sorted({groups.get(group, group) for group, _ in case_offences})),
-            next((classes[c] for c in SERIOUSNESS if c in present), ""),
-            sexes.get(sex, sex),
+            sex,
             age_band,
-            ethnic_group if ethnicity_id is not None else "Not recorded",
-            statuses.get(status, status),
-            decision or "",
-            f"{created_at:%Y-%m}",
-            f"{cautioned_on:%Y-%m}" if cautioned_on else "",
-            "breached"
-            if prosecution_id is not None
-            else ("completed" if status in DIVERTED_STATUSES and cautioned_on else ""),
-            *[case_needs.get(p, "") for p in Pathway.values],
-        ]
+            ethnicity_id,
+            ethnic_group,
+            status,
+            decision,
+            created_at,
+            cautioned_on,
+            prosecution_id,
+        ) in main.iterator(chunk_size=chunk_size):
+            case_offences = offences.take(pk)
+            case_needs = {pathway: levels.get(level, level) for pathway, level in needs.take(pk)}
+            present = {classification for _, classification in case_offences}
+            yield [
+                case_pseudonym(pk),
+                person_pseudonym(person_id),
+                scheme,
+                area,
+                "; ".join(sorted({groups.get(group, group) for group, _ in case_offences})),
+                next((classes[c] for c in SERIOUSNESS if c in present), ""),
+                sexes.get(sex, sex),
+                age_band,
+                ethnic_group if ethnicity_id is not None else "Not recorded",
+                statuses.get(status, status),
+                decision or "",
+                f"{created_at:%Y-%m}",
+                f"{cautioned_on:%Y-%m}" if cautioned_on else "",
+                "breached"
+                if prosecution_id is not None
+                else ("completed" if status in DIVERTED_STATUSES and cautioned_on else ""),
+                *[case_needs.get(p, "") for p in pathways],
+            ]
 
 
 class _Line:
@@ -153,11 +182,12 @@ class _Line:
 
 def csv_lines(header, rows: Iterable[list], *, per_write=500) -> Iterator[str]:
     """The CSV, ``per_write`` lines at a time (about 100 KB: one write to the socket each, not one a
-    line), every cell made safe for a spreadsheet (``csv_safe``)."""
+    line), every cell made safe for a spreadsheet as ``csv_safe`` does for text (the rows hold text
+    only): a cell starting with a formula character is quoted away."""
     writer = csv.writer(_Line())
     lines = [writer.writerow(header)]
     for row in rows:
-        lines.append(writer.writerow([csv_safe(v) for v in row]))
+        lines.append(writer.writerow([("'" + v) if v.startswith(FORMULA_STARTS) else v for v in row]))
         if len(lines) >= per_write:
             yield "".join(lines)
             lines = []
