@@ -2,8 +2,10 @@
 prosecution (DOMAIN.md, Law; DESIGN.md, journey steps 4-7)."""
 
 import hashlib
+import uuid
 
 from django.conf import settings
+from django.core.files.storage import storages
 from django.db import models
 from django.utils import timezone
 
@@ -245,6 +247,22 @@ class Variation(models.Model):
         return self.case.force
 
 
+def private_storage():
+    """The storage for private files (settings.STORAGES["private"], under MEDIA_ROOT), which no URL
+    serves: the same one as uploaded evidence. Only views that check access read from it."""
+    return storages["private"]
+
+
+def caution_document_name(case_id, administered_on) -> str:
+    """Where a signed caution document is kept: by the month it was given, named after its case, with
+    a random part so that a document is never written over."""
+    return f"cautions/{administered_on:%Y/%m}/case-{case_id}-{uuid.uuid4().hex[:12]}.pdf"
+
+
+def caution_document_path(instance, filename):
+    return caution_document_name(instance.case_id, instance.administered_on or timezone.localdate())
+
+
 class Caution(models.Model):
     """The five statutory requirements as recorded when the caution was given, and the signed document."""
 
@@ -260,8 +278,12 @@ class Caution(models.Model):
     interpreter = models.CharField(max_length=150, blank=True)
     appropriate_adult = models.CharField(max_length=150, blank=True)
     period_ends_on = models.DateField()
-    # The signed document, kept in the database with the record so the two are saved or lost together.
-    document = models.BinaryField(editable=False)
+    # The signed document: a file in the private storage, written before this row is saved, checked
+    # against document_sha256 whenever it is served (conditions/document_store.py). Not in the row, so
+    # lists, the extract and select_related never carry it.
+    document = models.FileField(
+        upload_to=caution_document_path, storage=private_storage, max_length=200, blank=True, editable=False
+    )
     document_sha256 = models.CharField(max_length=64, blank=True)
     ceased_on = models.DateField(null=True, blank=True)
     ceased_reason = models.CharField(max_length=200, blank=True)

@@ -62,7 +62,6 @@ def caution_for(user, case) -> Caution | None:
     return (
         Caution.objects.filter(case__in=case_list_for(user), case=case)
         .select_related("administered_by")
-        .defer("document")
         .first()
     )
 

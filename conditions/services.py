@@ -22,6 +22,7 @@ from offenderhub.accounts.models import Organisation, OrganisationKind, Role
 from offenderhub.audit.models import AuditAction
 from offenderhub.audit.services import audit_record, field_changes
 
+from .document_store import caution_document_attach, removed_on_error
 from .documents import caution_document_pdf
 from .models import (
     BINDING_CONDITION_STATUSES,
@@ -429,27 +430,29 @@ def caution_administer(
         submission_token=submission_token,
     )
     document = caution_document_pdf(case=case, caution=caution, offences=offences, conditions=conditions)
-    caution.document = document
-    caution.document_sha256 = Caution.digest(document)
-    try:
-        with transaction.atomic():
-            caution.save()
-    except IntegrityError as exc:
-        raise CaseError("The caution on this case has already been administered.") from exc
-    case_transition(
-        case,
-        to=CaseStatus.ACTIVE,
-        actor=actor,
-        code=EventCode.CAUTION_ADMINISTERED,
-        summary=(
-            f"Caution administered on {administered_on:%-d %B %Y}; "
-            f"the period ends {period.allowed_end:%-d %B %Y}"
-        ),
-        details={"caution": caution.pk, "document_sha256": caution.document_sha256},
-    )
-    audit_record(
-        actor=actor, action=AuditAction.CREATED, obj=caution, reason="Caution administered and signed"
-    )
+    # The file first, then the row: a saved caution always has its document. If anything below fails
+    # the row is rolled back and the file removed (conditions/document_store.py).
+    caution_document_attach(caution, document)
+    with removed_on_error(caution):
+        try:
+            with transaction.atomic():
+                caution.save()
+        except IntegrityError as exc:
+            raise CaseError("The caution on this case has already been administered.") from exc
+        case_transition(
+            case,
+            to=CaseStatus.ACTIVE,
+            actor=actor,
+            code=EventCode.CAUTION_ADMINISTERED,
+            summary=(
+                f"Caution administered on {administered_on:%-d %B %Y}; "
+                f"the period ends {period.allowed_end:%-d %B %Y}"
+            ),
+            details={"caution": caution.pk, "document_sha256": caution.document_sha256},
+        )
+        audit_record(
+            actor=actor, action=AuditAction.CREATED, obj=caution, reason="Caution administered and signed"
+        )
     return caution
 
 

@@ -15,6 +15,7 @@ from offenderhub.audit.models import AuditAction
 from offenderhub.audit.services import audit_record
 
 from . import services
+from .document_store import caution_document_read
 from .forms import (
     BreachDecisionForm,
     BreachOpenForm,
@@ -263,6 +264,9 @@ class CautionDocumentView(_OnCase, CaseRecordView):
         case, _ = self.get_object(pk)
         self.check_action()
         caution = caution_document_get_for(request.user, case)
+        # Checked against its recorded checksum before anyone sees it: a missing or altered file is
+        # refused (a server error, logged), and nothing is disclosed or audited.
+        content = caution_document_read(caution)
         audit_record(
             actor=request.user,
             action=AuditAction.VIEWED,
@@ -270,7 +274,7 @@ class CautionDocumentView(_OnCase, CaseRecordView):
             request=request,
             reason="Signed caution document opened",
         )
-        response = HttpResponse(bytes(caution.document), content_type="application/pdf")
+        response = HttpResponse(content, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="caution-{case.reference}.pdf"'
         response["Cache-Control"] = "private, no-store"
         return response

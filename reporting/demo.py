@@ -27,6 +27,7 @@ from cases.models import (
     Scheme,
 )
 from cases.services import case_offence_add
+from conditions.document_store import caution_document_attach, removed_on_error
 from conditions.documents import caution_document_pdf
 from conditions.models import (
     BreachReview,
@@ -159,14 +160,17 @@ def _cohort(force, rng):
             signed=True,
             period_ends_on=cautioned + timedelta(days=112),
         )
-        caution.document = caution_document_pdf(
-            case=case, caution=caution, offences=list(case.offences.all()), conditions=conditions
+        caution_document_attach(
+            caution,
+            caution_document_pdf(
+                case=case, caution=caution, offences=list(case.offences.all()), conditions=conditions
+            ),
         )
-        caution.document_sha256 = Caution.digest(caution.document)
         if breached:
             caution.ceased_on = cautioned + timedelta(days=75)
             caution.ceased_reason = "Breach confirmed: the prosecution resumed"
-        caution.save()
+        with removed_on_error(caution):
+            caution.save()
         if breached:
             review = BreachReview.objects.create(
                 case=case,

@@ -11,3 +11,18 @@ def pseudonym(kind: str, pk: int) -> str:
     key = (getattr(settings, "PSEUDONYM_KEY", "") or settings.SECRET_KEY).encode()
     digest = hmac.new(key, f"{kind}:{pk}".encode(), hashlib.sha256).hexdigest()
     return f"{kind[0].upper()}-{digest[:10].upper()}"
+
+
+def pseudonymiser(kind: str):
+    """``pseudonym`` for many ids of one kind (an extract's every row): the keyed hash is set up once
+    and copied for each id, which gives the same pseudonyms several times faster."""
+    key = (getattr(settings, "PSEUDONYM_KEY", "") or settings.SECRET_KEY).encode()
+    keyed = hmac.new(key, digestmod=hashlib.sha256)
+    prefix = f"{kind[0].upper()}-"
+
+    def pseudonym_of(pk: int) -> str:
+        digest = keyed.copy()
+        digest.update(f"{kind}:{pk}".encode())
+        return prefix + digest.hexdigest()[:10].upper()
+
+    return pseudonym_of

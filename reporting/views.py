@@ -3,24 +3,24 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.db.models import Count, Max
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views import View
 
-from cases.models import Classification, OffenceGroup
 from cases.services import CaseError
 from offenderhub.accounts.access import RoleRequiredMixin
 from offenderhub.accounts.models import Organisation, Role
 from offenderhub.core.forms import add_service_errors
 
 from . import services
+from .exports import HEADER, case_extract_rows, csv_lines
 from .filters import DashboardFilter
 from .forms import FindingForm, ImportForm, SampleForm
 from .models import ReoffendingImport, ScrutinySample
 from .pseudonyms import pseudonym
 from .selectors import (
-    DIVERTED_STATUSES,
     FAIRNESS_DIMENSIONS,
     dashboard_for,
     fairness_for,
@@ -225,82 +225,29 @@ class DashboardExportView(_Reporting):
 
 
 class CaseExtractView(_Reporting):
-    """A pseudonymised row per case: no names, addresses, PNC IDs or free text; ages as bands."""
+    """A pseudonymised row per case: no names, addresses, PNC IDs or free text; ages as bands.
+
+    Streamed (reporting/exports.py): a full extract of a large force is never held in memory. The
+    export is audited before the first row leaves, with the number of rows counted then; the cases
+    streamed are those counted (none opened since is added), so the count is the rows sent unless a
+    case changed in the seconds between, say from one status to another under a status filter."""
 
     def get(self, request):
-        from assessments.models import AssessmentKind, Pathway
-
-        cases = (
-            self.scope(request)
-            .select_related("scheme", "area", "person__ethnicity", "caution", "prosecution")
-            .prefetch_related("offences__offence", "assessments__needs", "decisions")
-            .order_by("pk")
-        )
-        groups, classes = dict(OffenceGroup.choices), dict(Classification.choices)
-        header = [
-            "case",
-            "person",
-            "scheme",
-            "area",
-            "offence groups",
-            "most serious classification",
-            "sex",
-            "age band",
-            "ethnic group",
-            "status",
-            "decision",
-            "opened month",
-            "caution month",
-            "outcome",
-            *[f"need: {label}" for label in Pathway.labels],
-        ]
-        rows = []
-        for case in cases:
-            offences = list(case.offences.all())
-            decisions = list(case.decisions.all())
-            decision = max(decisions, key=lambda d: (d.decided_at, d.pk)).outcome if decisions else ""
-            caution = getattr(case, "caution", None)
-            prosecution = getattr(case, "prosecution", None)
-            initial = next(
-                (a for a in case.assessments.all() if a.kind == AssessmentKind.INITIAL and a.is_locked), None
-            )
-            levels = {n.pathway: n.get_level_display() for n in initial.needs.all()} if initial else {}
-            rows.append(
-                [
-                    pseudonym("case", case.pk),
-                    pseudonym("person", case.person_id),
-                    case.scheme.name,
-                    case.area.name,
-                    "; ".join(sorted({groups.get(o.offence.group, o.offence.group) for o in offences})),
-                    next(
-                        (
-                            classes[c]
-                            for c in ("indictable_only", "either_way", "summary_only")
-                            if any(o.offence.classification == c for o in offences)
-                        ),
-                        "",
-                    ),
-                    case.person.get_sex_display(),
-                    case.age_band,
-                    case.person.ethnicity.group if case.person.ethnicity else "Not recorded",
-                    case.get_status_display(),
-                    decision,
-                    f"{case.created_at:%Y-%m}",
-                    f"{caution.administered_on:%Y-%m}" if caution else "",
-                    "breached"
-                    if prosecution
-                    else ("completed" if case.status in DIVERTED_STATUSES and caution else ""),
-                    *[levels.get(p, "") for p in Pathway.values],
-                ]
-            )
+        cases = self.scope(request)
+        counted = cases.aggregate(rows=Count("pk"), last=Max("pk"))
         services.export_record(
             actor=request.user,
             what="Pseudonymised case extract",
-            rows=len(rows),
+            rows=counted["rows"],
             force_id=self.force_id,
             request=request,
         )
-        return _csv_response(f"offenderhub-case-extract-{self.today:%Y%m%d}.csv", header, rows)
+        rows = case_extract_rows(cases.filter(pk__lte=counted["last"] or 0))
+        response = StreamingHttpResponse(csv_lines(HEADER, rows), content_type="text/csv; charset=utf-8")
+        filename = f"offenderhub-case-extract-{self.today:%Y%m%d}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 class ImportView(RoleRequiredMixin, View):

@@ -31,6 +31,7 @@ from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.contenttypes.models import ContentType
+from django.core.files.base import ContentFile
 from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.models import Max
@@ -52,6 +53,7 @@ from cases.models import (
     Scheme,
 )
 from cases.services import first_summary_offence_dates_refresh
+from conditions.document_store import caution_document_read
 from conditions.models import (
     BreachReview,
     Caution,
@@ -59,6 +61,8 @@ from conditions.models import (
     ConditionTemplate,
     Prosecution,
     Variation,
+    caution_document_name,
+    private_storage,
 )
 from offenderhub.accounts.models import Area, Organisation, OrganisationKind, Role, RoleAssignment, User
 from offenderhub.audit.models import AuditEvent
@@ -259,7 +263,8 @@ class Table:
         names = ", ".join(connection.ops.quote_name(f.column) for f in self.fields)
         tail = self.tail
         if connection.vendor == "postgresql":
-            # A table with a document in it is copied in binary, so the bytes go as they are.
+            # A table with bytes in it would be copied in binary, so the bytes go as they are (the
+            # cautions' documents are files now: conditions/document_store.py).
             binary = any(f.get_internal_type() == "BinaryField" for f in self.fields)
             sql = f"COPY {table} ({names}) FROM STDIN" + (" (FORMAT BINARY)" if binary else "")
             with cursor.copy(sql) as copy:
@@ -446,10 +451,10 @@ def _cast(*, cases, out) -> Cast:
                 services[template.pk] = service
     weights = {e.code: e.pk for e in Ethnicity.objects.all()}
     offences = {o.name: o for o in Offence.objects.all()}
-    caution = Caution.objects.order_by("pk").values_list("document", flat=True).first()
+    caution = Caution.objects.exclude(document="").order_by("pk").first()
     if caution is None:
         raise RuntimeError("No signed caution to copy: run seed_demo first.")
-    document = bytes(caution)
+    document = caution_document_read(caution)
     case_workers = [(pk, area or areas[0].pk, email) for pk, area, email in holders(force, Role.CASE_WORKER)]
     cast = Cast(
         force=force,
@@ -521,6 +526,8 @@ class VolumeGenerator:
 
     def __init__(self, cast: Cast, *, seed: int, today: date, out):
         self.cast = cast
+        self.storage = private_storage()
+        self.documents_written = []
         self.today = today
         self.out = out
         self.seed = seed
@@ -762,6 +769,19 @@ class VolumeGenerator:
             table.flush(cursor)
 
     # --- Small helpers ----------------------------------------------------------------------------------
+
+    def _document_file(self, case_id, caution_day) -> str:
+        """A file of its own for each caution's signed document, in the private storage as the app
+        writes them: a copy of the demo's document (its size is what matters), about 45 KB each."""
+        name = self.storage.save(caution_document_name(case_id, caution_day), ContentFile(self.cast.document))
+        self.documents_written.append(name)
+        return name
+
+    def remove_documents(self):
+        """The files written, removed when the run fails (its rows are rolled back)."""
+        for name in self.documents_written:
+            self.storage.delete(name)
+        self.documents_written = []
 
     def _reference(self, prefix: str, year: int) -> str:
         number = self.references.get((prefix, year), self.counters.get((prefix, year), 0))
@@ -1049,7 +1069,7 @@ class VolumeGenerator:
                 True,
                 True,
                 caution_day + timedelta(days=period),
-                c.document,
+                self._document_file(case_id, caution_day),
                 c.document_sha256,
                 ceased,
                 "",
@@ -1819,18 +1839,22 @@ def volume_seed(*, cases: int, seed: int = 1, today: date | None = None, out=pri
     started = time.monotonic()
     cast = _cast(cases=cases, out=out)
     generator = VolumeGenerator(cast, seed=seed, today=today, out=out)
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor = cursor.cursor  # psycopg's own cursor, for COPY
-        generator.start(cursor, cases=cases)
-        statuses = _statuses(cases, generator.rng)
-        for begin in range(0, cases, CHUNK):
-            for status in statuses[begin : begin + CHUNK]:
-                generator.case(status)
-            generator.flush(cursor)
-            done = min(cases, begin + CHUNK)
-            out(f"{done:,} / {cases:,} cases ({time.monotonic() - started:.1f} s)")
-        generator.finish(cursor)
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor = cursor.cursor  # psycopg's own cursor, for COPY
+            generator.start(cursor, cases=cases)
+            statuses = _statuses(cases, generator.rng)
+            for begin in range(0, cases, CHUNK):
+                for status in statuses[begin : begin + CHUNK]:
+                    generator.case(status)
+                generator.flush(cursor)
+                done = min(cases, begin + CHUNK)
+                out(f"{done:,} / {cases:,} cases ({time.monotonic() - started:.1f} s)")
+            generator.finish(cursor)
+    except BaseException:
+        generator.remove_documents()  # the cautions' rows were rolled back: their files go too
+        raise
     if connection.vendor == "postgresql":
         out("analysing the tables")
         with connection.cursor() as cursor:

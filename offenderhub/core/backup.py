@@ -1,9 +1,10 @@
-"""Backups: the database and the uploaded documents together in one archive, and putting them back.
+"""Backups: the database and the documents together in one archive, and putting them back.
 
 An archive is a tar file holding ``manifest.json`` (when, from which kind of database, how many
 documents), the database (``database.dump``, PostgreSQL's custom format from ``pg_dump``, or
 ``database.sqlite3``, a consistent copy of the SQLite file) and ``media/``, everything under
-MEDIA_ROOT. It holds personal data: it is written readable by its owner only, and should be
+MEDIA_ROOT: the uploaded evidence and the signed caution documents (``cautions/``), which are files,
+not rows. It holds personal data: it is written readable by its owner only, and should be
 encrypted before it leaves the server (README.md, "Operating Offender Hub").
 
 A restore goes into an empty database and an empty documents folder, unless told to replace what is
@@ -46,13 +47,6 @@ def backup_create(*, output_dir: Path, database: dict | None = None, media_root:
     output_dir.mkdir(parents=True, exist_ok=True)
     archive = output_dir / f"offenderhub-backup-{created_at:%Y%m%dT%H%M%SZ}.tar"
     partial = archive.with_name(archive.name + ".partial")
-    media_files = _files_under(media_root)
-    manifest = {
-        "format": ARCHIVE_FORMAT,
-        "created_at": created_at.isoformat(),
-        "database": "postgresql" if engine == POSTGRESQL else "sqlite",
-        "media_files": len(media_files),
-    }
     try:
         with tempfile.TemporaryDirectory() as work:
             dump = Path(work) / _DUMP_NAMES[engine]
@@ -60,6 +54,17 @@ def backup_create(*, output_dir: Path, database: dict | None = None, media_root:
                 _pg_dump(database, dump)
             else:
                 _sqlite_copy(Path(database["NAME"]), dump)
+            # The files are listed after the database is copied: a file is written before the row
+            # that points at it is saved (the signed caution documents, uploaded evidence), so every
+            # row in the copy has its file in the archive. A file whose row came later is kept too,
+            # without a row; caution_documents_cleanup removes such files after a restore.
+            media_files = _files_under(media_root)
+            manifest = {
+                "format": ARCHIVE_FORMAT,
+                "created_at": created_at.isoformat(),
+                "database": "postgresql" if engine == POSTGRESQL else "sqlite",
+                "media_files": len(media_files),
+            }
             (Path(work) / "manifest.json").write_text(json.dumps(manifest, indent=2))
             descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(descriptor, "wb") as file, tarfile.open(fileobj=file, mode="w") as tar:

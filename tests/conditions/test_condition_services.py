@@ -18,6 +18,7 @@ from cases.events import EventCode
 from cases.models import CaseEvent, CaseStatus
 from cases.rules import latest_proceedings_date
 from cases.services import CaseError
+from conditions.document_store import caution_document_read
 from conditions.models import (
     BreachOutcome,
     BreachReview,
@@ -97,7 +98,7 @@ def _decision(outcome, conditions=(), **overrides):
 
 def _text(caution) -> str:
     """The caution document's text, whitespace normalised (ReportLab wraps long lines)."""
-    reader = PdfReader(io.BytesIO(bytes(caution.document)))
+    reader = PdfReader(io.BytesIO(caution_document_read(caution)))
     return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
 
 
@@ -431,8 +432,11 @@ def test_the_caution_makes_the_case_active_and_keeps_the_signed_document(
     assert (caution.administered_on, caution.administered_by) == (today, decision_maker)
     assert caution.period_ends_on == today + timedelta(days=112)
     assert all([caution.effect_explained, caution.warning_given, caution.consented, caution.signed])
-    assert bytes(caution.document).startswith(b"%PDF")
-    assert caution.document_sha256 == Caution.digest(bytes(caution.document))
+    # The document is a file in the private storage, and matches the checksum kept with the row.
+    assert caution.document.name.startswith(f"cautions/{today:%Y/%m}/case-{agreed_case.pk}-")
+    assert caution_document_read(caution).startswith(b"%PDF")
+    with caution.document.open("rb") as file:
+        assert caution.document_sha256 == Caution.digest(file.read())
     text = _text(caution)
     assert "Daniel Whitmore" in text
     assert "Assault occasioning actual bodily harm" in text

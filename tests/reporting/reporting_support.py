@@ -5,6 +5,7 @@ import csv
 import io
 from datetime import date, timedelta
 
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from factories import (
@@ -128,7 +129,7 @@ class CaseBuilder:
             consented=True,
             signed=True,
             period_ends_on=cautioned_on + timedelta(days=112),
-            document=DOCUMENT,
+            document=ContentFile(DOCUMENT, name="caution.pdf"),
             document_sha256=Caution.digest(DOCUMENT),
         )
         if outcome == "breached":
@@ -158,6 +159,12 @@ def police_records_csv(rows, *, name="police-records.csv", header=COLUMNS) -> Si
     return SimpleUploadedFile(name, buffer.getvalue().encode(), content_type="text/csv")
 
 
+def body(response) -> str:
+    """A response's text, read to the end where it is streamed (the case extract)."""
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    return content.decode("utf-8")
+
+
 def csv_rows(response) -> list[list[str]]:
     """The cells of a CSV download."""
-    return list(csv.reader(io.StringIO(response.content.decode("utf-8"))))
+    return list(csv.reader(io.StringIO(body(response))))

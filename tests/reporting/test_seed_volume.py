@@ -12,6 +12,7 @@ from factories import UserFactory
 
 from assessments.models import Assessment, PathwayNeed
 from cases.models import Case, CaseEvent, CaseStatus, Person, ReferenceCounter
+from conditions.document_store import caution_document_read
 from conditions.models import BreachReview, Caution, Condition, Prosecution
 from offenderhub.accounts.models import Role, User
 from offenderhub.audit.models import AuditEvent
@@ -54,8 +55,10 @@ def test_seed_volume_adds_cases_in_every_status_with_their_records(volume):
         conditions = Condition.objects.filter(case=case)
         if case.status in UNDER_CAUTION:
             caution = Caution.objects.get(case=case)
-            assert len(caution.document) > 40_000  # a signed PDF of a real one's size
-            assert bytes(caution.document).startswith(b"%PDF")
+            document = caution_document_read(caution)  # a file of its own, matching its checksum
+            assert len(document) > 40_000  # a signed PDF of a real one's size
+            assert document.startswith(b"%PDF")
+            assert caution.document.name.startswith("cautions/")
             assert 8 <= conditions.count() <= 15
         else:
             assert not Caution.objects.filter(case=case).exists()
