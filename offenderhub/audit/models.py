@@ -140,3 +140,25 @@ class AuditChainHead(models.Model):
 
     def __str__(self):
         return f"Audit chain head at sequence {self.sequence}"
+
+
+class AuditChainCheckpoint(models.Model):
+    """A place in the chain verified intact: the daily check walks only the rows after the latest
+    one (``chain_verify(since_checkpoint=True)``), so it costs the day's rows, not the whole log. The
+    full walk (``manage.py audit_verify``, and the daily job on ``AUDIT_FULL_VERIFY_WEEKDAY``) still
+    reads every row. Each checkpoint is sealed with the chain key (``seal``), so one forged or moved
+    in the database itself is refused and the next check walks the whole chain."""
+
+    verified_at = models.DateTimeField(default=timezone.now)
+    sequence = models.BigIntegerField()
+    row_hash = models.CharField(max_length=64)
+    rows_checked = models.BigIntegerField(default=0, help_text="Rows read by the walk that made it.")
+    full = models.BooleanField(default=False, help_text="Made by a walk of the whole chain.")
+    seal = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-sequence", "-id"]
+        get_latest_by = "sequence"
+
+    def __str__(self):
+        return f"Audit chain verified to sequence {self.sequence}"
