@@ -10,7 +10,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Min, Q
+from django.db.models import Exists, F, Min, OuterRef, Q, Value
+from django.db.models.functions import Concat
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,13 +19,16 @@ from cases.events import EventCode
 from cases.models import Case, CaseEvent, CaseStatus, Classification
 from cases.rules import latest_proceedings_date
 from cases.services import case_lock
+from cases.signals import cases_changed_send
 from offenderhub.accounts.models import OrganisationKind, Role, User
 from offenderhub.audit.models import AuditAction, AuditEvent
 from offenderhub.audit.services import SYSTEM_ACTOR_LABEL
+from offenderhub.core.dbfunctions import LongDate
 from offenderhub.notifications.models import NotificationKind
 from offenderhub.notifications.services import notify, notify_many
 
 from .models import (
+    BINDING_CONDITION_STATUSES,
     LIVE_CONDITION_STATUSES,
     BreachOutcome,
     BreachReview,
@@ -234,38 +238,127 @@ def conditions_overdue_sweep(*, today) -> dict:
 
 def restrictive_conditions_end(*, today) -> dict:
     """A restrictive condition whose period has ended with no breach recorded was met: it is marked
-    complete on the system's authority, and the case completes if it was the last one."""
-    from .services import _complete_case_if_done, _condition_move
+    complete on the system's authority, and the case completes if it was the last one.
 
-    ended = list(
-        Condition.objects.filter(
-            kind=ConditionKind.RESTRICTIVE,
-            status__in=LIVE_CONDITION_STATUSES,
-            due_date__lt=today,
-            case__status=CaseStatus.ACTIVE,
-        ).values_list("pk", "case_id")
+    Set-based, a fixed number of queries: the active cases with such a condition are locked
+    (skipping any another worker holds), their ended conditions locked and moved to complete in one
+    update, then the events and audit rows written in bulk, and the cases whose every binding
+    condition is now complete completed the same way. A re-run finds nothing still live."""
+    now = timezone.now()
+    ended = Condition.objects.filter(
+        kind=ConditionKind.RESTRICTIVE, status__in=LIVE_CONDITION_STATUSES, due_date__lt=today
     )
-    completed = cases_completed = 0
-    for condition_id, case_id in ended:
-        with transaction.atomic():
-            case = Case.objects.select_for_update(skip_locked=True).filter(pk=case_id).first()
-            if case is None or case.status != CaseStatus.ACTIVE:
-                continue
-            condition = Condition.objects.select_for_update().get(pk=condition_id)
-            if condition.status not in LIVE_CONDITION_STATUSES:
-                continue
-            _condition_move(
-                condition,
-                case,
-                to=ConditionStatus.COMPLETE,
-                system=True,
-                code=EventCode.CONDITION_COMPLETED,
-                notes=f"The period ended on {condition.due_date:%-d %B %Y} with no breach recorded.",
-                on=condition.due_date,
+    with transaction.atomic():
+        cases = _cases_lock(ended.filter(case__status=CaseStatus.ACTIVE).values("case_id"))
+        if not cases:
+            return {"restrictive_conditions_met": 0, "cases_completed": 0}
+        conditions = list(
+            Condition.objects.select_for_update(of=("self",))
+            .filter(pk__in=ended.filter(case_id__in=cases).values("pk"))
+            .order_by("case_id", "due_date", "id")
+            .values("pk", "case_id", "status", "wording", "due_date")
+        )
+        Condition.objects.filter(pk__in=[c["pk"] for c in conditions]).update(
+            status=ConditionStatus.COMPLETE,
+            outcome_on=F("due_date"),
+            outcome_notes=Concat(
+                Value("The period ended on "), LongDate("due_date"), Value(" with no breach recorded.")
+            ),
+            updated_at=now,
+        )
+        code = EventCode.CONDITION_COMPLETED
+        CaseEvent.objects.bulk_create(
+            CaseEvent(
+                case_id=c["case_id"],
+                code=code,
+                occurred_at=now,
+                summary=f"{code.label}: {c['wording'][:120]}"[:300],
+                notes=_restrictive_notes(c),
+                details={"condition": c["pk"]},
+                status_before=c["status"],
+                status_after=ConditionStatus.COMPLETE,
             )
-            completed += 1
-            cases_completed += _complete_case_if_done(case, system=True)
-    return {"restrictive_conditions_met": completed, "cases_completed": cases_completed}
+            for c in conditions
+        )
+        condition_type = ContentType.objects.get_for_model(Condition)
+        AuditEvent.objects.bulk_create(
+            AuditEvent(
+                actor_label=SYSTEM_ACTOR_LABEL,
+                action=AuditAction.CHANGED,
+                content_type=condition_type,
+                object_id=str(c["pk"]),
+                object_label=f"Condition on case {cases[c['case_id']]['reference']}",
+                owner_organisation_id=cases[c["case_id"]]["force_id"],
+                changes={"status": [c["status"], ConditionStatus.COMPLETE]},
+                reason=code.label,
+                occurred_at=now,
+            )
+            for c in conditions
+        )
+        completed = _cases_complete_when_done(cases, now=now)
+        cases_changed_send(sender=restrictive_conditions_end, case_ids=list(cases))
+    return {"restrictive_conditions_met": len(conditions), "cases_completed": len(completed)}
+
+
+def _restrictive_notes(condition) -> str:
+    return f"The period ended on {condition['due_date']:%-d %B %Y} with no breach recorded."
+
+
+def _cases_lock(case_ids, *, statuses=(CaseStatus.ACTIVE,)) -> dict:
+    """Lock the cases with these ids (a subquery) still in one of ``statuses``, skipping any another
+    worker holds, in id order. Returns ``{id: {"force_id", "reference", "status"}}``."""
+    return {
+        row["pk"]: row
+        for row in Case.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(status__in=statuses, pk__in=case_ids)
+        .order_by("pk")
+        .values("pk", "force_id", "reference", "status")
+    }
+
+
+def _cases_complete_when_done(cases: dict, *, now) -> list:
+    """Of these locked cases, complete (on the system's authority, diverted from prosecution) the
+    active ones whose binding conditions are now all complete, as ``_complete_case_if_done`` does
+    for one. Returns their ids."""
+    binding = Condition.objects.filter(case_id=OuterRef("pk"), status__in=BINDING_CONDITION_STATUSES)
+    done = list(
+        Case.objects.filter(pk__in=list(cases), status=CaseStatus.ACTIVE)
+        .filter(Exists(binding))
+        .exclude(Exists(binding.exclude(status=ConditionStatus.COMPLETE)))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not done:
+        return []
+    Case.objects.filter(pk__in=done).update(status=CaseStatus.COMPLETED, updated_at=now)
+    summary = "Every condition complete: the case is completed and diverted from prosecution"
+    CaseEvent.objects.bulk_create(
+        CaseEvent(
+            case_id=case_id,
+            code=EventCode.CASE_COMPLETED,
+            occurred_at=now,
+            summary=summary,
+            status_before=CaseStatus.ACTIVE,
+            status_after=CaseStatus.COMPLETED,
+        )
+        for case_id in done
+    )
+    case_type = ContentType.objects.get_for_model(Case)
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            actor_label=SYSTEM_ACTOR_LABEL,
+            action=AuditAction.CHANGED,
+            content_type=case_type,
+            object_id=str(case_id),
+            object_label=f"Case {cases[case_id]['reference']}",
+            owner_organisation_id=cases[case_id]["force_id"],
+            changes={"status": [CaseStatus.ACTIVE, CaseStatus.COMPLETED]},
+            reason=summary,
+            occurred_at=now,
+        )
+        for case_id in done
+    )
+    return done
 
 
 # --- Breach reviews ---------------------------------------------------------------------------------
