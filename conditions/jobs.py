@@ -503,11 +503,12 @@ def prosecution_carry_out(*, prosecution_id) -> bool:
             context=context,
             dedupe_key=f"prosecution-resumed:{prosecution.pk}",
         )
-        summary = "Case file team notified of the resumed prosecution"
-        if prosecution.victim_notification_due_on:
-            summary += f"; the victim is to be told by {prosecution.victim_notification_due_on:%-d %B %Y}"
         CaseEvent.objects.create(
-            case=case, code=EventCode.CASE_FILE_TEAM_NOTIFIED, occurred_at=now, summary=summary, details={}
+            case=case,
+            code=EventCode.CASE_FILE_TEAM_NOTIFIED,
+            occurred_at=now,
+            summary=_case_file_team_summary(prosecution.victim_notification_due_on),
+            details={},
         )
     return True
 
@@ -515,9 +516,71 @@ def prosecution_carry_out(*, prosecution_id) -> bool:
 def prosecutions_carry_out(*, today) -> dict:
     """Carry out every prosecution resumption not yet carried out: the daily job, and the sweep every
     minute that catches one whose job queued on commit was lost (broker down, process killed). Each
-    is claimed, so running it beside that job, twice, or on two workers, acts once."""
-    pending = list(Prosecution.objects.filter(case_file_team_notified_at=None).values_list("pk", flat=True))
-    return {"prosecutions_resumed": sum(prosecution_carry_out(prosecution_id=pk) for pk in pending)}
+    is claimed, so running it beside that job, twice, or on two workers, acts once.
+
+    Set-based, as ``prosecution_carry_out`` does for one: the waiting prosecutions are locked
+    (skipping any another worker holds) and claimed in one update, then the notifications and
+    timeline events written in bulk: a fixed number of queries however many there are."""
+    from offenderhub.accounts.models import Organisation
+
+    now = timezone.now()
+    with transaction.atomic():
+        waiting = list(
+            Prosecution.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(case_file_team_notified_at=None)
+            .order_by("pk")
+            .values(
+                "pk",
+                "case_id",
+                "latest_proceedings_date",
+                "victim_notification_due_on",
+                "case__reference",
+                "case__force_id",
+                "case__owner_id",
+            )
+        )
+        if not waiting:
+            return {"prosecutions_resumed": 0}
+        Prosecution.objects.filter(pk__in=[p["pk"] for p in waiting], case_file_team_notified_at=None).update(
+            case_file_team_notified_at=now
+        )
+        owners = User.objects.in_bulk({p["case__owner_id"] for p in waiting if p["case__owner_id"]})
+        forces = Organisation.objects.in_bulk({p["case__force_id"] for p in waiting})
+        notify_many(
+            kind=NotificationKind.PROSECUTION_RESUMED,
+            items=[
+                {
+                    "organisations": [forces[p["case__force_id"]]],
+                    "users": [owners[p["case__owner_id"]]] if p["case__owner_id"] in owners else [],
+                    "url": _case_url(p["case_id"]),
+                    "case_reference": p["case__reference"],
+                    "context": {
+                        "latest_proceedings_date": p["latest_proceedings_date"],
+                        "victim_notification_due_on": p["victim_notification_due_on"],
+                    },
+                    "dedupe_key": f"prosecution-resumed:{p['pk']}",
+                }
+                for p in waiting
+            ],
+        )
+        CaseEvent.objects.bulk_create(
+            CaseEvent(
+                case_id=p["case_id"],
+                code=EventCode.CASE_FILE_TEAM_NOTIFIED,
+                occurred_at=now,
+                summary=_case_file_team_summary(p["victim_notification_due_on"]),
+                details={},
+            )
+            for p in waiting
+        )
+    return {"prosecutions_resumed": len(waiting)}
+
+
+def _case_file_team_summary(victim_notification_due_on) -> str:
+    summary = "Case file team notified of the resumed prosecution"
+    if victim_notification_due_on:
+        summary += f"; the victim is to be told by {victim_notification_due_on:%-d %B %Y}"
+    return summary
 
 
 # --- The six-month limit -----------------------------------------------------------------------------
