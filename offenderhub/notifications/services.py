@@ -9,6 +9,7 @@ sweeps run, it is sent once.
 
 import logging
 import re
+from functools import lru_cache
 import smtplib
 
 from django.conf import settings
@@ -18,6 +19,7 @@ from django.db.models import Q
 from django.template import Context
 from django.template.loader import get_template
 from django.utils import timezone
+from django.utils.html import conditional_escape
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from offenderhub.core.queueing import enqueue_on_commit
@@ -35,16 +37,103 @@ def render_email(kind, context: dict) -> tuple[str, str, str]:
     """``(subject, text, html)`` for a kind of notification, from
     ``notifications/email/<kind>_subject.txt``, ``<kind>.txt`` and ``<kind>.html``.
     The subject and text are not HTML-escaped; the HTML is."""
-    kind = NotificationKind(kind)
+    return _finish(*_render_raw(NotificationKind(kind), context))
 
+
+def _render_raw(kind, context: dict) -> tuple[str, str, str]:
     def render(name, autoescape):
         template = get_template(f"{EMAIL_TEMPLATE_DIR}/{name}").template
         return template.render(Context(context, autoescape=autoescape))
 
-    subject = " ".join(render(f"{kind}_subject.txt", autoescape=False).split())  # one line, always
-    text = re.sub(r"\n{3,}", "\n\n", render(f"{kind}.txt", autoescape=False).strip()) + "\n"
-    html = render(f"{kind}.html", autoescape=True).strip() + "\n"
-    return subject[:200], text, html
+    return (
+        render(f"{kind}_subject.txt", autoescape=False),
+        render(f"{kind}.txt", autoescape=False),
+        render(f"{kind}.html", autoescape=True),
+    )
+
+
+def _finish(subject: str, text: str, html: str) -> tuple[str, str, str]:
+    subject = " ".join(subject.split())  # one line, always
+    text = re.sub(r"\n{3,}", "\n\n", text.strip()) + "\n"
+    return subject[:200], text, html.strip() + "\n"
+
+
+# ``_EmailRenderer``: what differs for every notification (replaced in one render), what is the same
+# for all, and template words that are not variables.
+_TEMPLATE_WORDS = {"block", "endblock", "extends", "include", "if", "elif", "else", "endif", "not", "and"}
+_TEMPLATE_WORDS |= {"or", "in", "is", "none", "true", "false", "load", "comment", "endcomment", "for"}
+_TEMPLATE_WORDS |= {"endfor", "empty", "with", "endwith"}
+_PER_ITEM = {"case_reference", "link"}
+_SAME_FOR_ALL = {"service_name", "kind"}
+_SENTINELS = {"case_reference": "OHSENTINELREFERENCE0", "link": "OHSENTINELLINK0"}
+
+
+@lru_cache(maxsize=64)
+def _template_variables(name: str) -> frozenset:
+    """Every name a template (and the templates it extends or includes) may read from its context,
+    over-counted rather than missed: a word in a tag or a variable that is not a template keyword."""
+    from django.template.loader import get_template
+
+    source = get_template(f"{EMAIL_TEMPLATE_DIR}/{name}").template.source
+    names = set()
+    for tag in re.findall(r"{%(.*?)%}|{{(.*?)}}", source, flags=re.S):
+        body = re.sub(r"\"[^\"]*\"|'[^']*'", "", " ".join(tag))
+        parent = re.search(r"(?:extends|include)\s+[\"']notifications/email/([^\"']+)[\"']", " ".join(tag))
+        if parent:
+            names |= _template_variables(parent.group(1))
+        body = re.sub(r"\b(end)?block\s+\w+", "", body)
+        for index, part in enumerate(body.split("|")):  # a variable, then its filters and their arguments
+            words = re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", part if index == 0 else part.partition(":")[2])
+            names |= {word.split(".")[0] for word in words if word.lower() not in _TEMPLATE_WORDS}
+    return frozenset(names)
+
+
+class _EmailRenderer:
+    """Renders one kind's emails for many notifications, each distinct text once.
+
+    The case reference and the link differ for every notification: the templates are rendered with
+    stand-ins for those two, which are then replaced for each notification (the HTML gets the
+    escaped value, as ``{{ }}`` writes it). Whatever else the templates read (a date, the days
+    left) is part of the key the renders are kept by, so notifications that differ only by case
+    and link are rendered once. The first notification rendered for each key is also rendered in
+    full and compared, and a kind whose templates do anything else with the reference or the link
+    (a filter, a comparison) is rendered in full for every notification, as ``render_email`` does."""
+
+    def __init__(self, kind):
+        self.kind = NotificationKind(kind)
+        used = set()
+        for name in (f"{self.kind}_subject.txt", f"{self.kind}.txt", f"{self.kind}.html"):
+            used |= _template_variables(name)
+        self.keyed = sorted(used - _PER_ITEM - _SAME_FOR_ALL)
+        self.quick = True
+        self.rendered = {}  # key: the raw texts with stand-ins for the reference and the link
+
+    def render(self, context: dict) -> tuple[str, str, str]:
+        key = (bool(context.get("case_reference")), *(context.get(name) for name in self.keyed))
+        try:
+            hash(key)
+        except TypeError:  # a list or a dict in the context: rendered in full
+            return render_email(self.kind, context)
+        if not self.quick:
+            return render_email(self.kind, context)
+        first = key not in self.rendered
+        if first:
+            stand_ins = {**context, "link": _SENTINELS["link"]}
+            if key[0]:
+                stand_ins["case_reference"] = _SENTINELS["case_reference"]
+            self.rendered[key] = _render_raw(self.kind, stand_ins)
+        subject, text, html = self.rendered[key]
+        for name, sentinel in _SENTINELS.items():
+            value = str(context.get(name) or "")
+            subject, text = subject.replace(sentinel, value), text.replace(sentinel, value)
+            html = html.replace(sentinel, conditional_escape(value))
+        quick = _finish(subject, text, html)
+        if first:
+            full = render_email(self.kind, context)
+            if full != quick:
+                self.quick = False
+                return full
+        return quick
 
 
 def is_local_path(url: str) -> bool:
@@ -97,7 +186,8 @@ def notify_many(*, kind, items) -> list[Notification]:
     ``case_reference``, ``context``, ``dedupe_key``). One insert and one email job for them all."""
     kind = NotificationKind(kind)
     now = timezone.now()
-    rows = [row for item in items for row in _rows_for(kind, now, **item)]
+    renderer = _EmailRenderer(kind)
+    rows = [row for item in items for row in _rows_for(kind, now, renderer=renderer, **item)]
     plain = [row for row in rows if not row.dedupe_key]
     deduplicated = [row for row in rows if row.dedupe_key]
     created = Notification.objects.bulk_create(plain) if plain else []
@@ -112,7 +202,16 @@ def notify_many(*, kind, items) -> list[Notification]:
 
 
 def _rows_for(
-    kind, now, *, users=(), organisations=(), url, case_reference="", context=None, dedupe_key=""
+    kind,
+    now,
+    *,
+    renderer,
+    users=(),
+    organisations=(),
+    url,
+    case_reference="",
+    context=None,
+    dedupe_key="",
 ) -> list[Notification]:
     """The unsaved rows of one notification: one per active recipient, rendered once."""
     if not is_local_path(url):
@@ -121,8 +220,7 @@ def _rows_for(
     recipients |= {("o", org.pk): org for org in organisations if org.is_active}
     if not recipients:
         return []
-    subject, text, html = render_email(
-        kind,
+    subject, text, html = renderer.render(
         {
             **(context or {}),
             "kind": kind,
