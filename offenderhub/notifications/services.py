@@ -9,8 +9,8 @@ sweeps run, it is sent once.
 
 import logging
 import re
-from functools import lru_cache
 import smtplib
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
