@@ -608,13 +608,20 @@ def time_limits_at_risk(cases, *, today):
 
 def time_limits_warn(*, today) -> dict:
     """Warn the case worker and the supervisors at each lead time before the six-month limit of a
-    summary-only offence, for cases not yet completed; each warning once (by its dedupe key)."""
+    summary-only offence, for cases not yet completed; each warning once (by its dedupe key).
+    The cases are read as plain values (no model rows), and the warnings already given are left out
+    before anything is rendered (``notify_many``): a fixed number of queries."""
     leads = sorted(set(settings.TIME_LIMIT_WARNING_DAYS), reverse=True)
-    cases = list(time_limits_at_risk(Case.objects.select_related("owner"), today=today))
-    supervisors = _supervisors_by_force({c.force_id for c in cases})
+    cases = list(
+        time_limits_at_risk(Case.objects.all(), today=today).values(
+            "pk", "reference", "force_id", "owner_id", "first_summary_offence"
+        )
+    )
+    owners = User.objects.in_bulk({c["owner_id"] for c in cases})
+    supervisors = _supervisors_by_force({c["force_id"] for c in cases})
     items = []
     for case in cases:
-        limit = latest_proceedings_date(case.first_summary_offence)
+        limit = latest_proceedings_date(case["first_summary_offence"])
         days_left = (limit - today).days
         due = [lead for lead in leads if days_left <= lead]
         if not due:
@@ -622,11 +629,11 @@ def time_limits_warn(*, today) -> dict:
         lead = min(due)
         items.append(
             {
-                "users": [case.owner, *supervisors.get(case.force_id, [])],
-                "url": _case_url(case.pk),
-                "case_reference": case.reference,
+                "users": [owners[case["owner_id"]], *supervisors.get(case["force_id"], [])],
+                "url": _case_url(case["pk"]),
+                "case_reference": case["reference"],
                 "context": {"latest_proceedings_date": limit, "days_left": days_left},
-                "dedupe_key": f"time-limit:{case.pk}:{'passed' if days_left < 0 else lead}",
+                "dedupe_key": f"time-limit:{case['pk']}:{'passed' if days_left < 0 else lead}",
             }
         )
     created = notify_many(kind=NotificationKind.TIME_LIMIT_WARNING, items=items) if items else []

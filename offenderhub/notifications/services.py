@@ -183,11 +183,15 @@ def notify(
 def notify_many(*, kind, items) -> list[Notification]:
     """``notify`` for many things of one kind at once, for set-based jobs: each item holds the
     keyword arguments of one ``notify`` call (``users``, ``organisations``, ``url``,
-    ``case_reference``, ``context``, ``dedupe_key``). One insert and one email job for them all."""
+    ``case_reference``, ``context``, ``dedupe_key``). One insert and one email job for them all.
+    Recipients already notified with an item's ``dedupe_key`` are left out before anything is
+    rendered, so a re-run costs one query, not a render of every item again."""
     kind = NotificationKind(kind)
     now = timezone.now()
+    items = list(items)
+    existing = _existing_keys(items)
     renderer = _EmailRenderer(kind)
-    rows = [row for item in items for row in _rows_for(kind, now, renderer=renderer, **item)]
+    rows = [row for item in items for row in _rows_for(kind, now, renderer=renderer, skip=existing, **item)]
     plain = [row for row in rows if not row.dedupe_key]
     deduplicated = [row for row in rows if row.dedupe_key]
     created = Notification.objects.bulk_create(plain) if plain else []
@@ -201,11 +205,35 @@ def notify_many(*, kind, items) -> list[Notification]:
     return created
 
 
+def _recipients(users, organisations) -> dict:
+    recipients = {("u", user.pk): user for user in users if user.is_active}
+    recipients |= {("o", org.pk): org for org in organisations if org.is_active}
+    return recipients
+
+
+def _recipient_key(dedupe_key: str, tag: str, pk) -> str:
+    return f"{dedupe_key}:{tag}{pk}" if dedupe_key else ""
+
+
+def _existing_keys(items) -> set:
+    """The dedupe keys of these items' recipients already taken, in one query (none without keys)."""
+    keys = {
+        _recipient_key(item["dedupe_key"], tag, pk)
+        for item in items
+        if item.get("dedupe_key")
+        for tag, pk in _recipients(item.get("users", ()), item.get("organisations", ()))
+    }
+    if not keys:
+        return set()
+    return set(Notification.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
+
+
 def _rows_for(
     kind,
     now,
     *,
     renderer,
+    skip=frozenset(),
     users=(),
     organisations=(),
     url,
@@ -213,11 +241,15 @@ def _rows_for(
     context=None,
     dedupe_key="",
 ) -> list[Notification]:
-    """The unsaved rows of one notification: one per active recipient, rendered once."""
+    """The unsaved rows of one notification: one per active recipient not already notified with
+    this ``dedupe_key`` (``skip``), rendered once."""
     if not is_local_path(url):
         raise ValueError(f"A notification links to a path within the service, not {url!r}.")
-    recipients = {("u", user.pk): user for user in users if user.is_active}
-    recipients |= {("o", org.pk): org for org in organisations if org.is_active}
+    recipients = {
+        (tag, pk): recipient
+        for (tag, pk), recipient in _recipients(users, organisations).items()
+        if _recipient_key(dedupe_key, tag, pk) not in skip
+    }
     if not recipients:
         return []
     subject, text, html = renderer.render(
@@ -240,7 +272,7 @@ def _rows_for(
             url=url,
             case_reference=case_reference,
             created_at=now,
-            dedupe_key=f"{dedupe_key}:{tag}{pk}" if dedupe_key else "",
+            dedupe_key=_recipient_key(dedupe_key, tag, pk),
         )
         for (tag, pk), recipient in recipients.items()
     ]
@@ -250,17 +282,10 @@ def _rows_for(
 
 
 def _create_skipping_duplicates(rows, now):
-    """Insert the rows whose dedupe key is new; a row another call made first (even at the same
-    moment, which the unique constraint settles) is skipped. Returns the rows inserted here."""
-    keys = {row.dedupe_key for row in rows}
-    existing = set(Notification.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
-    new_rows = [row for row in rows if row.dedupe_key not in existing]
-    if not new_rows:
-        return []
-    Notification.objects.bulk_create(new_rows, ignore_conflicts=True)  # no ids come back from this
-    return list(
-        Notification.objects.filter(dedupe_key__in={row.dedupe_key for row in new_rows}, created_at=now)
-    )
+    """Insert the rows (whose keys were new when looked up): a row another call made since, even at
+    the same moment, is skipped by the unique constraint. Returns the rows inserted here."""
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)  # no ids come back from this
+    return list(Notification.objects.filter(dedupe_key__in={row.dedupe_key for row in rows}, created_at=now))
 
 
 def is_transient_email_error(exc: OSError) -> bool:

@@ -140,7 +140,7 @@ def test_restrictive_conditions_end_in_the_same_queries_for_4_cases_as_for_1000(
     assert chain_verify().intact
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_restrictive_conditions_of_a_case_another_worker_holds_are_left_for_the_next_run(build_cases, agency):
     """What a second worker (or a run that crashed holding its locks) leaves: the locked case is
     skipped, and done by the next run, once."""
