@@ -25,6 +25,7 @@ def main(day: str) -> None:
 
     from offenderhub.core.jobs import DAILY_JOBS, job_run
 
+    sql = sql_beside(connection, date.fromisoformat(day))
     counts, jobs, failed = {}, {}, ""
     started = time.monotonic()
     with connection.execute_wrapper(count):
@@ -46,9 +47,40 @@ def main(day: str) -> None:
                 "counts": counts,
                 "jobs": jobs,
                 "error": failed,
+                # The same work in hand-written SQL (bench/jobs_sql.py), run before the jobs in a
+                # transaction rolled back: its time, what it found, and the job's time over it.
+                "sql": {
+                    name: {**found, "ratio": round(jobs[name]["seconds"] / found["seconds"], 2)}
+                    for name, found in sql.items()
+                },
             }
         )
     )
+
+
+def sql_beside(connection, today) -> dict:
+    """Each job of bench/jobs_sql.py run twice in a transaction rolled back (the first warms the
+    cache as the jobs will find it): ``{job: {"seconds", "counts"}}`` of the second run."""
+    import jobs_sql  # beside this script
+    from django.db import transaction
+    from django.utils import timezone
+
+    class RolledBack(Exception):
+        pass
+
+    results = {}
+    for name, function in jobs_sql.JOBS.items():
+        for _ in range(2):
+            started = time.monotonic()
+            try:
+                with transaction.atomic():
+                    found = function(connection, today=today, now=timezone.now())
+                    seconds = time.monotonic() - started
+                    raise RolledBack
+            except RolledBack:
+                pass
+        results[name] = {"seconds": round(seconds, 2), "counts": found}
+    return results
 
 
 if __name__ == "__main__":

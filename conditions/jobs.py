@@ -6,11 +6,14 @@ after a crash does nothing twice, and returns counts of what it did.
 """
 
 from datetime import timedelta
+from functools import lru_cache
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Min, Q
+from django.db.models import Exists, F, Min, OuterRef, Q, Value
+from django.db.models.functions import Concat
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,13 +21,16 @@ from cases.events import EventCode
 from cases.models import Case, CaseEvent, CaseStatus, Classification
 from cases.rules import latest_proceedings_date
 from cases.services import case_lock
+from cases.signals import cases_changed_send
 from offenderhub.accounts.models import OrganisationKind, Role, User
 from offenderhub.audit.models import AuditAction, AuditEvent
 from offenderhub.audit.services import SYSTEM_ACTOR_LABEL
+from offenderhub.core.dbfunctions import LongDate
 from offenderhub.notifications.models import NotificationKind
 from offenderhub.notifications.services import notify, notify_many
 
 from .models import (
+    BINDING_CONDITION_STATUSES,
     LIVE_CONDITION_STATUSES,
     BreachOutcome,
     BreachReview,
@@ -47,8 +53,22 @@ BEFORE_OUTCOME = [
 ]
 
 
+_STAND_IN_ID = 987654321
+
+
+@lru_cache(maxsize=32)
+def _url_pattern(name: str) -> str:
+    return reverse(name, args=[_STAND_IN_ID])
+
+
+def url_for(name: str, pk) -> str:
+    """``reverse(name, args=[pk])`` for a URL whose only argument is an id, reversed once per name
+    (set-based jobs link thousands of notifications; each ``reverse`` costs about a millisecond)."""
+    return _url_pattern(name).replace(str(_STAND_IN_ID), str(pk))
+
+
 def _case_url(case_id):
-    return reverse("cases:detail", args=[case_id])
+    return url_for("cases:detail", case_id)
 
 
 def _supervisors_by_force(force_ids) -> dict:
@@ -65,8 +85,10 @@ def _supervisors_by_force(force_ids) -> dict:
 
 def condition_reminders_send(*, today) -> dict:
     """Remind the case worker and the responsible partner before a condition falls due, once, the
-    scheme's lead time ahead."""
+    scheme's lead time ahead. The conditions are locked and read as values; their case workers and
+    organisations (a few dozen) are read once each."""
     from cases.models import Scheme
+    from offenderhub.accounts.models import Organisation
 
     window = Q()
     for scheme_id, lead in Scheme.objects.values_list("id", "reminder_lead_days"):
@@ -82,25 +104,36 @@ def condition_reminders_send(*, today) -> dict:
                 due_date__gte=today,
                 case__status__in=UNDER_CAUTION,
             )
-            .select_related("case__owner", "responsible_organisation")
+            .values(
+                "pk",
+                "case_id",
+                "due_date",
+                "case__reference",
+                "case__owner_id",
+                "responsible_organisation_id",
+            )
         )
         if not due:
             return {"reminders": 0}
-        Condition.objects.filter(pk__in=[c.pk for c in due], reminder_sent_at=None).update(
+        Condition.objects.filter(pk__in=[c["pk"] for c in due], reminder_sent_at=None).update(
             reminder_sent_at=now
+        )
+        owners = User.objects.in_bulk({c["case__owner_id"] for c in due})
+        partners = Organisation.objects.filter(kind=OrganisationKind.PARTNER_AGENCY).in_bulk(
+            {c["responsible_organisation_id"] for c in due}
         )
         notify_many(
             kind=NotificationKind.CONDITION_DUE,
             items=[
                 {
-                    "users": [c.case.owner],
-                    "organisations": [c.responsible_organisation]
-                    if c.responsible_organisation.kind == OrganisationKind.PARTNER_AGENCY
+                    "users": [owners[c["case__owner_id"]]],
+                    "organisations": [partners[c["responsible_organisation_id"]]]
+                    if c["responsible_organisation_id"] in partners
                     else [],
-                    "url": _case_url(c.case_id),
-                    "case_reference": c.case.reference,
-                    "context": {"due_date": c.due_date},
-                    "dedupe_key": f"condition-due:{c.pk}",
+                    "url": _case_url(c["case_id"]),
+                    "case_reference": c["case__reference"],
+                    "context": {"due_date": c["due_date"]},
+                    "dedupe_key": f"condition-due:{c['pk']}",
                 }
                 for c in due
             ],
@@ -122,16 +155,22 @@ def conditions_overdue_sweep(*, today) -> dict:
         status__in=LIVE_CONDITION_STATUSES, due_date__lt=today, overdue_flagged_at=None
     ).exclude(kind=ConditionKind.RESTRICTIVE)
     with transaction.atomic():
+        # Read as plain values, not model rows: thousands of them on a large force's day.
         cases = {
-            case.pk: case
-            for case in Case.objects.select_for_update(skip_locked=True, of=("self",))
+            row["pk"]: SimpleNamespace(**row)
+            for row in Case.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status__in=UNDER_CAUTION, pk__in=overdue.values("case_id"))
-            .select_related("scheme", "owner")
             .order_by("pk")
+            .values("pk", "status", "reference", "force_id", "owner_id", "scheme__breach_decision_days")
         }
         if not cases:
             return {"overdue_conditions": 0, "breach_reviews_opened": 0}
-        conditions = list(overdue.filter(case_id__in=cases).order_by("case_id", "due_date", "id"))
+        conditions = [
+            SimpleNamespace(**row)
+            for row in overdue.filter(case_id__in=cases)
+            .order_by("case_id", "due_date", "id")
+            .values("pk", "case_id", "wording", "due_date")
+        ]
         Condition.objects.filter(pk__in=[c.pk for c in conditions]).update(overdue_flagged_at=now)
         open_reviews = {
             r.case_id: r
@@ -149,7 +188,7 @@ def conditions_overdue_sweep(*, today) -> dict:
                 opened_at=now,
                 opened_reason=f"{len(items)} condition{'s' if len(items) > 1 else ''} overdue: "
                 + "; ".join(f"{c.wording[:80]} (due {c.due_date:%-d %B %Y})" for c in items),
-                decision_due_on=today + timedelta(days=cases[case_id].scheme.breach_decision_days),
+                decision_due_on=today + timedelta(days=cases[case_id].scheme__breach_decision_days),
             )
             for case_id, items in by_case.items()
             if case_id not in open_reviews
@@ -165,6 +204,7 @@ def conditions_overdue_sweep(*, today) -> dict:
         Case.objects.filter(pk__in=moved, status=CaseStatus.ACTIVE).update(
             status=CaseStatus.BREACH_REVIEW, updated_at=now
         )
+        cases_changed_send(sender=conditions_overdue_sweep, case_ids=list(cases))
         CaseEvent.objects.bulk_create(
             CaseEvent(
                 case_id=case_id,
@@ -216,12 +256,13 @@ def conditions_overdue_sweep(*, today) -> dict:
                 for case_id in moved
             ]
         )
+        owners = User.objects.in_bulk({cases[r.case_id].owner_id for r in new_reviews})
         notify_many(
             kind=NotificationKind.BREACH_REVIEW_OPENED,
             items=[
                 {
-                    "users": [cases[review.case_id].owner],
-                    "url": reverse("conditions:breach_review", args=[review.pk]),
+                    "users": [owners[cases[review.case_id].owner_id]],
+                    "url": url_for("conditions:breach_review", review.pk),
                     "case_reference": cases[review.case_id].reference,
                     "context": {"decision_due_on": review.decision_due_on},
                     "dedupe_key": f"breach-review-opened:{review.pk}",
@@ -234,38 +275,127 @@ def conditions_overdue_sweep(*, today) -> dict:
 
 def restrictive_conditions_end(*, today) -> dict:
     """A restrictive condition whose period has ended with no breach recorded was met: it is marked
-    complete on the system's authority, and the case completes if it was the last one."""
-    from .services import _complete_case_if_done, _condition_move
+    complete on the system's authority, and the case completes if it was the last one.
 
-    ended = list(
-        Condition.objects.filter(
-            kind=ConditionKind.RESTRICTIVE,
-            status__in=LIVE_CONDITION_STATUSES,
-            due_date__lt=today,
-            case__status=CaseStatus.ACTIVE,
-        ).values_list("pk", "case_id")
+    Set-based, a fixed number of queries: the active cases with such a condition are locked
+    (skipping any another worker holds), their ended conditions locked and moved to complete in one
+    update, then the events and audit rows written in bulk, and the cases whose every binding
+    condition is now complete completed the same way. A re-run finds nothing still live."""
+    now = timezone.now()
+    ended = Condition.objects.filter(
+        kind=ConditionKind.RESTRICTIVE, status__in=LIVE_CONDITION_STATUSES, due_date__lt=today
     )
-    completed = cases_completed = 0
-    for condition_id, case_id in ended:
-        with transaction.atomic():
-            case = Case.objects.select_for_update(skip_locked=True).filter(pk=case_id).first()
-            if case is None or case.status != CaseStatus.ACTIVE:
-                continue
-            condition = Condition.objects.select_for_update().get(pk=condition_id)
-            if condition.status not in LIVE_CONDITION_STATUSES:
-                continue
-            _condition_move(
-                condition,
-                case,
-                to=ConditionStatus.COMPLETE,
-                system=True,
-                code=EventCode.CONDITION_COMPLETED,
-                notes=f"The period ended on {condition.due_date:%-d %B %Y} with no breach recorded.",
-                on=condition.due_date,
+    with transaction.atomic():
+        cases = _cases_lock(ended.filter(case__status=CaseStatus.ACTIVE).values("case_id"))
+        if not cases:
+            return {"restrictive_conditions_met": 0, "cases_completed": 0}
+        conditions = list(
+            Condition.objects.select_for_update(of=("self",))
+            .filter(pk__in=ended.filter(case_id__in=cases).values("pk"))
+            .order_by("case_id", "due_date", "id")
+            .values("pk", "case_id", "status", "wording", "due_date")
+        )
+        Condition.objects.filter(pk__in=[c["pk"] for c in conditions]).update(
+            status=ConditionStatus.COMPLETE,
+            outcome_on=F("due_date"),
+            outcome_notes=Concat(
+                Value("The period ended on "), LongDate("due_date"), Value(" with no breach recorded.")
+            ),
+            updated_at=now,
+        )
+        code = EventCode.CONDITION_COMPLETED
+        CaseEvent.objects.bulk_create(
+            CaseEvent(
+                case_id=c["case_id"],
+                code=code,
+                occurred_at=now,
+                summary=f"{code.label}: {c['wording'][:120]}"[:300],
+                notes=_restrictive_notes(c),
+                details={"condition": c["pk"]},
+                status_before=c["status"],
+                status_after=ConditionStatus.COMPLETE,
             )
-            completed += 1
-            cases_completed += _complete_case_if_done(case, system=True)
-    return {"restrictive_conditions_met": completed, "cases_completed": cases_completed}
+            for c in conditions
+        )
+        condition_type = ContentType.objects.get_for_model(Condition)
+        AuditEvent.objects.bulk_create(
+            AuditEvent(
+                actor_label=SYSTEM_ACTOR_LABEL,
+                action=AuditAction.CHANGED,
+                content_type=condition_type,
+                object_id=str(c["pk"]),
+                object_label=f"Condition on case {cases[c['case_id']]['reference']}",
+                owner_organisation_id=cases[c["case_id"]]["force_id"],
+                changes={"status": [c["status"], ConditionStatus.COMPLETE]},
+                reason=code.label,
+                occurred_at=now,
+            )
+            for c in conditions
+        )
+        completed = _cases_complete_when_done(cases, now=now)
+        cases_changed_send(sender=restrictive_conditions_end, case_ids=list(cases))
+    return {"restrictive_conditions_met": len(conditions), "cases_completed": len(completed)}
+
+
+def _restrictive_notes(condition) -> str:
+    return f"The period ended on {condition['due_date']:%-d %B %Y} with no breach recorded."
+
+
+def _cases_lock(case_ids, *, statuses=(CaseStatus.ACTIVE,)) -> dict:
+    """Lock the cases with these ids (a subquery) still in one of ``statuses``, skipping any another
+    worker holds, in id order. Returns ``{id: {"force_id", "reference", "status"}}``."""
+    return {
+        row["pk"]: row
+        for row in Case.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(status__in=statuses, pk__in=case_ids)
+        .order_by("pk")
+        .values("pk", "force_id", "reference", "status")
+    }
+
+
+def _cases_complete_when_done(cases: dict, *, now) -> list:
+    """Of these locked cases, complete (on the system's authority, diverted from prosecution) the
+    active ones whose binding conditions are now all complete, as ``_complete_case_if_done`` does
+    for one. Returns their ids."""
+    binding = Condition.objects.filter(case_id=OuterRef("pk"), status__in=BINDING_CONDITION_STATUSES)
+    done = list(
+        Case.objects.filter(pk__in=list(cases), status=CaseStatus.ACTIVE)
+        .filter(Exists(binding))
+        .exclude(Exists(binding.exclude(status=ConditionStatus.COMPLETE)))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not done:
+        return []
+    Case.objects.filter(pk__in=done).update(status=CaseStatus.COMPLETED, updated_at=now)
+    summary = "Every condition complete: the case is completed and diverted from prosecution"
+    CaseEvent.objects.bulk_create(
+        CaseEvent(
+            case_id=case_id,
+            code=EventCode.CASE_COMPLETED,
+            occurred_at=now,
+            summary=summary,
+            status_before=CaseStatus.ACTIVE,
+            status_after=CaseStatus.COMPLETED,
+        )
+        for case_id in done
+    )
+    case_type = ContentType.objects.get_for_model(Case)
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            actor_label=SYSTEM_ACTOR_LABEL,
+            action=AuditAction.CHANGED,
+            content_type=case_type,
+            object_id=str(case_id),
+            object_label=f"Case {cases[case_id]['reference']}",
+            owner_organisation_id=cases[case_id]["force_id"],
+            changes={"status": [CaseStatus.ACTIVE, CaseStatus.COMPLETED]},
+            reason=summary,
+            occurred_at=now,
+        )
+        for case_id in done
+    )
+    return done
 
 
 # --- Breach reviews ---------------------------------------------------------------------------------
@@ -321,7 +451,7 @@ def breach_reviews_escalate(*, today) -> dict:
             items=[
                 {
                     "users": supervisors.get(r.case.force_id, []),
-                    "url": reverse("conditions:breach_review", args=[r.pk]),
+                    "url": url_for("conditions:breach_review", r.pk),
                     "case_reference": r.case.reference,
                     "context": {"decision_due_on": r.decision_due_on},
                     "dedupe_key": f"breach-review-escalated:{r.pk}",
@@ -410,11 +540,12 @@ def prosecution_carry_out(*, prosecution_id) -> bool:
             context=context,
             dedupe_key=f"prosecution-resumed:{prosecution.pk}",
         )
-        summary = "Case file team notified of the resumed prosecution"
-        if prosecution.victim_notification_due_on:
-            summary += f"; the victim is to be told by {prosecution.victim_notification_due_on:%-d %B %Y}"
         CaseEvent.objects.create(
-            case=case, code=EventCode.CASE_FILE_TEAM_NOTIFIED, occurred_at=now, summary=summary, details={}
+            case=case,
+            code=EventCode.CASE_FILE_TEAM_NOTIFIED,
+            occurred_at=now,
+            summary=_case_file_team_summary(prosecution.victim_notification_due_on),
+            details={},
         )
     return True
 
@@ -422,9 +553,71 @@ def prosecution_carry_out(*, prosecution_id) -> bool:
 def prosecutions_carry_out(*, today) -> dict:
     """Carry out every prosecution resumption not yet carried out: the daily job, and the sweep every
     minute that catches one whose job queued on commit was lost (broker down, process killed). Each
-    is claimed, so running it beside that job, twice, or on two workers, acts once."""
-    pending = list(Prosecution.objects.filter(case_file_team_notified_at=None).values_list("pk", flat=True))
-    return {"prosecutions_resumed": sum(prosecution_carry_out(prosecution_id=pk) for pk in pending)}
+    is claimed, so running it beside that job, twice, or on two workers, acts once.
+
+    Set-based, as ``prosecution_carry_out`` does for one: the waiting prosecutions are locked
+    (skipping any another worker holds) and claimed in one update, then the notifications and
+    timeline events written in bulk: a fixed number of queries however many there are."""
+    from offenderhub.accounts.models import Organisation
+
+    now = timezone.now()
+    with transaction.atomic():
+        waiting = list(
+            Prosecution.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(case_file_team_notified_at=None)
+            .order_by("pk")
+            .values(
+                "pk",
+                "case_id",
+                "latest_proceedings_date",
+                "victim_notification_due_on",
+                "case__reference",
+                "case__force_id",
+                "case__owner_id",
+            )
+        )
+        if not waiting:
+            return {"prosecutions_resumed": 0}
+        Prosecution.objects.filter(pk__in=[p["pk"] for p in waiting], case_file_team_notified_at=None).update(
+            case_file_team_notified_at=now
+        )
+        owners = User.objects.in_bulk({p["case__owner_id"] for p in waiting if p["case__owner_id"]})
+        forces = Organisation.objects.in_bulk({p["case__force_id"] for p in waiting})
+        notify_many(
+            kind=NotificationKind.PROSECUTION_RESUMED,
+            items=[
+                {
+                    "organisations": [forces[p["case__force_id"]]],
+                    "users": [owners[p["case__owner_id"]]] if p["case__owner_id"] in owners else [],
+                    "url": _case_url(p["case_id"]),
+                    "case_reference": p["case__reference"],
+                    "context": {
+                        "latest_proceedings_date": p["latest_proceedings_date"],
+                        "victim_notification_due_on": p["victim_notification_due_on"],
+                    },
+                    "dedupe_key": f"prosecution-resumed:{p['pk']}",
+                }
+                for p in waiting
+            ],
+        )
+        CaseEvent.objects.bulk_create(
+            CaseEvent(
+                case_id=p["case_id"],
+                code=EventCode.CASE_FILE_TEAM_NOTIFIED,
+                occurred_at=now,
+                summary=_case_file_team_summary(p["victim_notification_due_on"]),
+                details={},
+            )
+            for p in waiting
+        )
+    return {"prosecutions_resumed": len(waiting)}
+
+
+def _case_file_team_summary(victim_notification_due_on) -> str:
+    summary = "Case file team notified of the resumed prosecution"
+    if victim_notification_due_on:
+        summary += f"; the victim is to be told by {victim_notification_due_on:%-d %B %Y}"
+    return summary
 
 
 # --- The six-month limit -----------------------------------------------------------------------------
@@ -452,13 +645,20 @@ def time_limits_at_risk(cases, *, today):
 
 def time_limits_warn(*, today) -> dict:
     """Warn the case worker and the supervisors at each lead time before the six-month limit of a
-    summary-only offence, for cases not yet completed; each warning once (by its dedupe key)."""
+    summary-only offence, for cases not yet completed; each warning once (by its dedupe key).
+    The cases are read as plain values (no model rows), and the warnings already given are left out
+    before anything is rendered (``notify_many``): a fixed number of queries."""
     leads = sorted(set(settings.TIME_LIMIT_WARNING_DAYS), reverse=True)
-    cases = list(time_limits_at_risk(Case.objects.select_related("owner"), today=today))
-    supervisors = _supervisors_by_force({c.force_id for c in cases})
+    cases = list(
+        time_limits_at_risk(Case.objects.all(), today=today).values(
+            "pk", "reference", "force_id", "owner_id", "first_summary_offence"
+        )
+    )
+    owners = User.objects.in_bulk({c["owner_id"] for c in cases})
+    supervisors = _supervisors_by_force({c["force_id"] for c in cases})
     items = []
     for case in cases:
-        limit = latest_proceedings_date(case.first_summary_offence)
+        limit = latest_proceedings_date(case["first_summary_offence"])
         days_left = (limit - today).days
         due = [lead for lead in leads if days_left <= lead]
         if not due:
@@ -466,11 +666,11 @@ def time_limits_warn(*, today) -> dict:
         lead = min(due)
         items.append(
             {
-                "users": [case.owner, *supervisors.get(case.force_id, [])],
-                "url": _case_url(case.pk),
-                "case_reference": case.reference,
+                "users": [owners[case["owner_id"]], *supervisors.get(case["force_id"], [])],
+                "url": _case_url(case["pk"]),
+                "case_reference": case["reference"],
                 "context": {"latest_proceedings_date": limit, "days_left": days_left},
-                "dedupe_key": f"time-limit:{case.pk}:{'passed' if days_left < 0 else lead}",
+                "dedupe_key": f"time-limit:{case['pk']}:{'passed' if days_left < 0 else lead}",
             }
         )
     created = notify_many(kind=NotificationKind.TIME_LIMIT_WARNING, items=items) if items else []

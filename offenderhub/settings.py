@@ -299,6 +299,9 @@ TIME_LIMIT_WARNING_DAYS = [int(d) for d in env.list("TIME_LIMIT_WARNING_DAYS", d
 APPOINTMENT_OUTCOME_WORKING_DAYS = env.int("APPOINTMENT_OUTCOME_WORKING_DAYS", default=2)
 # The day of the week (0 = Monday) the weekly digest is sent.
 DIGEST_WEEKDAY = env.int("DIGEST_WEEKDAY", default=0)
+# The day of the week (0 = Monday) the audit log's daily check walks the whole hash chain; on the
+# other days it checks only the rows added since its last checkpoint (offenderhub/audit/jobs.py).
+AUDIT_FULL_VERIFY_WEEKDAY = env.int("AUDIT_FULL_VERIFY_WEEKDAY", default=6)
 
 # The key for stable pseudonyms in analysts' exports; defaults to SECRET_KEY. Changing it changes them all.
 PSEUDONYM_KEY = env.str("PSEUDONYM_KEY", default="")

@@ -6,11 +6,11 @@ from datetime import datetime, time
 
 from django.conf import settings
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from cases.events import EventCode
 from cases.models import CaseEvent
+from conditions.jobs import url_for
 from offenderhub.core.workdays import add_working_days, is_working_day
 from offenderhub.notifications.models import NotificationKind
 from offenderhub.notifications.services import notify_many
@@ -60,7 +60,7 @@ def referrals_chase(*, today) -> dict:
                 {
                     "users": [r.case.owner],
                     "organisations": [r.organisation],
-                    "url": reverse("referrals:detail", args=[r.pk]),
+                    "url": url_for("referrals:detail", r.pk),
                     "case_reference": r.case.reference,
                     "context": {"service": r.service.name, "due": referral_response_due(r)},
                     "dedupe_key": f"referral-chase:{r.pk}",
@@ -103,7 +103,7 @@ def appointment_outcomes_chase(*, today) -> dict:
                 {
                     "users": [a.referral.practitioner] if a.referral.practitioner else [],
                     "organisations": [] if a.referral.practitioner else [a.referral.organisation],
-                    "url": reverse("referrals:outcome", args=[a.pk]),
+                    "url": url_for("referrals:outcome", a.pk),
                     "case_reference": a.referral.case.reference,
                     "context": {"starts_at": a.starts_at},
                     "dedupe_key": f"appointment-outcome:{a.pk}",

@@ -286,10 +286,18 @@ def _check_head(head, last, rows: int) -> ChainProblem | None:
     return None
 
 
-def chain_verify(*, using: str = "default", chunk_size: int = 5000) -> ChainReport:
-    """Walk the whole chain in sequence order, a chunk at a time, recomputing every hash. Returns
-    how many rows were read and the first problem, if any. On PostgreSQL the walk reads one
-    snapshot (rows appended meanwhile are left for the next run)."""
+def chain_verify(
+    *, using: str = "default", chunk_size: int = 5000, since_checkpoint: bool = False
+) -> ChainReport:
+    """Walk the chain in sequence order, a chunk at a time, recomputing every hash. Returns how many
+    rows were read and the first problem, if any. On PostgreSQL the walk reads one snapshot (rows
+    appended meanwhile are left for the next run).
+
+    By default the whole chain is walked. With ``since_checkpoint``, only the rows after the latest
+    checkpoint (a place a previous walk found intact, ``checkpoint_record``): the checkpoint's own
+    seal is checked, and its row must still carry the hash it had, so the rows after it follow on
+    from what was verified. What was changed before the checkpoint is left to the full walk. Without
+    a checkpoint (or with one whose seal does not verify), the whole chain is walked."""
     from .models import AuditChainHead, AuditEvent
 
     keys = {key_id(key): key for key in chain_keys()}
@@ -304,6 +312,13 @@ def chain_verify(*, using: str = "default", chunk_size: int = 5000) -> ChainRepo
             AuditEvent.objects.using(using).order_by("sequence").values("id", *HASHED_FIELDS, *CHAIN_FIELDS)
         )
         expected, previous, last, count = 1, GENESIS_HASH, None, 0
+        checkpoint = _checkpoint_latest(using) if since_checkpoint else None
+        if checkpoint is not None:
+            anchored = rows.filter(sequence=checkpoint.sequence).first()
+            problem = _check_checkpoint(checkpoint, anchored)
+            if problem:
+                return ChainReport(rows=0, last_sequence=checkpoint.sequence, problem=problem)
+            expected, previous, last = checkpoint.sequence + 1, checkpoint.row_hash, anchored
         while True:
             chunk = list(rows.filter(sequence__gte=expected)[:chunk_size])
             for row in chunk:
@@ -316,9 +331,71 @@ def chain_verify(*, using: str = "default", chunk_size: int = 5000) -> ChainRepo
         return ChainReport(
             rows=count,
             last_sequence=expected - 1,
-            problem=_check_head(head, last, count),
+            problem=_check_head(head, last, expected - 1),
             last_hash=previous,
         )
+
+
+# --- Checkpoints -----------------------------------------------------------------------------------
+def checkpoint_seal(sequence: int, row_hash_value: str, key: bytes) -> str:
+    """The checkpoint's own HMAC, with the chain key: a checkpoint written or moved in the database
+    itself (to skip rows changed since) does not verify."""
+    message = f"offenderhub audit checkpoint v{CHAIN_VERSION}:{sequence}:{row_hash_value}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def _checkpoint_latest(using):
+    """The latest checkpoint whose seal verifies with one of the keys held, else ``None`` (the
+    caller then walks the whole chain)."""
+    from .models import AuditChainCheckpoint
+
+    checkpoint = AuditChainCheckpoint.objects.using(using).order_by("-sequence", "-id").first()
+    if checkpoint is None or checkpoint.sequence <= 0:
+        return None
+    for key in chain_keys():
+        if hmac.compare_digest(
+            checkpoint.seal, checkpoint_seal(checkpoint.sequence, checkpoint.row_hash, key)
+        ):
+            return checkpoint
+    return None
+
+
+def _check_checkpoint(checkpoint, row) -> ChainProblem | None:
+    """The row a checkpoint stands on must still be there with the hash verified then."""
+    if row is None:
+        return ChainProblem(
+            "missing",
+            checkpoint.sequence,
+            None,
+            f"Audit row with sequence {checkpoint.sequence}, verified intact on "
+            f"{_canonical_value('occurred_at', checkpoint.verified_at)}, is missing.",
+        )
+    if not hmac.compare_digest(row["row_hash"], checkpoint.row_hash):
+        return ChainProblem(
+            "changed",
+            checkpoint.sequence,
+            row["id"],
+            f"Row {_describe(row)} is not the row verified intact on "
+            f"{_canonical_value('occurred_at', checkpoint.verified_at)}: the rows up to it were replaced.",
+        )
+    return None
+
+
+def checkpoint_record(report: ChainReport, *, full: bool, using: str = "default"):
+    """Record where an intact walk ended, for the next check to start there. Nothing for a broken
+    chain or an empty log."""
+    from .models import AuditChainCheckpoint
+
+    if not report.intact or report.last_sequence <= 0:
+        return None
+    key = chain_keys()[0]
+    return AuditChainCheckpoint.objects.using(using).create(
+        sequence=report.last_sequence,
+        row_hash=report.last_hash,
+        rows_checked=report.rows,
+        full=full,
+        seal=checkpoint_seal(report.last_sequence, report.last_hash, key),
+    )
 
 
 def chain_anchor_check(*, sequence: int, row_hash_prefix: str, using: str = "default") -> ChainProblem | None:

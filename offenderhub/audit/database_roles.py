@@ -25,6 +25,7 @@ from django.db import connections
 
 AUDIT_TABLE = "audit_auditevent"
 CHAIN_HEAD_TABLE = "audit_auditchainhead"
+CHECKPOINT_TABLE = "audit_auditchaincheckpoint"
 CREDENTIALS = ("USER", "PASSWORD", "HOST", "PORT")
 
 
@@ -92,6 +93,9 @@ def app_role_grant(*, using: str = "default") -> bool:
             f"GRANT SELECT, INSERT ON {quote(AUDIT_TABLE)} TO {app}",
             f"REVOKE ALL ON {quote(CHAIN_HEAD_TABLE)} FROM {app}",
             f"GRANT SELECT, INSERT, UPDATE ON {quote(CHAIN_HEAD_TABLE)} TO {app}",
+            # The chain's checkpoints (places verified intact): read and add only.
+            f"REVOKE ALL ON {quote(CHECKPOINT_TABLE)} FROM {app}",
+            f"GRANT SELECT, INSERT ON {quote(CHECKPOINT_TABLE)} TO {app}",
         ]:
             cursor.execute(statement)
     return True

@@ -3,9 +3,10 @@ once if it is broken (offenderhub/core/jobs.py runs it; README.md, "The audit lo
 
 import logging
 
+from django.conf import settings
 from django.urls import reverse
 
-from .chain import chain_verify
+from .chain import chain_verify, checkpoint_record
 
 logger = logging.getLogger(__name__)
 
@@ -15,18 +16,29 @@ class AuditChainBroken(Exception):
 
 
 def audit_chain_verify(*, today) -> dict:
-    """Verify the whole chain. Broken: every active administrator and supervisor is notified (once a
-    day, however often the job is run) and the run fails, naming the row, on the jobs page."""
+    """Verify the rows added since the last check (the chain from its latest checkpoint), or the
+    whole chain on ``AUDIT_FULL_VERIFY_WEEKDAY`` and whenever there is no checkpoint yet. Intact: a
+    new checkpoint is recorded where the walk ended. Broken: every active administrator and
+    supervisor is notified (once a day, however often the job is run) and the run fails, naming the
+    row, on the jobs page.
+
+    So a row appended since the last check and then changed, deleted or forged is caught the next
+    day; a row changed before the latest checkpoint is caught by the weekly full walk (or
+    ``manage.py audit_verify``, which always walks everything), unless it is the checkpoint's own row,
+    which every check reads."""
     from offenderhub.accounts.models import Role, User
     from offenderhub.notifications.models import NotificationKind
     from offenderhub.notifications.services import notify
 
-    report = chain_verify()
+    full = today.weekday() == settings.AUDIT_FULL_VERIFY_WEEKDAY
+    report = chain_verify(since_checkpoint=not full)
     if report.intact:
+        checkpoint_record(report, full=full)
         # Kept in the logs, outside the database: `audit_verify --expect SEQUENCE:HASH` later checks
         # the row is still there (rows deleted from the end with the chain head moved back are not).
         logger.info(
-            "Audit log intact: %s rows; last row %s:%s.",
+            "Audit log intact%s: %s rows checked; last row %s:%s.",
+            "" if full else " since the last checkpoint",
             report.rows,
             report.last_sequence,
             report.last_hash[:16],

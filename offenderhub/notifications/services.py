@@ -10,6 +10,7 @@ sweeps run, it is sent once.
 import logging
 import re
 import smtplib
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -18,6 +19,7 @@ from django.db.models import Q
 from django.template import Context
 from django.template.loader import get_template
 from django.utils import timezone
+from django.utils.html import conditional_escape
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from offenderhub.core.queueing import enqueue_on_commit
@@ -35,16 +37,103 @@ def render_email(kind, context: dict) -> tuple[str, str, str]:
     """``(subject, text, html)`` for a kind of notification, from
     ``notifications/email/<kind>_subject.txt``, ``<kind>.txt`` and ``<kind>.html``.
     The subject and text are not HTML-escaped; the HTML is."""
-    kind = NotificationKind(kind)
+    return _finish(*_render_raw(NotificationKind(kind), context))
 
+
+def _render_raw(kind, context: dict) -> tuple[str, str, str]:
     def render(name, autoescape):
         template = get_template(f"{EMAIL_TEMPLATE_DIR}/{name}").template
         return template.render(Context(context, autoescape=autoescape))
 
-    subject = " ".join(render(f"{kind}_subject.txt", autoescape=False).split())  # one line, always
-    text = re.sub(r"\n{3,}", "\n\n", render(f"{kind}.txt", autoescape=False).strip()) + "\n"
-    html = render(f"{kind}.html", autoescape=True).strip() + "\n"
-    return subject[:200], text, html
+    return (
+        render(f"{kind}_subject.txt", autoescape=False),
+        render(f"{kind}.txt", autoescape=False),
+        render(f"{kind}.html", autoescape=True),
+    )
+
+
+def _finish(subject: str, text: str, html: str) -> tuple[str, str, str]:
+    subject = " ".join(subject.split())  # one line, always
+    text = re.sub(r"\n{3,}", "\n\n", text.strip()) + "\n"
+    return subject[:200], text, html.strip() + "\n"
+
+
+# ``_EmailRenderer``: what differs for every notification (replaced in one render), what is the same
+# for all, and template words that are not variables.
+_TEMPLATE_WORDS = {"block", "endblock", "extends", "include", "if", "elif", "else", "endif", "not", "and"}
+_TEMPLATE_WORDS |= {"or", "in", "is", "none", "true", "false", "load", "comment", "endcomment", "for"}
+_TEMPLATE_WORDS |= {"endfor", "empty", "with", "endwith"}
+_PER_ITEM = {"case_reference", "link"}
+_SAME_FOR_ALL = {"service_name", "kind"}
+_SENTINELS = {"case_reference": "OHSENTINELREFERENCE0", "link": "OHSENTINELLINK0"}
+
+
+@lru_cache(maxsize=64)
+def _template_variables(name: str) -> frozenset:
+    """Every name a template (and the templates it extends or includes) may read from its context,
+    over-counted rather than missed: a word in a tag or a variable that is not a template keyword."""
+    from django.template.loader import get_template
+
+    source = get_template(f"{EMAIL_TEMPLATE_DIR}/{name}").template.source
+    names = set()
+    for tag in re.findall(r"{%(.*?)%}|{{(.*?)}}", source, flags=re.S):
+        body = re.sub(r"\"[^\"]*\"|'[^']*'", "", " ".join(tag))
+        parent = re.search(r"(?:extends|include)\s+[\"']notifications/email/([^\"']+)[\"']", " ".join(tag))
+        if parent:
+            names |= _template_variables(parent.group(1))
+        body = re.sub(r"\b(end)?block\s+\w+", "", body)
+        for index, part in enumerate(body.split("|")):  # a variable, then its filters and their arguments
+            words = re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", part if index == 0 else part.partition(":")[2])
+            names |= {word.split(".")[0] for word in words if word.lower() not in _TEMPLATE_WORDS}
+    return frozenset(names)
+
+
+class _EmailRenderer:
+    """Renders one kind's emails for many notifications, each distinct text once.
+
+    The case reference and the link differ for every notification: the templates are rendered with
+    stand-ins for those two, which are then replaced for each notification (the HTML gets the
+    escaped value, as ``{{ }}`` writes it). Whatever else the templates read (a date, the days
+    left) is part of the key the renders are kept by, so notifications that differ only by case
+    and link are rendered once. The first notification rendered for each key is also rendered in
+    full and compared, and a kind whose templates do anything else with the reference or the link
+    (a filter, a comparison) is rendered in full for every notification, as ``render_email`` does."""
+
+    def __init__(self, kind):
+        self.kind = NotificationKind(kind)
+        used = set()
+        for name in (f"{self.kind}_subject.txt", f"{self.kind}.txt", f"{self.kind}.html"):
+            used |= _template_variables(name)
+        self.keyed = sorted(used - _PER_ITEM - _SAME_FOR_ALL)
+        self.quick = True
+        self.rendered = {}  # key: the raw texts with stand-ins for the reference and the link
+
+    def render(self, context: dict) -> tuple[str, str, str]:
+        key = (bool(context.get("case_reference")), *(context.get(name) for name in self.keyed))
+        try:
+            hash(key)
+        except TypeError:  # a list or a dict in the context: rendered in full
+            return render_email(self.kind, context)
+        if not self.quick:
+            return render_email(self.kind, context)
+        first = key not in self.rendered
+        if first:
+            stand_ins = {**context, "link": _SENTINELS["link"]}
+            if key[0]:
+                stand_ins["case_reference"] = _SENTINELS["case_reference"]
+            self.rendered[key] = _render_raw(self.kind, stand_ins)
+        subject, text, html = self.rendered[key]
+        for name, sentinel in _SENTINELS.items():
+            value = str(context.get(name) or "")
+            subject, text = subject.replace(sentinel, value), text.replace(sentinel, value)
+            html = html.replace(sentinel, conditional_escape(value))
+        quick = _finish(subject, text, html)
+        if first:
+            full = render_email(self.kind, context)
+            if full != quick:
+                self.quick = False
+                return full
+        return quick
 
 
 def is_local_path(url: str) -> bool:
@@ -94,10 +183,15 @@ def notify(
 def notify_many(*, kind, items) -> list[Notification]:
     """``notify`` for many things of one kind at once, for set-based jobs: each item holds the
     keyword arguments of one ``notify`` call (``users``, ``organisations``, ``url``,
-    ``case_reference``, ``context``, ``dedupe_key``). One insert and one email job for them all."""
+    ``case_reference``, ``context``, ``dedupe_key``). One insert and one email job for them all.
+    Recipients already notified with an item's ``dedupe_key`` are left out before anything is
+    rendered, so a re-run costs one query, not a render of every item again."""
     kind = NotificationKind(kind)
     now = timezone.now()
-    rows = [row for item in items for row in _rows_for(kind, now, **item)]
+    items = list(items)
+    existing = _existing_keys(items)
+    renderer = _EmailRenderer(kind)
+    rows = [row for item in items for row in _rows_for(kind, now, renderer=renderer, skip=existing, **item)]
     plain = [row for row in rows if not row.dedupe_key]
     deduplicated = [row for row in rows if row.dedupe_key]
     created = Notification.objects.bulk_create(plain) if plain else []
@@ -111,18 +205,54 @@ def notify_many(*, kind, items) -> list[Notification]:
     return created
 
 
-def _rows_for(
-    kind, now, *, users=(), organisations=(), url, case_reference="", context=None, dedupe_key=""
-) -> list[Notification]:
-    """The unsaved rows of one notification: one per active recipient, rendered once."""
-    if not is_local_path(url):
-        raise ValueError(f"A notification links to a path within the service, not {url!r}.")
+def _recipients(users, organisations) -> dict:
     recipients = {("u", user.pk): user for user in users if user.is_active}
     recipients |= {("o", org.pk): org for org in organisations if org.is_active}
+    return recipients
+
+
+def _recipient_key(dedupe_key: str, tag: str, pk) -> str:
+    return f"{dedupe_key}:{tag}{pk}" if dedupe_key else ""
+
+
+def _existing_keys(items) -> set:
+    """The dedupe keys of these items' recipients already taken, in one query (none without keys)."""
+    keys = {
+        _recipient_key(item["dedupe_key"], tag, pk)
+        for item in items
+        if item.get("dedupe_key")
+        for tag, pk in _recipients(item.get("users", ()), item.get("organisations", ()))
+    }
+    if not keys:
+        return set()
+    return set(Notification.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
+
+
+def _rows_for(
+    kind,
+    now,
+    *,
+    renderer,
+    skip=frozenset(),
+    users=(),
+    organisations=(),
+    url,
+    case_reference="",
+    context=None,
+    dedupe_key="",
+) -> list[Notification]:
+    """The unsaved rows of one notification: one per active recipient not already notified with
+    this ``dedupe_key`` (``skip``), rendered once."""
+    if not is_local_path(url):
+        raise ValueError(f"A notification links to a path within the service, not {url!r}.")
+    recipients = {
+        (tag, pk): recipient
+        for (tag, pk), recipient in _recipients(users, organisations).items()
+        if _recipient_key(dedupe_key, tag, pk) not in skip
+    }
     if not recipients:
         return []
-    subject, text, html = render_email(
-        kind,
+    subject, text, html = renderer.render(
         {
             **(context or {}),
             "kind": kind,
@@ -142,7 +272,7 @@ def _rows_for(
             url=url,
             case_reference=case_reference,
             created_at=now,
-            dedupe_key=f"{dedupe_key}:{tag}{pk}" if dedupe_key else "",
+            dedupe_key=_recipient_key(dedupe_key, tag, pk),
         )
         for (tag, pk), recipient in recipients.items()
     ]
@@ -152,17 +282,10 @@ def _rows_for(
 
 
 def _create_skipping_duplicates(rows, now):
-    """Insert the rows whose dedupe key is new; a row another call made first (even at the same
-    moment, which the unique constraint settles) is skipped. Returns the rows inserted here."""
-    keys = {row.dedupe_key for row in rows}
-    existing = set(Notification.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
-    new_rows = [row for row in rows if row.dedupe_key not in existing]
-    if not new_rows:
-        return []
-    Notification.objects.bulk_create(new_rows, ignore_conflicts=True)  # no ids come back from this
-    return list(
-        Notification.objects.filter(dedupe_key__in={row.dedupe_key for row in new_rows}, created_at=now)
-    )
+    """Insert the rows (whose keys were new when looked up): a row another call made since, even at
+    the same moment, is skipped by the unique constraint. Returns the rows inserted here."""
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)  # no ids come back from this
+    return list(Notification.objects.filter(dedupe_key__in={row.dedupe_key for row in rows}, created_at=now))
 
 
 def is_transient_email_error(exc: OSError) -> bool:

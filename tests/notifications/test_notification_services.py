@@ -341,3 +341,26 @@ def test_police_users_do_not_see_an_organisation_inbox(force):
     _concern(organisations=[force])
 
     assert notification_mark_all_read(user=case_worker) == 0
+
+
+@pytest.mark.parametrize("kind", [k for k in NotificationKind if k != NotificationKind.DIGEST])
+@pytest.mark.parametrize("reference", ["", "OH-2026-000123", "<b>&'\"</b>"])
+def test_emails_rendered_for_many_at_once_are_exactly_those_rendered_one_by_one(kind, reference):
+    """Set-based jobs render each distinct text once (``_EmailRenderer``): the result must not differ."""
+    from datetime import date
+
+    from offenderhub.notifications.services import _EmailRenderer
+
+    renderer = _EmailRenderer(kind)
+    for n, days_left in enumerate([28, 7, -3, 7]):
+        context = {
+            "kind": kind,
+            "case_reference": reference and f"{reference}{n}",
+            "link": f"https://hub.example/cases/{n}/?a=1&b=<2>",
+            "service_name": "Offender Hub",
+            "days_left": days_left,
+            "latest_proceedings_date": date(2026, 12, 1),
+            "victim_notification_due_on": date(2026, 12, 5) if n % 2 else None,
+            "problem": "Row #3 changed",
+        }
+        assert renderer.render(context) == render_email(kind, context)
