@@ -14,7 +14,7 @@ from offenderhub.accounts.access import RoleRequiredMixin
 from offenderhub.accounts.models import Organisation, Role
 from offenderhub.core.forms import add_service_errors
 
-from . import services
+from . import services, summaries
 from .filters import DashboardFilter
 from .forms import FindingForm, ImportForm, SampleForm
 from .models import ReoffendingImport, ScrutinySample
@@ -26,6 +26,7 @@ from .selectors import (
     fairness_for,
     reporting_force_id_for,
     scoped_cases,
+    scoped_facts,
 )
 
 READERS = frozenset({Role.ANALYST, Role.SUPERVISOR})
@@ -47,6 +48,25 @@ class _Reporting(RoleRequiredMixin, View):
         return self.filterset.qs
 
 
+class _Dashboard(_Reporting):
+    """The dashboard and its tables read the summaries (reporting/summaries.py): the cases changed
+    since they were last made are summarised again first (at most ``REQUEST_BATCH``; the job every
+    minute does the rest), then the filters apply to the summaries."""
+
+    def summary_scope(self, request):
+        self.force_id = reporting_force_id_for(request.user)
+        if self.force_id is None:
+            raise Http404("No force to report on.")
+        self.today = timezone.localdate()
+        summaries.refresh_stale(summaries.REQUEST_BATCH)
+        self.filterset = DashboardFilter(
+            request.GET or None, queryset=scoped_facts(request.user, today=self.today), force_id=self.force_id
+        )
+        if self.filterset.is_bound and not self.filterset.is_valid():
+            return self.filterset.queryset.none()
+        return self.filterset.qs
+
+
 def _bars(rows, key, label_key):
     """Rows for a server-drawn bar chart: each value as a share of the largest, for the SVG widths."""
     values = [float(r[key] or 0) for r in rows]
@@ -60,9 +80,9 @@ def _bars(rows, key, label_key):
     }
 
 
-class DashboardView(_Reporting):
+class DashboardView(_Dashboard):
     def get(self, request):
-        cases = self.scope(request)
+        cases = self.summary_scope(request)
         figures = dashboard_for(cases, today=self.today)
         fairness = {key: fairness_for(cases, dimension=key) for key in FAIRNESS_DIMENSIONS}
         status_rows = [{"label": label, "n": n} for label, n in figures["by_status"]]
@@ -73,7 +93,7 @@ class DashboardView(_Reporting):
             "reporting/dashboard.html",
             {
                 "filter": self.filterset,
-                "force": Organisation.objects.get(pk=self.force_id),
+                "force": summaries.with_freshness(Organisation.objects).get(pk=self.force_id),
                 "f": figures,
                 "fairness": fairness,
                 "status_chart": _bars(status_rows, "n", "label"),
@@ -95,7 +115,7 @@ def _csv_response(filename, header, rows):
     return response
 
 
-class DashboardExportView(_Reporting):
+class DashboardExportView(_Dashboard):
     """The dashboard's tables as CSV, one table per request."""
 
     TABLES = [
@@ -112,7 +132,7 @@ class DashboardExportView(_Reporting):
     def get(self, request, table):
         if table not in self.TABLES:
             raise Http404
-        cases = self.scope(request)
+        cases = self.summary_scope(request)
         f = dashboard_for(cases, today=self.today)
         if table == "status":
             header, rows = ["status", "cases"], f["by_status"]
