@@ -18,6 +18,6 @@ class ReportingConfig(AppConfig):
     name = "reporting"
 
     def ready(self):
-        from . import checks, receivers  # noqa: F401  (the deployment check; the summaries' receivers)
+        from . import checks, receivers, tasks  # noqa: F401  (deployment check; summaries: receivers, job)
 
         post_migrate.connect(triggers_after_migrate, sender=self, dispatch_uid="reporting_summary_triggers")

@@ -129,7 +129,7 @@ def _fact_columns(now) -> dict:
     }
     for kind, name in ((AssessmentKind.INITIAL, "initial"), (AssessmentKind.FINAL, "final")):
         for pathway, column in need_columns(name).items():
-            columns[column] = Subquery(_needs(kind).filter(pathway=pathway).values("level")[:1])
+            columns[column] = Subquery(_needs(kind).filter(pathway=pathway).order_by().values("level")[:1])
     return columns
 
 
