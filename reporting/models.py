@@ -228,3 +228,14 @@ class StaleCase(models.Model):
 
     def __str__(self):
         return f"Case {self.case_id}, changed {self.marked_at:%d %b %Y %H:%M}"
+
+
+class SummaryState(models.Model):
+    """One row: a number moved on by every refresh that changed the summaries, so that figures
+    computed from them can be kept until it moves (reporting/views.py)."""
+
+    version = models.PositiveBigIntegerField(default=0)
+    changed_at = models.DateTimeField(null=True)
+
+    def __str__(self):
+        return f"Summaries version {self.version}"

@@ -39,7 +39,15 @@ from cases.models import Case, CaseOffence, DecisionOutcome, EligibilityDecision
 from conditions.models import Prosecution
 from referrals.models import Referral
 
-from .models import CaseCostFact, CaseFact, ReferralFact, StaleCase, SubsequentOffence, need_columns
+from .models import (
+    CaseCostFact,
+    CaseFact,
+    ReferralFact,
+    StaleCase,
+    SubsequentOffence,
+    SummaryState,
+    need_columns,
+)
 
 BATCH = 2_000  # cases summarised per statement (and per transaction in a rebuild or the job)
 REQUEST_BATCH = 2_000  # at most this many changed cases are summarised by a dashboard request
@@ -211,7 +219,19 @@ def refresh_stale(limit: int = REQUEST_BATCH) -> int:
         if ids:
             summarise(ids)
             StaleCase.objects.filter(case_id__in=ids).delete()
+            _version_move_on()
     return len(ids)
+
+
+def _version_move_on() -> None:
+    """Move the summaries' version on (SummaryState): figures kept for the last one are stale."""
+    table = connection.ops.quote_name(SummaryState._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (id, version, changed_at) VALUES (1, 1, %s) "  # noqa: S608
+            f"ON CONFLICT (id) DO UPDATE SET version = {table}.version + 1, changed_at = EXCLUDED.changed_at",
+            [timezone.now()],
+        )
 
 
 def refresh_all_stale(*, batch: int = BATCH, seconds: float | None = None, out=None) -> int:
@@ -261,11 +281,15 @@ def rebuild(*, batch: int = BATCH, out=None) -> dict:
 
 def with_freshness(organisations):
     """The organisations (forces) with ``summaries_refreshed_at``, when their summaries last changed,
-    and ``summaries_waiting``, how many changed cases (of any force) wait for a refresh."""
+    ``summaries_waiting``, how many changed cases (of any force) wait for a refresh, and
+    ``summaries_version``, the summaries' version (SummaryState)."""
     last = (
         CaseFact.objects.filter(force_id=OuterRef("pk")).order_by("-refreshed_at").values("refreshed_at")[:1]
     )
     waiting = StaleCase.objects.annotate(one=Value(1)).values("one").annotate(n=Count("pk")).values("n")
+    version = SummaryState.objects.filter(pk=1).values("version")
     return organisations.annotate(
-        summaries_refreshed_at=Subquery(last), summaries_waiting=Coalesce(Subquery(waiting), Value(0))
+        summaries_refreshed_at=Subquery(last),
+        summaries_waiting=Coalesce(Subquery(waiting), Value(0)),
+        summaries_version=Coalesce(Subquery(version), Value(0)),
     )

@@ -25,8 +25,18 @@ from reporting.services import scrutiny_sample_create
 # savepoint, update, release). Summarising changed cases first costs SUMMARY_QUERIES more.
 DASHBOARD_QUERIES = 22
 # Remove the summaries of deleted cases, of recorded offences and of referrals (3), insert them again
-# (3), unmark the cases (1).
-SUMMARY_QUERIES = 7
+# (3), unmark the cases (1), move the summaries' version on (1).
+SUMMARY_QUERIES = 8
+# The figures and fairness tables, kept until the summaries change (DASHBOARD_CACHE_SECONDS).
+FIGURE_QUERIES = 7
+
+
+@pytest.fixture(autouse=True)
+def _figures_computed_every_time(settings):
+    """These tests count the queries that compute the figures, so none are kept between requests."""
+    settings.DASHBOARD_CACHE_SECONDS = 0
+
+
 OUTCOMES = ["completed", "completed", "completed", "breached", "active", None, "ineligible"]
 
 
@@ -122,6 +132,22 @@ def test_summarising_the_changed_cases_first_costs_a_fixed_number_of_queries(cli
     populate(55)
     many = _count(client, dashboard)
     assert few == many == DASHBOARD_QUERIES + SUMMARY_QUERIES
+
+
+def test_figures_are_kept_until_the_summaries_change(client_for, analyst, populate, settings):
+    """Kept figures are shown until a case changes; then the figures are computed again."""
+    settings.DASHBOARD_CACHE_SECONDS = 600
+    client = client_for(analyst)
+    dashboard = reverse("reporting:dashboard")
+    populate(7)
+    assert client.get(dashboard).context["f"]["total"] == 7
+    assert _count(client, dashboard) == DASHBOARD_QUERIES - FIGURE_QUERIES
+    populate(7)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(dashboard)
+    assert response.context["f"]["total"] == 14
+    assert len(queries) == DASHBOARD_QUERIES + SUMMARY_QUERIES
+    assert client.get(dashboard, {"sex": "female"}).context["f"]["total"] == 0  # its own figures
 
 
 def test_filtered_dashboard_runs_the_same_number_of_queries(client_for, supervisor, populate):
