@@ -291,113 +291,99 @@ _AGE = """CASE
     ELSE '55+' END"""
 
 
+_FACT_AGE = _AGE.replace("p.date_of_birth", "f.date_of_birth")
+_PATHWAYS = [
+    "accommodation", "education_employment", "health", "drugs_alcohol", "finance_debt", "children_families",
+    "attitudes", "domestic_abuse", "gambling", "victim_of_abuse", "sex_work",
+]  # fmt: skip
+_STATUSES = [
+    "intake", "awaiting_decision", "ineligible", "declined", "assessment", "conditions_agreed", "active",
+    "breach_review", "completed", "prosecution_resumed", "withdrawn", "closed",
+]  # fmt: skip
+_DIVERTED = "f.cautioned_on IS NOT NULL AND NOT f.prosecuted AND f.status IN ('completed', 'closed')"
+
+
 def dashboard(cursor, ctx):
-    """Every figure of the analyst's dashboard, computed from the tables (there are no summaries yet)."""
-    p = {"force": ctx.force_id, "today": ctx.today, "start": ctx.today.replace(day=1) - timedelta(days=335)}
+    """Every figure of the analyst's dashboard, read from the summaries (reporting_casefact, one row
+    per case; reporting_casecostfact; reporting_referralfact) as the page reads them."""
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    from dateutil.relativedelta import relativedelta
+
+    zone = ZoneInfo("Europe/London")
+    start = ctx.today.replace(day=1) - relativedelta(months=11)
+    months = [start + relativedelta(months=i) for i in range(13)]
+    p = {"force": ctx.force_id, "today": ctx.today}
+    trend_columns = []
+    for i in range(12):
+        p[f"m{i}"], p[f"t{i}"] = months[i], datetime.combine(months[i], time.min, zone)
+        p[f"m{i + 1}"], p[f"t{i + 1}"] = months[i + 1], datetime.combine(months[i + 1], time.min, zone)
+        trend_columns += [
+            f"count(*) FILTER (WHERE f.created_at >= %(t{i})s AND f.created_at < %(t{i + 1})s)",
+            f"count(*) FILTER (WHERE f.cautioned_on >= %(m{i})s AND f.cautioned_on < %(m{i + 1})s)",
+        ]
+    need_columns = []
+    for n in _PATHWAYS:
+        paired = f"f.initial_{n} IS NOT NULL AND f.final_{n} IS NOT NULL"
+        need_columns += [
+            f"count(*) FILTER (WHERE f.initial_{n} >= 2)",
+            f"count(*) FILTER (WHERE f.initial_{n} = 3)",
+            f"count(*) FILTER (WHERE {paired})",
+            f"avg(f.initial_{n} - f.final_{n}) FILTER (WHERE {paired})",
+        ]
+    matured = "f.cautioned_on <= %(today)s - interval '548 days'"
+    tracked = "f.cautioned_on <= %(today)s - interval '365 days'"
+    columns = [
+        "count(*)",
+        "count(*) FILTER (WHERE f.cautioned_on IS NOT NULL)",
+        f"count(*) FILTER (WHERE {_DIVERTED})",
+        "count(*) FILTER (WHERE f.prosecuted)",
+        "avg(interval '1 day' * (f.first_decision_on - f.first_offence_on))",
+        "avg(interval '1 day' * (f.cautioned_on - f.first_decision_on))",
+        f"count(*) FILTER (WHERE {matured})",
+        f"count(*) FILTER (WHERE {matured} AND f.reoffences > 0)",
+        f"sum(f.reoffences) FILTER (WHERE {matured})",
+        "count(*) FILTER (WHERE f.cautioned_on > %(today)s - interval '548 days')",
+        f"count(DISTINCT f.person_id) FILTER (WHERE {tracked})",
+        "count(*) FILTER (WHERE f.assessed)",
+        *[f"count(*) FILTER (WHERE f.status = '{s}')" for s in _STATUSES],
+        *trend_columns,
+        *need_columns,
+    ]
     fairness = """
-        SELECT {group} AS g, count(*),
-               count(*) FILTER (WHERE d.outcome IS NOT NULL), count(*) FILTER (WHERE d.outcome = 'eligible'),
-               count(*) FILTER (WHERE k.id IS NOT NULL AND pr.id IS NULL AND c.status IN ('completed',
-                 'closed')),
-               count(*) FILTER (WHERE pr.id IS NOT NULL)
-          FROM cases_case c JOIN cases_person p ON p.id = c.person_id
-          LEFT JOIN cases_ethnicity e ON e.id = p.ethnicity_id
-          LEFT JOIN conditions_caution k ON k.case_id = c.id
-          LEFT JOIN conditions_prosecution pr ON pr.case_id = c.id
-          LEFT JOIN LATERAL (SELECT outcome FROM cases_eligibilitydecision x WHERE x.case_id = c.id
-                              AND NOT EXISTS (SELECT 1 FROM cases_eligibilitydecision y
-                                WHERE y.supersedes_id = x.id)
-                              LIMIT 1) d ON true
-         WHERE c.force_id = %(force)s GROUP BY 1 ORDER BY 1"""
+        SELECT {group} AS g, count(*), count(*) FILTER (WHERE f.decided),
+               count(*) FILTER (WHERE f.eligible), count(*) FILTER (WHERE {diverted}),
+               count(*) FILTER (WHERE f.prosecuted)
+          FROM reporting_casefact f LEFT JOIN cases_ethnicity e ON e.id = f.ethnicity_id
+         WHERE f.force_id = %(force)s GROUP BY 1 ORDER BY 1"""
+    figures = "SELECT {columns} FROM reporting_casefact f WHERE f.force_id = %(force)s"
+    cost = """SELECT sum(x.before), sum(x.before * cc.unit_cost) FILTER (WHERE x.before > 0),
+                     sum(x.after), sum(x.after * cc.unit_cost) FILTER (WHERE x.after > 0),
+                     sum(x.recorded) FILTER (WHERE cc.unit_cost IS NULL)
+                FROM reporting_casecostfact x JOIN cases_offence o ON o.id = x.offence_id
+                LEFT JOIN cases_crimecostcategory cc ON cc.id = o.cost_category_id
+               WHERE x.case_id IN (SELECT f.case_id FROM reporting_casefact f WHERE f.force_id = %(force)s
+                                      AND f.cautioned_on IS NOT NULL AND {tracked})"""
+    partners = """SELECT o.name, count(*), count(r.accepted_at),
+                         count(*) FILTER (WHERE r.status = 'declined'),
+                         count(*) FILTER (WHERE r.status = 'completed'),
+                         count(*) FILTER (WHERE r.status = 'not_completed'),
+                         avg(r.accepted_at - r.sent_at), avg(r.first_contact_at - r.sent_at)
+                    FROM reporting_referralfact r JOIN accounts_organisation o ON o.id = r.organisation_id
+                   WHERE {referrals} GROUP BY o.name ORDER BY o.name"""
+    contact = """SELECT avg(r.first_contact_at - r.sent_at) FROM reporting_referralfact r
+                  WHERE {referrals} AND r.first_contact_at IS NOT NULL"""
+    referrals = "r.case_id IN (SELECT f.case_id FROM reporting_casefact f WHERE f.force_id = %(force)s)"
     _run(
         cursor,
-        ("SELECT status, count(*) FROM cases_case WHERE force_id = %(force)s GROUP BY status", p),
-        (
-            """SELECT count(*), count(k.id),
-                      count(*) FILTER (WHERE k.id IS NOT NULL AND pr.id IS NULL
-                        AND c.status IN ('completed', 'closed')),
-                      count(pr.id),
-                      avg(fd.first - fo.first), avg(k.administered_on - fd.first)
-                 FROM cases_case c
-                 LEFT JOIN conditions_caution k ON k.case_id = c.id
-                 LEFT JOIN conditions_prosecution pr ON pr.case_id = c.id
-                 LEFT JOIN (SELECT case_id,
-                   min(offence_date) AS first FROM cases_caseoffence GROUP BY case_id) fo
-                        ON fo.case_id = c.id
-                 LEFT JOIN (SELECT case_id,
-                   min(decision_date) AS first FROM cases_eligibilitydecision GROUP BY case_id) fd
-                        ON fd.case_id = c.id
-                WHERE c.force_id = %(force)s""",
-            p,
-        ),
-        (
-            """SELECT count(*), count(*) FILTER (WHERE n > 0), sum(n) FROM (
-                 SELECT (SELECT count(*) FROM reporting_subsequentoffence o
-                          WHERE o.person_id = c.person_id AND o.offence_date > k.administered_on
-                            AND o.offence_date <= k.administered_on + 365
-                            AND o.outcome_date <= k.administered_on + 548) AS n
-                   FROM cases_case c JOIN conditions_caution k ON k.case_id = c.id
-                  WHERE c.force_id = %(force)s AND k.administered_on <= %(today)s - 548) t""",
-            p,
-        ),
-        (
-            """SELECT count(*) FILTER (WHERE k.administered_on > %(today)s - 548) FROM cases_case c
-                 JOIN conditions_caution k ON k.case_id = c.id WHERE c.force_id = %(force)s""",
-            p,
-        ),
-        (
-            """SELECT count(*) FILTER (WHERE o.offence_date >= k.administered_on - 365
-              AND o.offence_date < k.administered_on),
-                      sum(cc.unit_cost) FILTER (WHERE o.offence_date >= k.administered_on - 365
-                                                  AND o.offence_date < k.administered_on),
-                      count(*) FILTER (WHERE o.offence_date > k.administered_on
-                        AND o.offence_date <= k.administered_on + 365),
-                      sum(cc.unit_cost) FILTER (WHERE o.offence_date > k.administered_on
-                                                  AND o.offence_date <= k.administered_on + 365),
-                      count(DISTINCT c.person_id)
-                 FROM cases_case c JOIN conditions_caution k ON k.case_id = c.id
-                 JOIN reporting_subsequentoffence o ON o.person_id = c.person_id
-                 JOIN cases_offence f ON f.id = o.offence_id LEFT
-                   JOIN cases_crimecostcategory cc ON cc.id = f.cost_category_id
-                WHERE c.force_id = %(force)s AND k.administered_on <= %(today)s - 365""",
-            p,
-        ),
-        (
-            """SELECT n.pathway, count(*) FILTER (WHERE n.level >= 2), count(*) FILTER (WHERE n.level = 3),
-                      count(fn.id), avg(n.level - fn.level)
-                 FROM assessments_pathwayneed n JOIN assessments_assessment a ON a.id = n.assessment_id
-                 JOIN cases_case c ON c.id = a.case_id
-                 LEFT JOIN assessments_assessment fa ON fa.case_id = a.case_id AND fa.kind = 'final'
-                       AND fa.status = 'completed'
-                 LEFT JOIN assessments_pathwayneed fn ON fn.assessment_id = fa.id AND fn.pathway = n.pathway
-                WHERE c.force_id = %(force)s AND a.kind = 'initial' AND a.status = 'completed'
-                GROUP BY n.pathway""",
-            p,
-        ),
-        (
-            """SELECT o.name, count(*), count(r.accepted_at), count(*) FILTER (WHERE r.status = 'declined'),
-                      count(*) FILTER (WHERE r.status = 'completed'),
-                        count(*) FILTER (WHERE r.status = 'not_completed'),
-                      avg(r.accepted_at - r.sent_at), avg(r.first_contact_at - r.sent_at)
-                 FROM referrals_referral r JOIN accounts_organisation o ON o.id = r.organisation_id
-                 JOIN cases_case c ON c.id = r.case_id
-                WHERE c.force_id = %(force)s GROUP BY o.name ORDER BY o.name""",
-            p,
-        ),
-        (
-            """SELECT date_trunc('month', c.created_at), count(*) FROM cases_case c
-                WHERE c.force_id = %(force)s AND c.created_at >= %(start)s GROUP BY 1""",
-            p,
-        ),
-        (
-            """SELECT date_trunc('month', k.administered_on), count(*) FROM cases_case c
-                 JOIN conditions_caution k ON k.case_id = c.id
-                WHERE c.force_id = %(force)s AND k.administered_on >= %(start)s GROUP BY 1""",
-            p,
-        ),
-        (fairness.format(group="e.group"), p),
-        (fairness.format(group="p.sex"), p),
-        (fairness.format(group=_AGE), p),
+        (figures.format(columns=", ".join(columns)), p),
+        (cost.format(tracked=tracked), p),
+        (partners.format(referrals=referrals), p),
+        (contact.format(referrals=referrals), p),
+        (fairness.format(group="e.group", diverted=_DIVERTED), p),
+        (fairness.format(group="f.sex", diverted=_DIVERTED), p),
+        (fairness.format(group=_FACT_AGE, diverted=_DIVERTED), p),
         (_UNREAD, {"user": ctx.analyst_id, "org": ctx.force_id}),
     )
 

@@ -305,6 +305,9 @@ AUDIT_FULL_VERIFY_WEEKDAY = env.int("AUDIT_FULL_VERIFY_WEEKDAY", default=6)
 
 # The key for stable pseudonyms in analysts' exports; defaults to SECRET_KEY. Changing it changes them all.
 PSEUDONYM_KEY = env.str("PSEUDONYM_KEY", default="")
+# The analyst dashboard keeps its figures for a force and a set of filters this long, or until its
+# summaries next change (reporting/views.py); 0 computes them from the summaries on every request.
+DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=600)
 
 # Evidence uploads: PDF, PNG or JPEG, checked by their content, up to this size.
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)

@@ -43,6 +43,7 @@ from offenderhub.accounts.models import Organisation, User
 
 from . import services
 from .models import ScrutinySample
+from .summaries import rebuild
 
 COHORT = 40
 OFFENCES = [
@@ -287,3 +288,5 @@ def seed_reporting(out):
                 actor=analyst, item_id=item.pk, force_id=force.pk, finding=finding, observations=observations
             )
     out(f"historical cohort: {len(cases)} cases added; scrutiny samples: {ScrutinySample.objects.count()}")
+    summarised = rebuild()["cases"]
+    out(f"dashboard summaries: {summarised} cases summarised")

@@ -5,6 +5,7 @@ from cases.models import CaseOffence, Ethnicity, OffenceGroup, Scheme, Sex
 from offenderhub.accounts.models import Area
 from offenderhub.core.forms import GdsForm
 
+from .models import CaseFact
 from .selectors import AGE_BANDS
 
 
@@ -14,7 +15,8 @@ def _date_widget():
 
 class DashboardFilter(django_filters.FilterSet):
     """Filters for every dashboard figure: the period (cases opened), scheme, area, offence group,
-    sex, age band and ethnic group."""
+    sex, age band and ethnic group. They filter the dashboard's summaries (CaseFact, scoped_facts)
+    or the cases themselves (Case, scoped_cases, for the extract) alike."""
 
     opened_from = django_filters.DateFilter(
         field_name="created_at", lookup_expr="date__gte", label="Opened from", widget=_date_widget()
@@ -35,7 +37,7 @@ class DashboardFilter(django_filters.FilterSet):
         label="Offence group",
     )
     sex = django_filters.ChoiceFilter(
-        field_name="person__sex", choices=Sex.choices, empty_label="Any", label="Sex"
+        field_name="sex", choices=Sex.choices, method="by_person", empty_label="Any", label="Sex"
     )
     age_band = django_filters.ChoiceFilter(
         field_name="age_band",
@@ -44,7 +46,8 @@ class DashboardFilter(django_filters.FilterSet):
         label="Age band (today)",
     )
     ethnicity = django_filters.ChoiceFilter(
-        field_name="person__ethnicity__group",
+        field_name="ethnicity__group",
+        method="by_person",
         choices=[],
         empty_label="Any ethnic group",
         label="Ethnic group",
@@ -64,4 +67,12 @@ class DashboardFilter(django_filters.FilterSet):
     def by_offence_group(self, queryset, name, value):
         if not value:
             return queryset
+        if queryset.model is CaseFact:
+            return queryset.filter(offence_groups__contains=f",{value},")
         return queryset.filter(pk__in=CaseOffence.objects.filter(offence__group=value).values("case_id"))
+
+    def by_person(self, queryset, name, value):
+        """The summaries hold the person's sex and ethnic group; the cases reach them through the person."""
+        if not value:
+            return queryset
+        return queryset.filter(**{name if queryset.model is CaseFact else f"person__{name}": value})

@@ -105,3 +105,137 @@ class ScrutinyItem(models.Model):
 
     def __str__(self):
         return f"Item {self.position} of {self.sample}"
+
+
+# --- The dashboard's summaries (issue 12) ---------------------------------------------------------
+# One row per case holding everything the dashboard's figures need, so a request reads one narrow
+# table instead of recomputing from cases, people, offences, decisions, cautions, assessments and
+# police records. Nothing in a row depends on today: the cut-offs that move with the date (matured
+# cohort, cost tracked, the last 12 months) are applied when the figures are read. Rows are kept
+# current by ``reporting/summaries.py``; none of these tables is ever written by hand.
+
+
+def _summary_key(model, **options):
+    """A reference that is only a number: no constraint, no cascade, never followed on delete (a
+    summary row of a deleted case is removed by the next refresh)."""
+    return models.ForeignKey(
+        model, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", **options
+    )
+
+
+class CaseFact(models.Model):
+    """A case, as the dashboard counts it."""
+
+    case = models.OneToOneField(
+        "cases.Case", primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    force = _summary_key("accounts.Organisation")
+    scheme = _summary_key("cases.Scheme")
+    area = _summary_key("accounts.Area")
+    person = _summary_key("cases.Person")
+    created_at = models.DateTimeField()
+    status = models.CharField(max_length=24)
+    sex = models.CharField(max_length=12)
+    date_of_birth = models.DateField()
+    ethnicity = _summary_key("cases.Ethnicity", null=True)
+    offence_groups = models.CharField(
+        max_length=300, help_text="The case's offence groups between commas: “,theft,violence,”."
+    )
+    cautioned_on = models.DateField(null=True)
+    prosecuted = models.BooleanField(help_text="The prosecution resumed (breached).")
+    first_offence_on = models.DateField(null=True)
+    first_decision_on = models.DateField(null=True)
+    decided = models.BooleanField(help_text="There is a current (not superseded) eligibility decision.")
+    eligible = models.BooleanField(help_text="The current eligibility decision is eligible.")
+    reoffences = models.PositiveIntegerField(
+        help_text="Proven reoffences: committed within 12 months of the caution, proven within 18."
+    )
+    assessed = models.BooleanField(help_text="A completed initial assessment with needs recorded.")
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["force", "refreshed_at"], name="casefact_force_refreshed")]
+
+    def __str__(self):
+        return f"Summary of case {self.case_id}"
+
+
+def need_columns(kind: str) -> dict:
+    """The columns holding each pathway's level at the initial or final assessment."""
+    from assessments.models import Pathway
+
+    return {pathway: f"{kind}_{pathway}" for pathway in Pathway.values}
+
+
+for _kind in ("initial", "final"):
+    for _pathway, _column in need_columns(_kind).items():
+        CaseFact.add_to_class(
+            _column,
+            models.PositiveSmallIntegerField(
+                null=True, help_text=f"The level of need for {_pathway} at the completed {_kind} assessment."
+            ),
+        )
+
+
+class CaseCostFact(models.Model):
+    """For a cautioned case, its person's recorded offences of one kind: how many in the 12 months
+    before the caution, in the 12 months after, and at any time. Priced when read, so an edited
+    unit cost reprices at once."""
+
+    case = _summary_key("cases.Case")
+    offence = _summary_key("cases.Offence")
+    before = models.PositiveIntegerField()
+    after = models.PositiveIntegerField()
+    recorded = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["case"], name="casecostfact_case")]
+
+    def __str__(self):
+        return f"Recorded offences for case {self.case_id}"
+
+
+class ReferralFact(models.Model):
+    """A referral, as the partners' table counts it."""
+
+    referral = models.OneToOneField(
+        "referrals.Referral",
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    case = _summary_key("cases.Case")
+    organisation = _summary_key("accounts.Organisation")
+    status = models.CharField(max_length=16)
+    sent_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True)
+    first_contact_at = models.DateTimeField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["case"], name="referralfact_case")]
+
+    def __str__(self):
+        return f"Summary of referral {self.referral_id}"
+
+
+class StaleCase(models.Model):
+    """A case changed since its summary was made. Written by database triggers on every table the
+    summaries read (migration 0003), in the changing transaction; emptied by each refresh."""
+
+    case_id = models.BigIntegerField(primary_key=True)
+    marked_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"Case {self.case_id}, changed {self.marked_at:%d %b %Y %H:%M}"
+
+
+class SummaryState(models.Model):
+    """One row: a number moved on by every refresh that changed the summaries, so that figures
+    computed from them can be kept until it moves (reporting/views.py)."""
+
+    version = models.PositiveBigIntegerField(default=0)
+    changed_at = models.DateTimeField(null=True)
+
+    def __str__(self):
+        return f"Summaries version {self.version}"

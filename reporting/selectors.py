@@ -12,7 +12,7 @@ Definitions (DOMAIN.md, What is measured):
 """
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
@@ -21,9 +21,7 @@ from django.db.models import (
     Case,
     CharField,
     Count,
-    DateField,
     DurationField,
-    Exists,
     ExpressionWrapper,
     F,
     OuterRef,
@@ -33,15 +31,15 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
-from assessments.models import IN_NEED, AssessmentKind, AssessmentStatus, Pathway, PathwayNeed
+from assessments.models import IN_NEED, Pathway
 from cases.models import Case as CaseRecord
-from cases.models import CaseOffence, CaseStatus, DecisionOutcome, EligibilityDecision
+from cases.models import CaseStatus
 from offenderhub.accounts.models import Role
-from referrals.models import Referral, ReferralStatus
+from referrals.models import ReferralStatus
 
-from .models import SubsequentOffence
+from .models import CaseCostFact, CaseFact, ReferralFact, need_columns
 
 FOLLOW_UP = timedelta(days=365)
 WAITING = timedelta(days=365 + 183)  # the follow-up year and the further six months
@@ -61,16 +59,15 @@ def reporting_force_id_for(user):
     return None
 
 
-def age_band_expression(today: date):
-    """The age band today, as a database expression over the person's date of birth."""
+def age_band_expression(today: date, field: str = "person__date_of_birth"):
+    """The age band today, as a database expression over the date of birth (``field``)."""
     whens = []
     for label, low, high in AGE_BANDS:
         youngest_born = today - relativedelta(years=low)  # born on or before this to be at least `low`
         oldest_born = today - relativedelta(years=high + 1)  # born after this to be at most `high`
         whens.append(
             When(
-                person__date_of_birth__lte=youngest_born,
-                person__date_of_birth__gt=oldest_born,
+                **{f"{field}__lte": youngest_born, f"{field}__gt": oldest_born},
                 then=Value(label),
             )
         )
@@ -119,136 +116,126 @@ class Cell:
         return "<5" if self.suppressed else str(self.count)
 
 
+def scoped_facts(user, *, today):
+    """The summaries (one row per case, reporting.models.CaseFact) of the cases the user may report
+    on, with the age band today. Filter them with DashboardFilter as the cases were."""
+    force_id = reporting_force_id_for(user)
+    if force_id is None:
+        return CaseFact.objects.none()
+    return CaseFact.objects.filter(force_id=force_id).annotate(
+        age_band=age_band_expression(today, "date_of_birth")
+    )
+
+
+def _facts(cases):
+    """The summaries of ``cases``: a CaseFact queryset as it is; for a Case queryset (a caller outside
+    the dashboard's view), its cases' summaries, brought up to date first, each with its case's age
+    band as that queryset computed it."""
+    if cases.model is CaseFact:
+        return cases
+    from .summaries import refresh_stale
+
+    refresh_stale()
+    facts = CaseFact.objects.filter(case_id__in=cases.values("pk"))
+    if "age_band" in cases.query.annotations:
+        band = cases.filter(pk=OuterRef("case_id")).values("age_band")[:1]
+        facts = facts.annotate(age_band=Subquery(band, output_field=CharField()))
+    return facts
+
+
+# The same two ends of a caution over the summaries.
+DIVERTED_FACT = Q(cautioned_on__isnull=False, prosecuted=False, status__in=DIVERTED_STATUSES)
+BREACHED_FACT = Q(prosecuted=True)
+
+
+def _month_bounds(start: date):
+    """The twelve months from ``start``: each month's first day, and its first and last instants in
+    the current time zone (a case opened in a month is one created between them)."""
+    zone = timezone.get_current_timezone()
+    months = [start + relativedelta(months=i) for i in range(13)]
+    instants = [timezone.make_aware(datetime.combine(m, time.min), zone) for m in months]
+    return [(months[i], instants[i], instants[i + 1]) for i in range(12)]
+
+
 def dashboard_for(cases, *, today) -> dict:
-    """Every dashboard figure for ``cases`` (already scoped and filtered)."""
-    ids = cases.values("pk")
-    annotated = cases.annotate(
-        first_offence=Subquery(
-            CaseOffence.objects.filter(case=OuterRef("pk"))
-            .order_by("offence_date")
-            .values("offence_date")[:1],
-            output_field=DateField(),
-        ),
-        first_decision=Subquery(
-            EligibilityDecision.objects.filter(case=OuterRef("pk"))
-            .order_by("decision_date", "id")
-            .values("decision_date")[:1],
-            output_field=DateField(),
-        ),
-    )
-    outcomes = annotated.aggregate(
-        total=Count("pk", distinct=True),
-        cautions=Count("pk", filter=Q(caution__isnull=False), distinct=True),
-        diverted=Count("pk", filter=DIVERTED, distinct=True),
-        breached=Count("pk", filter=BREACHED, distinct=True),
-        offence_to_decision=Avg(
-            ExpressionWrapper(F("first_decision") - F("first_offence"), output_field=DurationField())
-        ),
-        decision_to_caution=Avg(
-            ExpressionWrapper(
-                F("caution__administered_on") - F("first_decision"), output_field=DurationField()
-            )
-        ),
-    )
+    """Every dashboard figure for ``cases`` (already scoped and filtered): their summaries
+    (CaseFact), or cases (Case), whose summaries are then read."""
+    facts = _facts(cases)
+    days_between = {
+        "offence_to_decision": ("first_decision_on", "first_offence_on"),
+        "decision_to_caution": ("cautioned_on", "first_decision_on"),
+    }
+    matured = Q(cautioned_on__isnull=False, cautioned_on__lte=today - WAITING)
+    tracked = Q(cautioned_on__isnull=False, cautioned_on__lte=today - FOLLOW_UP)
+    start = today.replace(day=1) - relativedelta(months=11)
+    months = _month_bounds(start)
+    measures = {
+        "total": Count("pk"),
+        "cautions": Count("pk", filter=Q(cautioned_on__isnull=False)),
+        "diverted": Count("pk", filter=DIVERTED_FACT),
+        "breached": Count("pk", filter=BREACHED_FACT),
+        **{
+            name: Avg(ExpressionWrapper(F(later) - F(earlier), output_field=DurationField()))
+            for name, (later, earlier) in days_between.items()
+        },
+        "cohort": Count("pk", filter=matured),
+        "reoffenders": Count("pk", filter=matured & Q(reoffences__gt=0)),
+        "reoffence_total": Sum("reoffences", filter=matured),
+        "maturing": Count("pk", filter=Q(cautioned_on__isnull=False, cautioned_on__gt=today - WAITING)),
+        "people": Count("person", distinct=True, filter=tracked),
+        "assessed": Count("pk", filter=Q(assessed=True)),
+    }
+    for status in CaseStatus.values:
+        measures[f"status_{status}"] = Count("pk", filter=Q(status=status))
+    for i, (month, first, after) in enumerate(months):
+        measures[f"opened_{i}"] = Count("pk", filter=Q(created_at__gte=first, created_at__lt=after))
+        measures[f"cautioned_{i}"] = Count(
+            "pk", filter=Q(cautioned_on__gte=month, cautioned_on__lt=month + relativedelta(months=1))
+        )
+    initial, final = need_columns("initial"), need_columns("final")
+    for p in Pathway.values:
+        paired = Q(**{f"{initial[p]}__isnull": False, f"{final[p]}__isnull": False})
+        measures[f"in_need_{p}"] = Count("pk", filter=Q(**{f"{initial[p]}__gte": IN_NEED}))
+        measures[f"high_{p}"] = Count("pk", filter=Q(**{initial[p]: 3}))
+        measures[f"pairs_{p}"] = Count("pk", filter=paired)
+        measures[f"change_{p}"] = Avg(F(initial[p]) - F(final[p]), filter=paired)
+    outcomes = facts.aggregate(**measures)
     finished = outcomes["diverted"] + outcomes["breached"]
-    by_status = dict(cases.values_list("status").annotate(n=Count("pk")).order_by())
 
-    # Proven reoffending over the matured cohort.
-    matured = cases.filter(caution__isnull=False, caution__administered_on__lte=today - WAITING)
-    proven = SubsequentOffence.objects.filter(
-        person_id=OuterRef("person_id"),
-        offence_date__gt=OuterRef("caution__administered_on"),
-        offence_date__lte=ExpressionWrapper(
-            OuterRef("caution__administered_on") + FOLLOW_UP, output_field=DateField()
-        ),
-        outcome_date__lte=ExpressionWrapper(
-            OuterRef("caution__administered_on") + WAITING, output_field=DateField()
-        ),
-    )
-    reoffending = matured.annotate(
-        reoffences=Subquery(proven.order_by().values("person_id").annotate(n=Count("pk")).values("n")[:1])
-    ).aggregate(
-        cohort=Count("pk"),
-        reoffenders=Count("pk", filter=Q(reoffences__gt=0)),
-        reoffence_total=Sum("reoffences"),
-    )
-    maturing = cases.filter(caution__isnull=False, caution__administered_on__gt=today - WAITING).count()
-
-    # Cost of crime: 12 months before against 12 months after, for cautions at least a year old.
-    tracked = cases.filter(caution__isnull=False, caution__administered_on__lte=today - FOLLOW_UP)
+    # Cost of crime: 12 months before against 12 months after, for cautions at least a year old,
+    # each recorded offence priced now with its unit cost.
     cost = (
-        SubsequentOffence.objects.filter(person__cases__in=tracked)
-        .annotate(
-            cautioned=F("person__cases__caution__administered_on"),
-            unit_cost=F("offence__cost_category__unit_cost"),
-        )
+        CaseCostFact.objects.filter(case_id__in=facts.filter(tracked).values("case_id"))
+        .annotate(unit_cost=F("offence__cost_category__unit_cost"))
         .aggregate(
-            before_offences=Count(
-                "pk", filter=Q(offence_date__gte=F("cautioned") - FOLLOW_UP, offence_date__lt=F("cautioned"))
-            ),
-            before_cost=Sum(
-                "unit_cost",
-                filter=Q(offence_date__gte=F("cautioned") - FOLLOW_UP, offence_date__lt=F("cautioned")),
-            ),
-            after_offences=Count(
-                "pk", filter=Q(offence_date__gt=F("cautioned"), offence_date__lte=F("cautioned") + FOLLOW_UP)
-            ),
-            after_cost=Sum(
-                "unit_cost",
-                filter=Q(offence_date__gt=F("cautioned"), offence_date__lte=F("cautioned") + FOLLOW_UP),
-            ),
-            unpriced=Count("pk", filter=Q(unit_cost__isnull=True)),
+            before_offences=Sum("before"),
+            before_cost=Sum(F("before") * F("unit_cost"), filter=Q(before__gt=0)),
+            after_offences=Sum("after"),
+            after_cost=Sum(F("after") * F("unit_cost"), filter=Q(after__gt=0)),
+            unpriced=Sum("recorded", filter=Q(unit_cost__isnull=True)),
         )
     )
-    people = tracked.values("person_id").distinct().count()
+    people = outcomes["people"]
 
-    # Needs at the initial assessment, and the distance travelled to the final one.
-    initial = PathwayNeed.objects.filter(
-        assessment__case__in=ids,
-        assessment__kind=AssessmentKind.INITIAL,
-        assessment__status=AssessmentStatus.COMPLETED,
-    )
-    assessed = initial.values("assessment_id").distinct().count()
-    prevalence = {
-        row["pathway"]: row
-        for row in initial.values("pathway").annotate(
-            in_need=Count("pk", filter=Q(level__gte=IN_NEED)), high=Count("pk", filter=Q(level=3))
-        )
-    }
-    final_level = PathwayNeed.objects.filter(
-        assessment__case_id=OuterRef("assessment__case_id"),
-        assessment__kind=AssessmentKind.FINAL,
-        assessment__status=AssessmentStatus.COMPLETED,
-        pathway=OuterRef("pathway"),
-    ).values("level")[:1]
-    distance = {
-        row["pathway"]: row
-        for row in initial.annotate(final=Subquery(final_level))
-        .filter(final__isnull=False)
-        .values("pathway")
-        .annotate(pairs=Count("pk"), change=Avg(F("level") - F("final")))
-    }
     labels = dict(Pathway.choices)
-    needs = [
-        {
-            "pathway": labels[p],
-            "in_need": Cell(prevalence.get(p, {}).get("in_need", 0)),
-            "high": Cell(prevalence.get(p, {}).get("high", 0)),
-            "rate": None
-            if 0 < prevalence.get(p, {}).get("in_need", 0) < SUPPRESS_BELOW
-            else _rate(prevalence.get(p, {}).get("in_need", 0), assessed),
-            "pairs": distance.get(p, {}).get("pairs", 0),
-            "change": round(distance[p]["change"], 2)
-            if p in distance and distance[p]["change"] is not None
-            else None,
-        }
-        for p in Pathway.values
-    ]
+    needs = []
+    for p in Pathway.values:
+        in_need, change = outcomes[f"in_need_{p}"], outcomes[f"change_{p}"]
+        needs.append(
+            {
+                "pathway": labels[p],
+                "in_need": Cell(in_need),
+                "high": Cell(outcomes[f"high_{p}"]),
+                "rate": None if 0 < in_need < SUPPRESS_BELOW else _rate(in_need, outcomes["assessed"]),
+                "pairs": outcomes[f"pairs_{p}"],
+                "change": round(change, 2) if outcomes[f"pairs_{p}"] and change is not None else None,
+            }
+        )
 
     # Partners: acceptance time and completion rate per agency.
+    referrals = ReferralFact.objects.filter(case_id__in=facts.values("case_id"))
     partners = list(
-        Referral.objects.filter(case__in=ids)
-        .values("organisation__name")
+        referrals.values("organisation__name")
         .annotate(
             sent=Count("pk"),
             accepted=Count("pk", filter=Q(accepted_at__isnull=False)),
@@ -262,7 +249,7 @@ def dashboard_for(cases, *, today) -> dict:
         )
         .order_by("organisation__name")
     )
-    referral_to_contact = Referral.objects.filter(case__in=ids, first_contact_at__isnull=False).aggregate(
+    referral_to_contact = referrals.filter(first_contact_at__isnull=False).aggregate(
         days=Avg(ExpressionWrapper(F("first_contact_at") - F("sent_at"), output_field=DurationField()))
     )["days"]
     for row in partners:
@@ -271,38 +258,14 @@ def dashboard_for(cases, *, today) -> dict:
         row["completion_rate"] = _rate(row["completed"], row["completed"] + row["not_completed"])
 
     # Monthly trends over the last 12 months.
-    start = today.replace(day=1) - relativedelta(months=11)
-    opened = dict(
-        cases.filter(created_at__date__gte=start)
-        .annotate(month=TruncMonth("created_at"))
-        .values_list("month")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    cautioned = dict(
-        cases.filter(caution__administered_on__gte=start)
-        .annotate(month=TruncMonth("caution__administered_on"))
-        .values_list("month")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    months = [start + relativedelta(months=i) for i in range(12)]
-
-    def _month_count(counts, month):
-        for key, n in counts.items():
-            key_date = key.date() if hasattr(key, "date") else key
-            if (key_date.year, key_date.month) == (month.year, month.month):
-                return n
-        return 0
-
     trends = [
-        {"month": m, "opened": _month_count(opened, m), "cautioned": _month_count(cautioned, m)}
-        for m in months
+        {"month": month, "opened": outcomes[f"opened_{i}"], "cautioned": outcomes[f"cautioned_{i}"]}
+        for i, (month, _, _) in enumerate(months)
     ]
 
     return {
         "total": outcomes["total"],
-        "by_status": [(CaseStatus(s).label, by_status.get(s, 0)) for s in CaseStatus.values],
+        "by_status": [(CaseStatus(s).label, outcomes[f"status_{s}"]) for s in CaseStatus.values],
         "cautions": outcomes["cautions"],
         "diverted": outcomes["diverted"],
         "breached": outcomes["breached"],
@@ -312,26 +275,26 @@ def dashboard_for(cases, *, today) -> dict:
         "decision_to_caution_days": _days(outcomes["decision_to_caution"]),
         "referral_to_contact_days": _days(referral_to_contact),
         "reoffending": {
-            "cohort": reoffending["cohort"],
-            "reoffenders": reoffending["reoffenders"],
-            "reoffences": reoffending["reoffence_total"] or 0,
-            "rate": _rate(reoffending["reoffenders"], reoffending["cohort"]),
-            "frequency": round(Decimal(reoffending["reoffence_total"] or 0) / reoffending["reoffenders"], 2)
-            if reoffending["reoffenders"]
+            "cohort": outcomes["cohort"],
+            "reoffenders": outcomes["reoffenders"],
+            "reoffences": outcomes["reoffence_total"] or 0,
+            "rate": _rate(outcomes["reoffenders"], outcomes["cohort"]),
+            "frequency": round(Decimal(outcomes["reoffence_total"] or 0) / outcomes["reoffenders"], 2)
+            if outcomes["reoffenders"]
             else None,
-            "maturing": maturing,
+            "maturing": outcomes["maturing"],
         },
         "cost": {
             "people": people,
-            "before_offences": cost["before_offences"],
-            "after_offences": cost["after_offences"],
+            "before_offences": cost["before_offences"] or 0,
+            "after_offences": cost["after_offences"] or 0,
             "before": cost["before_cost"] or Decimal(0),
             "after": cost["after_cost"] or Decimal(0),
             "before_per_person": (cost["before_cost"] or Decimal(0)) / people if people else None,
             "after_per_person": (cost["after_cost"] or Decimal(0)) / people if people else None,
-            "unpriced": cost["unpriced"],
+            "unpriced": cost["unpriced"] or 0,
         },
-        "assessed": assessed,
+        "assessed": outcomes["assessed"],
         "needs": needs,
         "partners": partners,
         "trends": trends,
@@ -345,8 +308,8 @@ def _share(row, measure):
 
 
 FAIRNESS_DIMENSIONS = {
-    "ethnicity": ("Ethnic group", "person__ethnicity__group"),
-    "sex": ("Sex", "person__sex"),
+    "ethnicity": ("Ethnic group", "ethnicity__group"),
+    "sex": ("Sex", "sex"),
     "age_band": ("Age band", "age_band"),
 }
 REFERENCE_GROUPS = {"ethnicity": "White", "sex": "male", "age_band": "25-34"}
@@ -356,20 +319,16 @@ def fairness_for(cases, *, dimension: str) -> dict:
     """Outcomes by group with counts and rates relative to the reference group; small numbers
     suppressed. Eligible rate = eligible / decided; completed and breached rates over finished cases."""
     label, field = FAIRNESS_DIMENSIONS[dimension]
-    current = EligibilityDecision.objects.filter(case=OuterRef("pk"), superseded_by__isnull=True)
     rows = list(
-        cases.annotate(
-            group=F(field),
-            eligible=Exists(current.filter(outcome=DecisionOutcome.ELIGIBLE)),
-            decided=Exists(current),
-        )
+        _facts(cases)
+        .annotate(group=F(field))
         .values("group")
         .annotate(
             cases=Count("pk"),
             decided_n=Count("pk", filter=Q(decided=True)),
             eligible_n=Count("pk", filter=Q(eligible=True)),
-            completed_n=Count("pk", filter=DIVERTED),
-            breached_n=Count("pk", filter=BREACHED),
+            completed_n=Count("pk", filter=DIVERTED_FACT),
+            breached_n=Count("pk", filter=BREACHED_FACT),
         )
         .order_by("group")
     )

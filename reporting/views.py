@@ -1,7 +1,10 @@
 import csv
+import hashlib
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Max
 from django.http import Http404, HttpResponse, StreamingHttpResponse
@@ -14,7 +17,7 @@ from offenderhub.accounts.access import RoleRequiredMixin
 from offenderhub.accounts.models import Organisation, Role
 from offenderhub.core.forms import add_service_errors
 
-from . import services
+from . import services, summaries
 from .exports import HEADER, case_extract_rows, csv_lines
 from .filters import DashboardFilter
 from .forms import FindingForm, ImportForm, SampleForm
@@ -26,6 +29,7 @@ from .selectors import (
     fairness_for,
     reporting_force_id_for,
     scoped_cases,
+    scoped_facts,
 )
 
 READERS = frozenset({Role.ANALYST, Role.SUPERVISOR})
@@ -47,6 +51,49 @@ class _Reporting(RoleRequiredMixin, View):
         return self.filterset.qs
 
 
+class _Dashboard(_Reporting):
+    """The dashboard and its tables read the summaries (reporting/summaries.py): the cases changed
+    since they were last made are summarised again first (at most ``REQUEST_BATCH``; the job every
+    minute does the rest), then the filters apply to the summaries. The figures for a force, a set of
+    filters and a day are kept (settings.DASHBOARD_CACHE_SECONDS) until the summaries next change."""
+
+    def summary_scope(self, request):
+        self.force_id = reporting_force_id_for(request.user)
+        if self.force_id is None:
+            raise Http404("No force to report on.")
+        self.today = timezone.localdate()
+        summaries.refresh_stale(summaries.REQUEST_BATCH)
+        self.force = summaries.with_freshness(Organisation.objects).get(pk=self.force_id)
+        self.filterset = DashboardFilter(
+            request.GET or None, queryset=scoped_facts(request.user, today=self.today), force_id=self.force_id
+        )
+        if self.filterset.is_bound and not self.filterset.is_valid():
+            return self.filterset.queryset.none()
+        return self.filterset.qs
+
+    def figures(self, request, facts, *, fairness=()):
+        """``dashboard_for`` and the fairness tables asked for, kept until the summaries change."""
+
+        def compute():
+            return (
+                dashboard_for(facts, today=self.today),
+                {key: fairness_for(facts, dimension=key) for key in fairness},
+            )
+
+        seconds = settings.DASHBOARD_CACHE_SECONDS
+        if not seconds:
+            return compute()
+        version = f"{self.force.summaries_version}-{self.force.summaries_refreshed_at}"
+        params = urlencode(sorted((k, v) for k, values in request.GET.lists() for v in values))
+        key = (
+            "reporting-dashboard:"
+            + hashlib.sha256(
+                f"{self.force_id}|{version}|{self.today}|{params}|{','.join(fairness)}".encode()
+            ).hexdigest()
+        )
+        return cache.get_or_set(key, compute, seconds)
+
+
 def _bars(rows, key, label_key):
     """Rows for a server-drawn bar chart: each value as a share of the largest, for the SVG widths."""
     values = [float(r[key] or 0) for r in rows]
@@ -60,11 +107,10 @@ def _bars(rows, key, label_key):
     }
 
 
-class DashboardView(_Reporting):
+class DashboardView(_Dashboard):
     def get(self, request):
-        cases = self.scope(request)
-        figures = dashboard_for(cases, today=self.today)
-        fairness = {key: fairness_for(cases, dimension=key) for key in FAIRNESS_DIMENSIONS}
+        facts = self.summary_scope(request)
+        figures, fairness = self.figures(request, facts, fairness=tuple(FAIRNESS_DIMENSIONS))
         status_rows = [{"label": label, "n": n} for label, n in figures["by_status"]]
         trend_rows = [{"label": f"{t['month']:%b %Y}", "n": t["opened"]} for t in figures["trends"]]
         query = urlencode({k: v for k, v in request.GET.items() if v})
@@ -73,7 +119,7 @@ class DashboardView(_Reporting):
             "reporting/dashboard.html",
             {
                 "filter": self.filterset,
-                "force": Organisation.objects.get(pk=self.force_id),
+                "force": self.force,
                 "f": figures,
                 "fairness": fairness,
                 "status_chart": _bars(status_rows, "n", "label"),
@@ -95,7 +141,7 @@ def _csv_response(filename, header, rows):
     return response
 
 
-class DashboardExportView(_Reporting):
+class DashboardExportView(_Dashboard):
     """The dashboard's tables as CSV, one table per request."""
 
     TABLES = [
@@ -112,8 +158,9 @@ class DashboardExportView(_Reporting):
     def get(self, request, table):
         if table not in self.TABLES:
             raise Http404
-        cases = self.scope(request)
-        f = dashboard_for(cases, today=self.today)
+        dimension = table.removeprefix("fairness_") if table.startswith("fairness_") else None
+        facts = self.summary_scope(request)
+        f, fair = self.figures(request, facts, fairness=(dimension,) if dimension else ())
         if table == "status":
             header, rows = ["status", "cases"], f["by_status"]
         elif table == "outcomes":
@@ -183,7 +230,7 @@ class DashboardExportView(_Reporting):
                 [(f"{t['month']:%Y-%m}", t["opened"], t["cautioned"]) for t in f["trends"]],
             )
         else:
-            fair = fairness_for(cases, dimension=table.removeprefix("fairness_"))
+            fair = fair[dimension]
             header = [
                 "group",
                 "cases",

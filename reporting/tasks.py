@@ -1,0 +1,20 @@
+from celery import shared_task
+from django.db import OperationalError
+
+
+@shared_task(
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=3,
+    soft_time_limit=50,
+    time_limit=58,
+)
+def refresh_summaries():
+    """Every minute: summarise again the cases changed since the last refresh (reporting/summaries.py),
+    so the dashboard seldom has any to do itself. Stops after about 40 seconds; the next run carries on."""
+    from .summaries import refresh_all_stale
+
+    return refresh_all_stale(seconds=40)
