@@ -121,3 +121,40 @@ def test_seed_demo_rehashes_a_demo_password_only(case_worker, supervisor, produc
     assert case_worker.password.startswith(ARGON2ID_PREFIX)
     assert identify_hasher(supervisor.password).algorithm == "pbkdf2_sha256"
     assert supervisor.password == changed
+
+
+def _sign_in_queries(client, user) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.logout()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post("/login/", {"username": user.email, "password": PASSWORD})
+    assert response.status_code == 302
+    return len(queries)
+
+
+def test_sign_in_sends_the_same_queries_however_long_the_history(client, case_worker, supervisor):
+    """The lock-out's counts, the sign-in log and the audit chain are read by key, never scanned."""
+    from axes.models import AccessAttempt, AccessLog
+
+    few = _sign_in_queries(client, case_worker)
+    for n in range(40):  # other people's failures, from other addresses, and earlier sign-ins
+        AccessAttempt.objects.create(
+            username=f"someone{n}@example.org",
+            ip_address=f"203.0.113.{n}",
+            user_agent="x",
+            http_accept="x",
+            path_info="/login/",
+            failures_since_start=2,
+        )
+        AccessLog.objects.create(username=case_worker.email, ip_address="127.0.0.1", user_agent="x")
+    for _ in range(5):
+        _sign_in_queries(client, supervisor)
+
+    many = _sign_in_queries(client, case_worker)
+
+    assert few == many
+    # The lock-out's counts (one query), the user and their organisation, the session, the lock-out's
+    # sign-in log and clean-up, last_login, the audit row on the chain, the session saved again.
+    assert many == 16
