@@ -660,9 +660,14 @@ def full_extract_measured(env, args, browsers, cursor, ctx) -> dict:
     started = time.perf_counter()
     sql.extract_all(cursor, ctx)
     extract["sql_seconds"] = round(time.perf_counter() - started, 2)
+    outcome = (
+        f"stopped after {extract['stopped']['after_s']} s"
+        if extract["stopped"]
+        else f"{extract['rows']:,} rows in {extract['seconds']} s"
+    )
     print(
-        f"  {extract['rows']:,} rows in {extract['seconds']} s, worker {extract['rss_before_mb']} → "
-        f"{extract['rss_peak_mb']} → {extract['rss_after_mb']} MB; SQL {extract['sql_seconds']} s"
+        f"  {outcome}, worker {extract['rss_before_mb']} → {extract['rss_peak_mb']} → "
+        f"{extract['rss_after_mb']} MB; SQL {extract['sql_seconds']} s"
     )
     return extract
 
@@ -698,11 +703,15 @@ def extract_lines(extract: dict | None) -> list[str]:
         sql_part = ""
         if extract.get("sql_seconds") is not None:
             sql_part = f"; the same rows in SQL: {extract['sql_seconds']:,.1f} s"
-        after = "?" if extract["rss_after_mb"] is None else f"{extract['rss_after_mb']:,}"
+        after = (
+            " (it was stopped)"
+            if extract["rss_after_mb"] is None
+            else f" and {extract['rss_after_mb']:,} MB a second after"
+        )
         lines += [
             f"Full pseudonymised extract (`/reports/extract.csv`, every case, on a server of its own): "
             f"{how}; the worker that served it held {extract['rss_before_mb']:,} MB before, "
-            f"{extract['rss_peak_mb']:,} MB at its peak and {after} MB after "
+            f"{extract['rss_peak_mb']:,} MB at its peak{after} "
             f"(VmRSS and VmHWM from /proc){sql_part}; {goal}: {verdict(extract_verdict(extract))}.",
             "",
         ]
