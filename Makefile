@@ -108,5 +108,12 @@ restore: install
 bench: install
 	DJANGO_SETTINGS_MODULE=offenderhub.settings $(PY) bench/run.py $(ARGS)
 
+# The load scenario (bench/locustfile.py): 100 users for 90 s through gunicorn as the image runs it
+# (3 workers, production settings), p95 per page and the errors into docs/performance.md ("Load").
+# Decision-makers record decisions: point BENCH_DATABASE_URL at a copy of the benchmark database.
+.PHONY: load
+load: install
+	DJANGO_SETTINGS_MODULE=offenderhub.settings $(PY) bench/load.py $(ARGS)
+
 clean:
 	rm -rf $(VENV) var node_modules

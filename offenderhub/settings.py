@@ -145,6 +145,14 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Passwords are stored with Argon2id at OWASP's parameters (offenderhub/accounts/hashers.py: 19 MiB,
+# 2 iterations, 1 lane). PBKDF2 (Django's default, used before) still verifies the hashes it made,
+# and each is re-hashed with Argon2id at the person's next sign-in.
+PASSWORD_HASHERS = [
+    "offenderhub.accounts.hashers.OwaspArgon2idPasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+
 # NCSC guidance (offenderhub/accounts/passwords.py): long, not on a deny-list (common passwords and
 # the service's own words), not like the person's name or email address, and no composition rules.
 AUTH_PASSWORD_VALIDATORS = [

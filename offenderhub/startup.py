@@ -13,3 +13,13 @@ def require_secret_key():
         key = ""
     if not key:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+
+
+def warm_up():
+    """Work every serving process would otherwise do in its first requests, done as it starts so
+    that no person waits for it: Django compiles the email address validator's patterns on first
+    use (about 50 ms here, several times that on a busy machine), which made a worker's first
+    sign-in the slowest."""
+    from django.core.validators import validate_email
+
+    validate_email("warm-up@example.org")

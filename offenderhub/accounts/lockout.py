@@ -15,26 +15,33 @@ clears the account's failures only, never the address's: otherwise anyone with a
 own could clear the failures they made against others from the same address.
 """
 
+import operator
+from functools import reduce
+
 from axes.attempts import get_cool_off_threshold
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username
 from axes.models import AccessAttempt
 from django.conf import settings
-from django.db.models import Sum
-
-
-def _sum(attempts) -> int:
-    return attempts.aggregate(total=Sum("failures_since_start"))["total"] or 0
+from django.db.models import Q, Sum
 
 
 def failure_counts(request, credentials=None) -> tuple[int, int]:
-    """Failed sign-ins within the cool-off: (against this account, from this address)."""
-    recent = AccessAttempt.objects.filter(attempt_time__gte=get_cool_off_threshold(request))
+    """Failed sign-ins within the cool-off: (against this account, from this address), counted in
+    one query, as every sign-in asks."""
     username = get_client_username(request, credentials)
-    by_account = _sum(recent.filter(username=username)) if username else 0
     address = getattr(request, "axes_ip_address", None)
-    by_address = _sum(recent.filter(ip_address=address)) if address else 0
-    return by_account, by_address
+    counted = {}
+    if username:
+        counted["by_account"] = Q(username=username)
+    if address:
+        counted["by_address"] = Q(ip_address=address)
+    if not counted:
+        return 0, 0
+    totals = AccessAttempt.objects.filter(
+        reduce(operator.or_, counted.values()), attempt_time__gte=get_cool_off_threshold(request)
+    ).aggregate(**{name: Sum("failures_since_start", filter=q) for name, q in counted.items()})
+    return totals.get("by_account") or 0, totals.get("by_address") or 0
 
 
 class AccountAndAddressLockoutHandler(AxesDatabaseHandler):

@@ -156,7 +156,8 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra_fields)
 
     def get_by_natural_key(self, username):
-        return self.get(email__iexact=username)
+        # With the organisation: sign-in asks at once whether it signs in through single sign-on.
+        return self.select_related("organisation").get(email__iexact=username)
 
 
 class User(AbstractBaseUser, PermissionsMixin):

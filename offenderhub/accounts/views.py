@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.decorators import method_decorator
@@ -25,6 +26,13 @@ class LoginView(auth_views.LoginView):
 
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "lockout_limit": settings.AXES_FAILURE_LIMIT}
+
+    def post(self, request, *args, **kwargs):
+        """What a sign-in writes (the new session, django-axes' log or failure count, last_login and
+        the audit row, which comes last, so the audit chain's head is locked only until the commit
+        that follows) is committed once, rather than four times."""
+        with transaction.atomic():
+            return super().post(request, *args, **kwargs)
 
 
 class MyOrganisationView(RoleRequiredMixin, View):
