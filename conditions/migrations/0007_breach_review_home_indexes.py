@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("cases", "0005_scheme_auto_confirm_without_excuse"),
-        ("conditions", "0003_condition_catalogue_per_force"),
+        ("conditions", "0006_caution_document_in_file_storage"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
