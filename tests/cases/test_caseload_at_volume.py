@@ -222,6 +222,21 @@ def test_the_caseload_shows_the_six_month_limit_and_sorts_by_it(client_for, case
     assert [c.pk for c in response.context["cases"]] == [limits["none"].pk, tie, late, limits["early"].pk]
 
 
+@pytest.mark.parametrize("classification", Classification.values)
+def test_the_classification_filter_lists_the_cases_holding_such_an_offence(
+    client_for, case_worker, limits, classification
+):
+    listed = sorted(
+        c.pk
+        for c in client_for(case_worker).get("/cases/", {"classification": classification}).context["cases"]
+    )
+
+    holding = CaseOffence.objects.filter(offence__classification=classification).values_list(
+        "case_id", flat=True
+    )
+    assert listed == sorted(set(holding))
+
+
 def test_equal_names_keep_one_order_from_page_to_page(client_for, case_worker, force, scheme, area):
     for _ in range(30):
         CaseFactory(
