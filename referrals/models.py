@@ -161,9 +161,7 @@ class Referral(models.Model):
         indexes = [
             # The tab counts: every status of the agency's referrals, and whose they are, read from
             # the index alone.
-            models.Index(
-                fields=["organisation", "status"], include=["practitioner"], name="referral_org_counts_idx"
-            ),
+            models.Index(fields=["organisation", "status", "practitioner"], name="referral_org_counts_idx"),
             models.Index(
                 fields=["practitioner", "status", "due_date", "id"], name="referral_practitioner_idx"
             ),

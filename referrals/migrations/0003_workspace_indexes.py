@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="referral",
             index=models.Index(
-                fields=["organisation", "status"], include=("practitioner",), name="referral_org_counts_idx"
+                fields=["organisation", "status", "practitioner"], name="referral_org_counts_idx"
             ),
         ),
         migrations.AddIndex(
