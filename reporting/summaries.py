@@ -255,10 +255,11 @@ def mark_stale(case_ids) -> None:
         sql, params = case_ids.query.get_compiler(connection=connection).as_sql()
         with connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {quote(StaleCase._meta.db_table)} (case_id, marked_at) "  # noqa: S608
-                f"SELECT DISTINCT x.id, %s FROM ({sql}) AS x (id) WHERE x.id IS NOT NULL "
+                f"WITH x (id) AS ({sql}) "  # noqa: S608
+                f"INSERT INTO {quote(StaleCase._meta.db_table)} (case_id, marked_at) "
+                "SELECT DISTINCT x.id, %s FROM x WHERE x.id IS NOT NULL "
                 "ON CONFLICT (case_id) DO UPDATE SET marked_at = EXCLUDED.marked_at",
-                (now, *params),
+                (*params, now),
             )
         return
     StaleCase.objects.bulk_create(
