@@ -581,6 +581,7 @@ def prosecutions_carry_out(*, today) -> dict:
         Prosecution.objects.filter(pk__in=[p["pk"] for p in waiting], case_file_team_notified_at=None).update(
             case_file_team_notified_at=now
         )
+        cases_changed_send(sender=prosecutions_carry_out, case_ids=[p["case_id"] for p in waiting])
         owners = User.objects.in_bulk({p["case__owner_id"] for p in waiting if p["case__owner_id"]})
         forces = Organisation.objects.in_bulk({p["case__force_id"] for p in waiting})
         notify_many(

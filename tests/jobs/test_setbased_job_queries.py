@@ -213,3 +213,62 @@ def test_prosecutions_are_carried_out_in_the_same_queries_for_3_as_for_500(build
         f"{with_victim.victim_notification_due_on:%-d %B %Y}"
     )
     assert CaseEvent.objects.filter(code=EventCode.CASE_FILE_TEAM_NOTIFIED).count() == 503
+
+
+# Savepoint, lock and read the conditions, flag them, the case workers, the partner agencies, three
+# for the notifications (existing keys, insert, read back), release; and the schemes' lead times.
+REMINDER_QUERIES = 10
+# Savepoint, lock and read the reviews, flag them, the supervisors, two for the audit rows, the
+# events, three for the notifications, release.
+ESCALATION_QUERIES = 11
+
+
+def test_reminders_go_in_the_same_queries_for_3_conditions_as_for_600(build_cases, agency):
+    from conditions.jobs import condition_reminders_send
+
+    day = timezone.localdate()
+
+    def due_soon(number):
+        cases = build_cases(number, day)
+        _conditions(cases, day + timedelta(days=2), kind=ConditionKind.REHABILITATIVE, agency=agency)
+
+    due_soon(3)
+    small, small_queries = _run(condition_reminders_send, day)
+    due_soon(600)
+    large, large_queries = _run(condition_reminders_send, day)
+    again, _ = _run(condition_reminders_send, day)
+
+    assert (small, large, again) == ({"reminders": 3}, {"reminders": 600}, {"reminders": 0})
+    assert (small_queries, large_queries) == (REMINDER_QUERIES, REMINDER_QUERIES)
+    told = Notification.objects.filter(kind=NotificationKind.CONDITION_DUE)
+    assert told.count() == 2 * 603  # the case worker and the partner agency, once each
+
+
+def test_breach_reviews_escalate_in_the_same_queries_for_3_as_for_400(build_cases, supervisor):
+    from conditions.jobs import breach_reviews_escalate
+
+    day = timezone.localdate()
+    ContentType.objects.get_for_model(BreachReview)
+
+    def late(number):
+        cases = build_cases(number, day, status=CaseStatus.BREACH_REVIEW)
+        BreachReview.objects.bulk_create(
+            BreachReview(
+                case=case,
+                opened_at=timezone.now(),
+                opened_reason="Overdue",
+                decision_due_on=day - timedelta(days=1),
+            )
+            for case in cases
+        )
+
+    late(3)
+    small, small_queries = _run(breach_reviews_escalate, day)
+    late(400)
+    large, large_queries = _run(breach_reviews_escalate, day)
+    again, _ = _run(breach_reviews_escalate, day)
+
+    assert (small, large, again) == ({"escalated": 3}, {"escalated": 400}, {"escalated": 0})
+    assert (small_queries, large_queries) == (ESCALATION_QUERIES, ESCALATION_QUERIES)
+    assert CaseEvent.objects.filter(code=EventCode.BREACH_REVIEW_ESCALATED).count() == 403
+    assert chain_verify().intact
