@@ -416,6 +416,7 @@ def pages_for(ctx: sql.Context) -> list[Page]:
         Page("a busy case's page", worker, f"/cases/{ctx.busy_case_id}/", sql.case_page, 100),
         Page("supervisor's home", supervisor, "/", sql.supervisor_home, 150),
         Page("partner workspace", manager, "/referrals/", sql.partner_workspace, 150),
+        Page("partner inbox", manager, "/notifications/", sql.partner_inbox, 150),
         Page("analyst dashboard /reports/", analyst, "/reports/", sql.dashboard, 500, 2),
         Page(
             f"pseudonymised extract, {ctx.month_start:%B %Y}",
@@ -914,6 +915,22 @@ def report(
             lines += [
                 f"Each job, {label}: "
                 + ", ".join(f"{name} {t['seconds']:,.1f} s ({t['queries']} queries)" for name, t in slowest)
+                + ".",
+                "",
+            ]
+    for label, run in jobs[:1]:
+        beside = run.get("sql") or {}
+        if beside:
+            lines += [
+                f"The same work in hand-written set-based SQL (`bench/jobs_sql.py`, in a transaction rolled "
+                f"back, on the same copy before the {label}): "
+                + ", ".join(
+                    f"{name} {found['seconds']:,.1f} s against the job's "
+                    f"{run['jobs'][name]['seconds']:,.1f} s, {found['ratio']}× "
+                    f"(goal ≤ 2×: {verdict(found['ratio'] <= 2)})"
+                    for name, found in beside.items()
+                    if name in run.get("jobs", {})
+                )
                 + ".",
                 "",
             ]
