@@ -8,6 +8,9 @@ import resource
 import sys
 import time
 from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project, beside bench/
 
 
 def main(day: str) -> None:
