@@ -21,7 +21,6 @@ from cases.events import EventCode
 from cases.models import Case, CaseEvent, CaseStatus, Classification
 from cases.rules import latest_proceedings_date
 from cases.services import case_lock
-from cases.signals import cases_changed_send
 from offenderhub.accounts.models import OrganisationKind, Role, User
 from offenderhub.audit.models import AuditAction, AuditEvent
 from offenderhub.audit.services import SYSTEM_ACTOR_LABEL
@@ -204,7 +203,6 @@ def conditions_overdue_sweep(*, today) -> dict:
         Case.objects.filter(pk__in=moved, status=CaseStatus.ACTIVE).update(
             status=CaseStatus.BREACH_REVIEW, updated_at=now
         )
-        cases_changed_send(sender=conditions_overdue_sweep, case_ids=list(cases))
         CaseEvent.objects.bulk_create(
             CaseEvent(
                 case_id=case_id,
@@ -333,7 +331,6 @@ def restrictive_conditions_end(*, today) -> dict:
             for c in conditions
         )
         completed = _cases_complete_when_done(cases, now=now)
-        cases_changed_send(sender=restrictive_conditions_end, case_ids=list(cases))
     return {"restrictive_conditions_met": len(conditions), "cases_completed": len(completed)}
 
 
@@ -581,7 +578,6 @@ def prosecutions_carry_out(*, today) -> dict:
         Prosecution.objects.filter(pk__in=[p["pk"] for p in waiting], case_file_team_notified_at=None).update(
             case_file_team_notified_at=now
         )
-        cases_changed_send(sender=prosecutions_carry_out, case_ids=[p["case_id"] for p in waiting])
         owners = User.objects.in_bulk({p["case__owner_id"] for p in waiting if p["case__owner_id"]})
         forces = Organisation.objects.in_bulk({p["case__force_id"] for p in waiting})
         notify_many(

@@ -18,6 +18,6 @@ class ReportingConfig(AppConfig):
     name = "reporting"
 
     def ready(self):
-        from . import checks, receivers, tasks  # noqa: F401  (deployment check; summaries: receivers, job)
+        from . import checks, tasks  # noqa: F401  (deployment check; the summaries' job)
 
         post_migrate.connect(triggers_after_migrate, sender=self, dispatch_uid="reporting_summary_triggers")

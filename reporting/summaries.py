@@ -247,27 +247,19 @@ def refresh_all_stale(*, batch: int = BATCH, seconds: float | None = None, out=N
 
 
 def mark_stale(case_ids) -> None:
-    """Mark these cases for the next refresh: a list of ids, or a queryset of them (used as a
-    subquery, never read into Python)."""
-    now = timezone.now()
-    if hasattr(case_ids, "query"):
-        quote = connection.ops.quote_name
-        sql, params = case_ids.query.get_compiler(connection=connection).as_sql()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"WITH x (id) AS ({sql}) "  # noqa: S608
-                f"INSERT INTO {quote(StaleCase._meta.db_table)} (case_id, marked_at) "
-                "SELECT DISTINCT x.id, %s FROM x WHERE x.id IS NOT NULL "
-                "ON CONFLICT (case_id) DO UPDATE SET marked_at = EXCLUDED.marked_at",
-                (*params, now),
-            )
-        return
-    StaleCase.objects.bulk_create(
-        [StaleCase(case_id=i, marked_at=now) for i in sorted({int(i) for i in case_ids})],
-        update_conflicts=True,
-        unique_fields=["case_id"],
-        update_fields=["marked_at"],
-    )
+    """Mark these cases for the next refresh: a queryset of their ids, used as a subquery and never
+    read into Python. (Changes made through the app are marked by the triggers; this is for the
+    rebuild.)"""
+    quote = connection.ops.quote_name
+    sql, params = case_ids.query.get_compiler(connection=connection).as_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH x (id) AS ({sql}) "  # noqa: S608
+            f"INSERT INTO {quote(StaleCase._meta.db_table)} (case_id, marked_at) "
+            "SELECT DISTINCT x.id, %s FROM x WHERE x.id IS NOT NULL "
+            "ON CONFLICT (case_id) DO UPDATE SET marked_at = EXCLUDED.marked_at",
+            (*params, timezone.now()),
+        )
 
 
 def rebuild(*, batch: int = BATCH, out=None) -> dict:

@@ -22,13 +22,11 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
 # Savepoint, lock the cases, lock and read their conditions, complete them, the events, the audit
 # rows (lock the chain head, insert), find the cases now done, move them, their events, their audit
-# rows (lock the chain head, insert), the completed cases queued for the dashboard's summaries
-# (cases_changed), release the savepoint.
-RESTRICTIVE_QUERIES = 14
+# rows (lock the chain head, insert), release the savepoint.
+RESTRICTIVE_QUERIES = 13
 # Savepoint, lock and read the prosecutions, claim them, the owners, the forces, three for the
-# notifications (existing keys, insert, read back), the events, the cases queued for the dashboard's
-# summaries (cases_changed), release.
-PROSECUTION_QUERIES = 11
+# notifications (existing keys, insert, read back), the events, release.
+PROSECUTION_QUERIES = 10
 
 
 @pytest.fixture

@@ -14,12 +14,11 @@ from reporting_support import CaseBuilder, pnc, police_records_csv
 
 from assessments.models import PathwayNeed
 from cases.models import Case, EligibilityDecision, Offence, OffenceGroup, Person, Sex
-from cases.signals import cases_changed_send
 from offenderhub.accounts.models import Organisation, User
 from referrals.models import Referral, ReferralStatus
 from reporting.models import CaseCostFact, CaseFact, ReferralFact, StaleCase
 from reporting.services import reoffending_import
-from reporting.summaries import rebuild, refresh_all_stale, refresh_stale
+from reporting.summaries import rebuild, refresh_all_stale
 
 
 def _summaries():
@@ -97,19 +96,6 @@ def test_summaries_kept_current_through_every_route_match_a_full_rebuild(demo):
     rebuild()
 
     assert _summaries() == kept_current
-
-
-def test_cases_changed_marks_the_cases_for_the_next_refresh(demo):
-    """Set-based code tells the summaries with ``cases_changed`` (cases/signals.py), with ids or a
-    queryset of them; the next refresh summarises them again."""
-    some = Case.objects.order_by("pk").values("pk")[:3]
-    cases_changed_send(sender=__name__, case_ids=some)
-    cases_changed_send(
-        sender=__name__, case_ids=[Case.objects.order_by("-pk").values_list("pk", flat=True)[0]]
-    )
-    assert StaleCase.objects.count() == 4
-    assert refresh_stale() == 4
-    assert not StaleCase.objects.exists()
 
 
 def test_the_dashboard_says_when_its_figures_were_refreshed(demo, client_for):
