@@ -11,11 +11,15 @@ Definitions (DOMAIN.md, What is measured):
   priced by the Home Office unit costs, for cases whose 12 months after have passed.
 """
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import (
     Avg,
     Case,
@@ -373,3 +377,24 @@ def fairness_for(cases, *, dimension: str) -> dict:
                 row[f"{measure}_relative"] = None
         row["suppressed"] = suppress
     return {"label": label, "rows": rows, "reference": reference["name"] if reference else None}
+
+
+def dashboard_figures_kept(facts, *, force, today, filters, fairness=()) -> tuple:
+    """``dashboard_for(facts)`` and the fairness tables asked for, kept in the cache for this force,
+    these filters (sorted ``(name, value)`` pairs) and this day until the force's summaries next
+    change (``force`` from ``summaries.with_freshness``), at most settings.DASHBOARD_CACHE_SECONDS
+    (0: computed every time)."""
+
+    def compute():
+        return (
+            dashboard_for(facts, today=today),
+            {key: fairness_for(facts, dimension=key) for key in fairness},
+        )
+
+    seconds = settings.DASHBOARD_CACHE_SECONDS
+    if not seconds:
+        return compute()
+    version = f"{force.summaries_version}-{force.summaries_refreshed_at}"
+    identity = f"{force.pk}|{version}|{today}|{urlencode(filters)}|{','.join(fairness)}"
+    key = "reporting-dashboard:" + hashlib.sha256(identity.encode()).hexdigest()
+    return cache.get_or_set(key, compute, seconds)

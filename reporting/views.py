@@ -1,10 +1,7 @@
 import csv
-import hashlib
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Max
 from django.http import Http404, HttpResponse, StreamingHttpResponse
@@ -25,8 +22,7 @@ from .models import ReoffendingImport, ScrutinySample
 from .pseudonyms import pseudonym
 from .selectors import (
     FAIRNESS_DIMENSIONS,
-    dashboard_for,
-    fairness_for,
+    dashboard_figures_kept,
     reporting_force_id_for,
     scoped_cases,
     scoped_facts,
@@ -38,13 +34,15 @@ READERS = frozenset({Role.ANALYST, Role.SUPERVISOR})
 class _Reporting(RoleRequiredMixin, View):
     required_roles = READERS
 
-    def scope(self, request):
+    def scope(self, request, scoped=scoped_cases):
+        """The cases (or, with ``scoped=scoped_facts``, their summaries) the user may report on,
+        filtered by the dashboard's filters; none when a filter is refused."""
         self.force_id = reporting_force_id_for(request.user)
         if self.force_id is None:
             raise Http404("No force to report on.")
         self.today = timezone.localdate()
         self.filterset = DashboardFilter(
-            request.GET or None, queryset=scoped_cases(request.user, today=self.today), force_id=self.force_id
+            request.GET or None, queryset=scoped(request.user, today=self.today), force_id=self.force_id
         )
         if self.filterset.is_bound and not self.filterset.is_valid():
             return self.filterset.queryset.none()
@@ -58,40 +56,19 @@ class _Dashboard(_Reporting):
     filters and a day are kept (settings.DASHBOARD_CACHE_SECONDS) until the summaries next change."""
 
     def summary_scope(self, request):
-        self.force_id = reporting_force_id_for(request.user)
-        if self.force_id is None:
-            raise Http404("No force to report on.")
-        self.today = timezone.localdate()
+        facts = self.scope(request, scoped=scoped_facts)  # lazy: read after the refresh
         summaries.refresh_stale(summaries.REQUEST_BATCH)
         self.force = summaries.with_freshness(Organisation.objects).get(pk=self.force_id)
-        self.filterset = DashboardFilter(
-            request.GET or None, queryset=scoped_facts(request.user, today=self.today), force_id=self.force_id
-        )
-        if self.filterset.is_bound and not self.filterset.is_valid():
-            return self.filterset.queryset.none()
-        return self.filterset.qs
+        return facts
 
     def figures(self, request, facts, *, fairness=()):
-        """``dashboard_for`` and the fairness tables asked for, kept until the summaries change."""
-
-        def compute():
-            return (
-                dashboard_for(facts, today=self.today),
-                {key: fairness_for(facts, dimension=key) for key in fairness},
-            )
-
-        seconds = settings.DASHBOARD_CACHE_SECONDS
-        if not seconds:
-            return compute()
-        version = f"{self.force.summaries_version}-{self.force.summaries_refreshed_at}"
-        params = urlencode(sorted((k, v) for k, values in request.GET.lists() for v in values))
-        key = (
-            "reporting-dashboard:"
-            + hashlib.sha256(
-                f"{self.force_id}|{version}|{self.today}|{params}|{','.join(fairness)}".encode()
-            ).hexdigest()
+        return dashboard_figures_kept(
+            facts,
+            force=self.force,
+            today=self.today,
+            filters=sorted((k, v) for k, values in request.GET.lists() for v in values),
+            fairness=fairness,
         )
-        return cache.get_or_set(key, compute, seconds)
 
 
 def _bars(rows, key, label_key):
