@@ -28,10 +28,11 @@ import json
 import os
 import random
 import re
+from http.cookies import SimpleCookie
 from urllib.parse import urlencode
 
 from load_people import PEOPLE
-from locust import HttpUser, between, events, task
+from locust import FastHttpUser, between, events, task
 
 PASSWORD = os.environ.get("DEMO_PASSWORD", "Fenshire-demo-2026")
 SESSIONS = {}  # role: [cookies, ...], from LOAD_SESSIONS
@@ -50,7 +51,7 @@ def _load_sessions(environment, **kwargs):
         SURNAMES[:] = data.get("surnames") or SURNAMES
 
 
-class Person(HttpUser):
+class Person(FastHttpUser):
     abstract = True
     wait_time = between(2, 8)
     role = ""
@@ -73,8 +74,9 @@ class Person(HttpUser):
         return {**headers, **(extra or {})}
 
     def _keep(self, response):
-        for cookie in response.cookies:
-            self.cookies[cookie.name] = cookie.value
+        for header in (response.headers.getlist("Set-Cookie") if response.headers else []):
+            for name, morsel in SimpleCookie(header).items():
+                self.cookies[name] = morsel.value
 
     def page(self, path, name, expect=200):
         """GET a page; anything but ``expect`` (a redirect to sign in, an error) is a failure."""

@@ -108,7 +108,12 @@ TEMPLATES = [
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'offenderhub.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# Each web worker and job worker keeps its connection between requests (checked before reuse), instead
+# of opening one per request: a new PostgreSQL backend costs its fork and authentication and then
+# reads the catalogue again for every table a page touches, some 20-40 ms of a case's page at volume
+# (docs/performance.md). 0 opens one per request (as behind PgBouncer in transaction mode).
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A database host that does not answer fails a request (and /readyz) in seconds, not minutes.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
@@ -181,7 +186,12 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # never a secret in the admin pages
 # Idle timeout: the session expires this many minutes after the last request.
 SESSION_IDLE_TIMEOUT_MINUTES = env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=30)
 SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT_MINUTES * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# The idle timeout is pushed back by the requests themselves, but written at most once every
+# SESSION_REFRESH_SECONDS (offenderhub/accounts/middleware.py, SessionLifetimeMiddleware) rather than
+# on every request: a session then ends between SESSION_IDLE_TIMEOUT_MINUTES less that interval and
+# SESSION_IDLE_TIMEOUT_MINUTES after its last request, and a page costs no write.
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_REFRESH_SECONDS = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

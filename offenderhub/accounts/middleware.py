@@ -15,6 +15,7 @@ from django.utils import timezone
 from .two_factor import session_is_verified, two_factor_enforced
 
 SIGNED_IN_AT_SESSION_KEY = "signed_in_at"
+REFRESHED_AT_SESSION_KEY = "refreshed_at"
 
 
 def two_factor_not_required(view_func):
@@ -48,9 +49,13 @@ class TwoFactorMiddleware:
 
 class SessionLifetimeMiddleware:
     """A session ends ``SESSION_ABSOLUTE_LIFETIME_HOURS`` after its sign-in, however busy: beside the
-    idle timeout (``SESSION_COOKIE_AGE``, pushed back by every request), which alone would let a
-    session that is always in use last for ever. The person is signed out and told why on the
-    sign-in page, where ``LoginRequiredMiddleware`` then sends them."""
+    idle timeout (``SESSION_COOKIE_AGE``, pushed back by the person's requests), which alone would let
+    a session that is always in use last for ever. The person is signed out and told why on the
+    sign-in page, where ``LoginRequiredMiddleware`` then sends them.
+
+    The idle timeout is pushed back by saving the session, which moves its expiry: once every
+    ``SESSION_REFRESH_SECONDS`` of use rather than on every request (``SESSION_SAVE_EVERY_REQUEST``
+    is off), so that reading a page writes nothing."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -69,6 +74,11 @@ class SessionLifetimeMiddleware:
         response = self.get_response(request)
         # Stamped on the response to the sign-in itself (or, for a session that began before this
         # was deployed, on its next request).
-        if request.user.is_authenticated and SIGNED_IN_AT_SESSION_KEY not in request.session:
-            request.session[SIGNED_IN_AT_SESSION_KEY] = timezone.now().timestamp()
+        if request.user.is_authenticated:
+            now = timezone.now().timestamp()
+            if SIGNED_IN_AT_SESSION_KEY not in request.session:
+                request.session[SIGNED_IN_AT_SESSION_KEY] = now
+            refreshed_at = request.session.get(REFRESHED_AT_SESSION_KEY) or 0
+            if not 0 <= now - refreshed_at < settings.SESSION_REFRESH_SECONDS:
+                request.session[REFRESHED_AT_SESSION_KEY] = now  # saved, so its expiry moves on
         return response
