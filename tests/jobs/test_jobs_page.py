@@ -12,8 +12,8 @@ pytestmark = pytest.mark.django_db
 
 URL = "/jobs/"
 # Session, user, roles, the worker heartbeat, the page's frame (the user's organisation and unread
-# count), the session saved again (idle time-out: three with its savepoint), and one query per job.
-JOBS_PAGE_QUERIES = 9 + len(DAILY_JOBS)
+# count), and one query per job (the session is not saved: its expiry is written once a minute).
+JOBS_PAGE_QUERIES = 6 + len(DAILY_JOBS)
 
 
 @pytest.fixture

@@ -384,9 +384,9 @@ def test_police_cannot_open_the_partner_workspace(client_for, case_worker):
 # --- Query counts of the lists ----------------------------------------------------------------------
 # Measured on PostgreSQL: session, user, roles, the page count, the tab counts, the user's organisation
 # (identity bar), the inbox count, the filter's service choices and their agency (one more query to
-# check a chosen service), the page rows, and the session save with its savepoint. It must not grow
-# with the number of referrals.
-WORKSPACE_QUERIES = 15  # with the session's second-factor device
+# check a chosen service) and the page rows (the session is not saved: its expiry is written at most once
+# a minute). It must not grow with the number of referrals.
+WORKSPACE_QUERIES = 12  # with the session's second-factor device
 
 STATUSES = [
     ReferralStatus.SENT,
