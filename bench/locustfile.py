@@ -74,7 +74,7 @@ class Person(FastHttpUser):
         return {**headers, **(extra or {})}
 
     def _keep(self, response):
-        for header in (response.headers.getlist("Set-Cookie") if response.headers else []):
+        for header in response.headers.getlist("Set-Cookie") if response.headers else []:
             for name, morsel in SimpleCookie(header).items():
                 self.cookies[name] = morsel.value
 

@@ -22,7 +22,8 @@ from reporting.services import scrutiny_sample_create
 # the filter (1); the figures from the summaries: everything per case in one pass, the cost of crime,
 # partners, referral to contact (4); three fairness tables (3); the force with the summaries' freshness
 # (1); the unread notifications badge (1); the filter's schemes and areas (2) (the session is not
-# saved: its expiry is written at most once a minute). Summarising changed cases first costs SUMMARY_QUERIES more.
+# saved: its expiry is written at most once a minute). Summarising changed cases first costs
+# SUMMARY_QUERIES more.
 DASHBOARD_QUERIES = 19
 # Remove the summaries of deleted cases, of recorded offences and of referrals (3), insert them again
 # (3), unmark the cases (1), move the summaries' version on (1).
