@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # its widget templates, for FORM_RENDERER below
     "crispy_forms",
     "crispy_forms_gds",
     "django_filters",
@@ -103,6 +104,10 @@ TEMPLATES = [
         },
     },
 ]
+
+# Form widgets are rendered with the project's templates, so templates/django/forms/ can replace
+# Django's own (the select widget writes its options in place: see its template).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # --- Data ---------------------------------------------------------------------------------------
 VAR_DIR.mkdir(parents=True, exist_ok=True)
