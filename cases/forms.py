@@ -229,3 +229,134 @@ class NotesForm(GdsForm):
     notes = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Notes (optional)"
     )
+
+
+# --- Correcting a person --------------------------------------------------------------------------
+
+
+def _reason_field(label, help_text):
+    return forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label=label,
+        help_text=help_text,
+        error_messages={"required": "Give the reason for the change."},
+    )
+
+
+class PersonCorrectionForm(GdsForm):
+    """A correction of one part of a person's record: its fields, then the reason (always required)."""
+
+    title = ""
+    reason = _reason_field(
+        "Why are you making this change?",
+        "For example, the person gave a new phone number, or the date was mistyped at intake.",
+    )
+
+    def changes(self) -> dict:
+        """The corrected fields, as the service takes them."""
+        return {name: value for name, value in self.cleaned_data.items() if name != "reason"}
+
+
+class PersonNamesForm(PersonCorrectionForm):
+    title = "Change the name"
+    given_names = forms.CharField(max_length=100, label="Given names")
+    family_name = forms.CharField(max_length=100, label="Family name")
+    field_order = ["given_names", "family_name", "reason"]
+
+
+class PersonDateOfBirthForm(PersonCorrectionForm):
+    title = "Change the date of birth"
+    date_of_birth = _date_field("Date of birth", help_text="For example, 27 3 1990")
+    field_order = ["date_of_birth", "reason"]
+
+
+class PersonSexForm(PersonCorrectionForm):
+    title = "Change the sex recorded"
+    sex = forms.ChoiceField(choices=Sex.choices, widget=forms.RadioSelect, label="Sex")
+    field_order = ["sex", "reason"]
+
+
+class PersonEthnicityForm(PersonCorrectionForm):
+    title = "Change the ethnicity recorded"
+    ethnicity = forms.ModelChoiceField(
+        queryset=Ethnicity.objects.all(),
+        required=False,
+        empty_label="Not recorded",
+        label="Ethnicity (self-defined)",
+    )
+    field_order = ["ethnicity", "reason"]
+
+
+class PersonPncIdForm(PersonCorrectionForm):
+    title = "Change the PNC ID"
+    pnc_id = forms.CharField(
+        max_length=14,
+        required=False,
+        label="PNC ID",
+        help_text="For example, 12/0345678X. Leave it blank if the person has none.",
+    )
+    field_order = ["pnc_id", "reason"]
+
+
+class PersonAddressForm(PersonCorrectionForm):
+    title = "Change the address"
+    address = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Address")
+    postcode = forms.CharField(max_length=10, required=False, label="Postcode")
+    field_order = ["address", "postcode", "reason"]
+
+
+class PersonContactForm(PersonCorrectionForm):
+    title = "Change the contact details"
+    phone = forms.CharField(max_length=30, required=False, label="Phone number")
+    email = forms.EmailField(required=False, label="Email address")
+    field_order = ["phone", "email", "reason"]
+
+
+class PersonNeedsForm(PersonCorrectionForm):
+    title = "Change the vulnerability and interpreter needs"
+    vulnerable = forms.BooleanField(required=False, label="The person is vulnerable")
+    vulnerability_notes = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Vulnerability notes"
+    )
+    interpreter_needed = forms.BooleanField(required=False, label="An interpreter is needed")
+    interpreter_language = forms.CharField(max_length=60, required=False, label="Interpreter language")
+    field_order = [
+        "vulnerable",
+        "vulnerability_notes",
+        "interpreter_needed",
+        "interpreter_language",
+        "reason",
+    ]
+
+
+# The parts of the person's page each with its own "Change" link: the URL's name for it, and its form.
+PERSON_CORRECTION_FORMS = {
+    "names": PersonNamesForm,
+    "date-of-birth": PersonDateOfBirthForm,
+    "sex": PersonSexForm,
+    "ethnicity": PersonEthnicityForm,
+    "pnc-id": PersonPncIdForm,
+    "address": PersonAddressForm,
+    "contact": PersonContactForm,
+    "needs": PersonNeedsForm,
+}
+
+
+class PersonAliasForm(PersonCorrectionForm):
+    title = "Add an alias"
+    given_names = forms.CharField(max_length=100, required=False, label="Given names (optional)")
+    family_name = forms.CharField(max_length=100, label="Family name")
+    reason = _reason_field(
+        "Why are you adding this alias?",
+        "For example, the name appears on police records or the person uses it.",
+    )
+    field_order = ["given_names", "family_name", "reason"]
+
+
+class PersonAliasEndForm(PersonCorrectionForm):
+    title = "End an alias"
+    reason = _reason_field(
+        "Why does this alias end?",
+        "For example, it was a misspelling, or the person no longer uses it. The alias stays in the person's "
+        "history.",
+    )

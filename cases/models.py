@@ -332,9 +332,22 @@ class Person(models.Model):
 
 
 class PersonAlias(models.Model):
+    """Another name the person uses or used. An alias that is no longer right is ended, never deleted:
+    who ended it, when and why are kept (and the person's history says so too)."""
+
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="aliases")
     given_names = models.CharField(max_length=100, blank=True)
     family_name = models.CharField(max_length=100)
+    ended_at = models.DateTimeField(null=True, blank=True, editable=False)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    end_reason = models.TextField(blank=True, editable=False)
 
     class Meta:
         ordering = ["family_name", "given_names"]
@@ -342,6 +355,56 @@ class PersonAlias(models.Model):
 
     def __str__(self):
         return f"{self.given_names} {self.family_name}".strip()
+
+    @property
+    def is_current(self):
+        return self.ended_at is None
+
+
+class PersonChange(models.Model):
+    """One field of a person corrected: the values before and after as the pages show them (a name, a
+    date, a label; never an id), who changed it, when and why. Written by ``cases.services`` only.
+    Erased with the person (the audit log keeps only that the field changed, never the values)."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="changes")
+    field = models.CharField(max_length=40)
+    old_value = models.TextField(blank=True)
+    new_value = models.TextField(blank=True)
+    reason = models.TextField()
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["person", "-changed_at", "-id"], name="person_change_history_idx")]
+
+    def __str__(self):
+        return f"{self.field_label} of person #{self.person_id}"
+
+    @property
+    def field_label(self):
+        return PERSON_FIELD_LABELS.get(self.field, self.field.replace("_", " ").capitalize())
+
+
+# The labels of the fields a correction may change, as the person's page and history name them.
+PERSON_FIELD_LABELS = {
+    "given_names": "Given names",
+    "family_name": "Family name",
+    "date_of_birth": "Date of birth",
+    "sex": "Sex",
+    "ethnicity": "Ethnicity",
+    "pnc_id": "PNC ID",
+    "address": "Address",
+    "postcode": "Postcode",
+    "phone": "Phone number",
+    "email": "Email address",
+    "vulnerable": "Vulnerable",
+    "vulnerability_notes": "Vulnerability notes",
+    "interpreter_needed": "Interpreter needed",
+    "interpreter_language": "Interpreter language",
+    "alias_added": "Alias added",
+    "alias_ended": "Alias ended",
+}
 
 
 # --- Cases ----------------------------------------------------------------------------------------

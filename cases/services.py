@@ -25,7 +25,9 @@ from .models import (
     OffenceGroup,
     Person,
     PersonAlias,
+    PersonChange,
     ReferenceCounter,
+    Sex,
     normalise_pnc_id,
 )
 from .rules import assess_eligibility, case_time_limit
@@ -113,7 +115,13 @@ PERSON_FIELDS = [
 ]
 
 
-def _validate_person(data: dict, *, force, exclude_pk=None) -> dict:
+def _validate_person(
+    data: dict,
+    *,
+    force,
+    exclude_pk=None,
+    pnc_clash_message="A person with this PNC ID is already recorded. Choose them instead.",
+) -> dict:
     errors = {}
     data = dict(data)
     dob = data.get("date_of_birth")
@@ -129,7 +137,7 @@ def _validate_person(data: dict, *, force, exclude_pk=None) -> dict:
         else:
             clash = Person.objects.filter(force=force, pnc_id=data["pnc_id"]).exclude(pk=exclude_pk)
             if clash.exists():
-                errors["pnc_id"] = "A person with this PNC ID is already recorded. Choose them instead."
+                errors["pnc_id"] = pnc_clash_message
     if data.get("interpreter_needed") and not data.get("interpreter_language"):
         errors["interpreter_language"] = "Enter the language the interpreter is needed for."
     if errors:
@@ -167,6 +175,205 @@ def person_create(*, actor, data: dict, aliases: list[tuple[str, str]] = (), sub
             PersonAlias.objects.create(person=person, given_names=given or "", family_name=family)
     audit_record(actor=actor, action=AuditAction.CREATED, obj=person, reason="Person recorded for a case")
     return person
+
+
+# --- Correcting a person -----------------------------------------------------------------------------
+
+# Who corrects a person: the police roles that open cases (the decision-maker reads, and decides).
+PERSON_CORRECTION_ROLES = frozenset({Role.CASE_WORKER, Role.SUPERVISOR})
+
+
+def _display(field, value) -> str:
+    """A value as the person's page shows it, for the history (never an id)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if field == "date_of_birth":
+        return f"{value.day} {value:%B %Y}"
+    if field == "sex":
+        return Sex(value).label
+    if field == "ethnicity":
+        return value.name
+    return str(value)
+
+
+def _clean_text(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _person_lock(person_id, *, actor) -> Person:
+    if not actor.has_role(*PERSON_CORRECTION_ROLES):
+        raise CaseError("Only case workers and supervisors correct a person's details.")
+    try:
+        return (
+            Person.objects.select_for_update(of=("self",))
+            .select_related("ethnicity")
+            .get(pk=person_id, force_id=actor.organisation_id)
+        )
+    except Person.DoesNotExist as exc:
+        raise CaseError("That person does not exist.") from exc
+
+
+def _require_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Give the reason for the change."})
+    return reason
+
+
+def _validate_correction(person, changes: dict) -> dict:
+    """The intake rules (a date of birth in the past, a well-formed PNC ID no one else in the force
+    holds, an interpreter's language), and a date of birth no later than an offence on the person's
+    cases. ``changes`` holds only the fields that change."""
+    checked = dict(changes)
+    if "interpreter_needed" in changes or "interpreter_language" in changes:
+        checked.setdefault("interpreter_needed", person.interpreter_needed)
+        checked.setdefault("interpreter_language", person.interpreter_language)
+    checked = _validate_person(
+        checked,
+        force=person.force_id,
+        exclude_pk=person.pk,
+        pnc_clash_message="Another person recorded by your force has this PNC ID. Check the number, or ask "
+        "a supervisor whether the two records are the same person.",
+    )
+    dob = checked.get("date_of_birth")
+    if dob:
+        earliest = CaseOffence.objects.filter(case__person=person).aggregate(first=Min("offence_date"))[
+            "first"
+        ]
+        if earliest and dob > earliest:
+            raise ValidationError(
+                {
+                    "date_of_birth": "The date of birth cannot be after the offence on "
+                    f"{earliest.day} {earliest:%B %Y} recorded on the person's case."
+                }
+            )
+    return {field: checked[field] for field in changes}
+
+
+def _person_changed(person, *, actor, rows: list[PersonChange]):
+    """Write the history rows and the audit row of one correction. The audit row names the fields,
+    never their values or the reason typed (audit rows cannot be erased; the history is erased with
+    the person)."""
+    PersonChange.objects.bulk_create(rows)
+    fields = sorted({row.field for row in rows})
+    audit_record(
+        actor=actor,
+        action=AuditAction.CHANGED,
+        obj=person,
+        changes=field_changes(
+            {row.field: row.old_value for row in rows},
+            {row.field: row.new_value for row in rows},
+            free_text=set(fields),
+        ),
+        reason=f"Person corrected: {', '.join(PersonChange(field=f).field_label.lower() for f in fields)}",
+    )
+
+
+@transaction.atomic
+def person_correct(*, person_id, actor, changes: dict, reason: str) -> list[PersonChange]:
+    """Correct some of a person's details (``changes``: field name to new value, fields of
+    ``PERSON_FIELDS``), with the reason. Writes one history row per field that changed and one audit
+    row. Returns the history rows: none when nothing would change (a repeated submission is harmless)."""
+    unknown = set(changes) - set(PERSON_FIELDS)
+    if unknown:
+        raise CaseError(f"These details cannot be corrected here: {', '.join(sorted(unknown))}.")
+    reason = _require_reason(reason)
+    person = _person_lock(person_id, actor=actor)
+    changes = {field: _clean_text(value) for field, value in changes.items()}
+    if changes.get("pnc_id"):
+        try:
+            changes["pnc_id"] = normalise_pnc_id(changes["pnc_id"])
+        except ValidationError as exc:
+            raise ValidationError({"pnc_id": exc.messages[0]}) from exc
+    if changes.get("ethnicity") == "":
+        changes["ethnicity"] = None
+    changed = {field: value for field, value in changes.items() if getattr(person, field) != value}
+    if not changed:
+        return []
+    changed = _validate_correction(person, changed)
+    before = {field: getattr(person, field) for field in changed}
+    for field, value in changed.items():
+        setattr(person, field, value)
+    person.full_clean(exclude=["force", "created_by", "submission_token"])
+    try:
+        with transaction.atomic():
+            person.save(update_fields=list(changed))
+    except IntegrityError as exc:  # another person was given the PNC ID meanwhile
+        raise ValidationError({"pnc_id": "A person with this PNC ID has just been recorded."}) from exc
+    now = timezone.now()
+    rows = [
+        PersonChange(
+            person=person,
+            field=field,
+            old_value=_display(field, before[field]),
+            new_value=_display(field, value),
+            reason=reason,
+            changed_by=actor,
+            changed_at=now,
+        )
+        for field, value in changed.items()
+    ]
+    _person_changed(person, actor=actor, rows=rows)
+    return rows
+
+
+@transaction.atomic
+def person_alias_add(*, person_id, actor, given_names: str, family_name: str, reason: str) -> PersonAlias:
+    """Add another name the person uses. Adding one already current does nothing and returns it."""
+    reason = _require_reason(reason)
+    given_names, family_name = (given_names or "").strip(), (family_name or "").strip()
+    if not family_name:
+        raise ValidationError({"family_name": "Enter the family name of the alias."})
+    person = _person_lock(person_id, actor=actor)
+    name = f"{given_names} {family_name}".strip()
+    if name.casefold() == person.full_name.casefold():
+        raise ValidationError({"family_name": "This is the person's own name, not an alias."})
+    current = person.aliases.filter(
+        given_names__iexact=given_names, family_name__iexact=family_name, ended_at=None
+    ).first()
+    if current is not None:
+        return current
+    alias = PersonAlias(person=person, given_names=given_names, family_name=family_name)
+    alias.full_clean()
+    alias.save()
+    row = PersonChange(
+        person=person,
+        field="alias_added",
+        new_value=name,
+        reason=reason,
+        changed_by=actor,
+        changed_at=timezone.now(),
+    )
+    _person_changed(person, actor=actor, rows=[row])
+    return alias
+
+
+@transaction.atomic
+def person_alias_end(*, person_id, alias_id, actor, reason: str) -> PersonAlias:
+    """End an alias: it is kept, with who ended it, when and why. Ending one already ended does nothing."""
+    reason = _require_reason(reason)
+    person = _person_lock(person_id, actor=actor)
+    try:
+        alias = PersonAlias.objects.select_for_update().get(pk=alias_id, person=person)
+    except PersonAlias.DoesNotExist as exc:
+        raise CaseError("That alias does not exist.") from exc
+    if not alias.is_current:
+        return alias
+    now = timezone.now()
+    alias.ended_at, alias.ended_by, alias.end_reason = now, actor, reason
+    alias.save(update_fields=["ended_at", "ended_by", "end_reason"])
+    row = PersonChange(
+        person=person,
+        field="alias_ended",
+        old_value=str(alias),
+        reason=reason,
+        changed_by=actor,
+        changed_at=now,
+    )
+    _person_changed(person, actor=actor, rows=[row])
+    return alias
 
 
 def _already_submitted(record, actor):

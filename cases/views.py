@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,11 +17,14 @@ from offenderhub.core.forms import add_service_errors
 from . import services
 from .filters import CaseFilter
 from .forms import (
+    PERSON_CORRECTION_FORMS,
     CaseForm,
     CaseloadReassignForm,
     DecisionForm,
     NotesForm,
     OffenceFormSet,
+    PersonAliasEndForm,
+    PersonAliasForm,
     PersonForm,
     ReassignForm,
     WithdrawForm,
@@ -34,6 +38,8 @@ from .selectors import (
     caseload_for,
     caseload_owner_list_for,
     decision_list_for,
+    person_case_list_for,
+    person_change_list_for,
     person_get_for,
     person_match_list_for,
     person_search_for,
@@ -251,7 +257,7 @@ class CaseDetailView(RoleRequiredMixin, View):
             number=request.GET.get("timeline"),
             size=TIMELINE_PAGE_SIZE,
         )
-        aliases = list(case.person.aliases.all())
+        aliases = [alias for alias in case.person.aliases.all() if alias.is_current]
         audit_record(
             actor=request.user,
             action=AuditAction.VIEWED,
@@ -295,6 +301,7 @@ class CaseDetailView(RoleRequiredMixin, View):
                 "can_reassign": case.status in REASSIGNABLE_STATUSES and user.has_role(Role.SUPERVISOR),
                 "can_withdraw": user.has_role(*allowed_roles(case.status, CaseStatus.WITHDRAWN)),
                 "notes_form": NotesForm(),
+                "can_correct_person": user.has_role(*services.PERSON_CORRECTION_ROLES),
             },
         )
 
@@ -538,3 +545,175 @@ class CaseWithdrawView(RoleRequiredMixin, View):
                 messages.success(request, f"Case {case.reference} withdrawn.")
                 return redirect("cases:detail", pk=case.pk)
         return render(request, self.template_name, {"case": case, "form": form}, status=400)
+
+
+# --- A person's record, corrected -------------------------------------------------------------------
+
+PERSON_HISTORY_PAGE_SIZE = 50
+
+
+class PersonDetailView(RoleRequiredMixin, View):
+    """The person's page: their details with a "Change" link for each part (for those who correct
+    people), their aliases, current and ended, and their cases."""
+
+    required_roles = POLICE_ROLES
+
+    def get(self, request, pk):
+        person = person_get_for(request.user, pk)
+        aliases = list(person.aliases.select_related("ended_by"))
+        cases = list(person_case_list_for(request.user, person))
+        audit_record(
+            actor=request.user,
+            action=AuditAction.VIEWED,
+            obj=person,
+            request=request,
+            reason="Person record opened",
+        )
+        return render(
+            request,
+            "cases/person_detail.html",
+            {
+                "person": person,
+                "current_aliases": [a for a in aliases if a.is_current],
+                "ended_aliases": [a for a in aliases if not a.is_current],
+                "cases": cases,
+                "can_change": request.user.has_role(*services.PERSON_CORRECTION_ROLES),
+            },
+        )
+
+
+class PersonHistoryView(RoleRequiredMixin, View):
+    """Every correction of the person: field, old and new value, who, when and why (newest first)."""
+
+    required_roles = POLICE_ROLES
+
+    def get(self, request, pk):
+        person = person_get_for(request.user, pk)
+        changes = WindowPage(
+            person_change_list_for(request.user, person),
+            number=request.GET.get("page"),
+            size=PERSON_HISTORY_PAGE_SIZE,
+        )
+        audit_record(
+            actor=request.user,
+            action=AuditAction.VIEWED,
+            obj=person,
+            request=request,
+            reason="Person's history of corrections opened",
+        )
+        return render(request, "cases/person_history.html", {"person": person, "changes": changes})
+
+
+class _PersonCorrectionView(RoleRequiredMixin, View):
+    """One correction form, one service call. The form is shown again with its errors and a 400 when
+    it is refused."""
+
+    required_roles = services.PERSON_CORRECTION_ROLES
+    template_name = "cases/person_change_form.html"
+
+    def form_class(self):
+        raise NotImplementedError
+
+    def initial(self, person):
+        return {}
+
+    def perform(self, person, form) -> str:
+        """The service call; returns the message to show on the person's page."""
+        raise NotImplementedError
+
+    def context(self, person, form):
+        return {"person": person, "form": form, "title": form.title}
+
+    def get(self, request, pk, **kwargs):
+        person = person_get_for(request.user, pk)
+        form = self.form_class()(initial=self.initial(person))
+        audit_record(
+            actor=request.user,
+            action=AuditAction.VIEWED,
+            obj=person,
+            request=request,
+            reason="Person correction form opened",
+        )
+        return render(request, self.template_name, self.context(person, form))
+
+    def post(self, request, pk, **kwargs):
+        person = person_get_for(request.user, pk)
+        form = self.form_class()(request.POST)
+        if form.is_valid():
+            try:
+                message = self.perform(person, form)
+            except (ValidationError, services.CaseError) as exc:
+                add_service_errors(form, exc)
+            else:
+                if message:
+                    messages.success(request, message)
+                else:
+                    messages.info(
+                        request, "Nothing was changed: the details you entered are the ones already recorded."
+                    )
+                return redirect("cases:person_detail", pk=person.pk)
+        return render(request, self.template_name, self.context(person, form), status=400)
+
+
+class PersonChangeView(_PersonCorrectionView):
+    """Change one part of the person's details (``section``: a key of ``PERSON_CORRECTION_FORMS``)."""
+
+    def form_class(self):
+        try:
+            return PERSON_CORRECTION_FORMS[self.kwargs["section"]]
+        except KeyError as exc:
+            raise Http404("No such part of a person's details.") from exc
+
+    def initial(self, person):
+        return {name: getattr(person, name) for name in self.form_class().base_fields if name != "reason"}
+
+    def perform(self, person, form):
+        rows = services.person_correct(
+            person_id=person.pk,
+            actor=self.request.user,
+            changes=form.changes(),
+            reason=form.cleaned_data["reason"],
+        )
+        if not rows:
+            return ""
+        labels = [row.field_label for row in rows]
+        return f"{', '.join(labels)} changed." if len(labels) > 1 else f"{labels[0]} changed."
+
+
+class PersonAliasAddView(_PersonCorrectionView):
+    def form_class(self):
+        return PersonAliasForm
+
+    def perform(self, person, form):
+        data = form.cleaned_data
+        alias = services.person_alias_add(
+            person_id=person.pk,
+            actor=self.request.user,
+            given_names=data["given_names"],
+            family_name=data["family_name"],
+            reason=data["reason"],
+        )
+        return f"Alias {alias} added."
+
+
+class PersonAliasEndView(_PersonCorrectionView):
+    def form_class(self):
+        return PersonAliasEndForm
+
+    def alias(self, person):
+        alias = person.aliases.filter(pk=self.kwargs["alias_pk"]).first()
+        if alias is None:
+            raise Http404("No such alias.")
+        return alias
+
+    def context(self, person, form):
+        return {**super().context(person, form), "alias": self.alias(person)}
+
+    def perform(self, person, form):
+        alias = services.person_alias_end(
+            person_id=person.pk,
+            alias_id=self.alias(person).pk,
+            actor=self.request.user,
+            reason=form.cleaned_data["reason"],
+        )
+        return f"Alias {alias} ended."
