@@ -73,10 +73,8 @@ class CaseFilter(django_filters.FilterSet):
     def filter_classification(self, queryset, name, value):
         if not value:
             return queryset
-        if value == Classification.SUMMARY_ONLY:
-            # A case has a summary-only offence exactly when it has a first summary-only offence date:
-            # read from the case's own indexed column instead of every case's offences.
-            return queryset.filter(first_summary_offence_date__isnull=False)
+        # Not the case's six-month-limit column: an either-way offence tried summarily for its value is
+        # classed "summary only" (its penalty maximum) but has no limit (issue 14).
         return queryset.filter(has_classification(value))
 
     def filter_due(self, queryset, name, value):

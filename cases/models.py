@@ -59,7 +59,18 @@ class CrimeCostCategory(models.Model):
 class Offence(models.Model):
     name = models.CharField(max_length=150, unique=True)
     group = models.CharField("Home Office offence group", max_length=32, choices=OffenceGroup.choices)
-    classification = models.CharField(max_length=20, choices=Classification.choices)
+    classification = models.CharField(
+        max_length=20,
+        choices=Classification.choices,
+        help_text="How the offence is tried, which sets the maximum financial penalty.",
+    )
+    time_limit_applies = models.BooleanField(
+        "six-month time limit applies",
+        default=False,
+        help_text="Proceedings must start within six calendar months of the offence (Magistrates' Courts Act "
+        "1980 s.127): truly summary-only offences. Not for either-way offences tried summarily because of "
+        "their value, such as criminal damage of £5,000 or less or shop theft of £200 or less.",
+    )
     default_gravity = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(4)], help_text="1 (low) to 4 (high)."
     )
@@ -73,7 +84,13 @@ class Offence(models.Model):
             models.CheckConstraint(
                 name="offence_gravity_1_to_4",
                 condition=models.Q(default_gravity__gte=1, default_gravity__lte=4),
-            )
+            ),
+            # Either-way and indictable offences have no time limit, however they are tried.
+            models.CheckConstraint(
+                name="offence_time_limit_only_summary",
+                condition=models.Q(time_limit_applies=False) | models.Q(classification="summary_only"),
+                violation_error_message="Only a summary-only offence can have the six-month time limit.",
+            ),
         ]
 
     def __str__(self):
@@ -491,13 +508,16 @@ class Case(models.Model):
         editable=False,
         help_text="Makes a repeated form submission harmless.",
     )
-    # Kept from the case's offences (cases.offences.first_summary_offence_dates_refresh), so that the
-    # caseload can show and sort by the six-month limit without reading every case's offences.
+    # Kept from the case's offences (cases.services.first_summary_offence_dates_refresh), so that the
+    # caseload can show and sort by the six-month limit without reading every case's offences. Named
+    # before issue 14: it is the first offence the limit applies to (Offence.time_limit_applies), which
+    # an either-way offence tried summarily for its value is not.
     first_summary_offence_date = models.DateField(
         null=True,
         blank=True,
         editable=False,
-        help_text="The earliest date of the case's summary-only offences: the six-month limit runs from it.",
+        help_text="The earliest date of the case's offences to which the six-month limit applies: the limit "
+        "runs from it.",
     )
 
     class Meta:

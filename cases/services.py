@@ -19,7 +19,6 @@ from .models import (
     CaseEvent,
     CaseOffence,
     CaseStatus,
-    Classification,
     DecisionOutcome,
     EligibilityDecision,
     OffenceGroup,
@@ -59,18 +58,19 @@ def case_event_record(case, *, code, actor=None, summary="", notes="", details=N
 
 
 def first_summary_offence_date_of(entries) -> date | None:
-    """The earliest date among summary-only offences: ``entries`` have ``offence`` and ``offence_date``
-    (OffenceEntry or CaseOffence). None when no offence is summary-only."""
-    dates = [e.offence_date for e in entries if e.offence.classification == Classification.SUMMARY_ONLY]
+    """The earliest date among the offences the six-month limit applies to (``time_limit_applies``):
+    ``entries`` have ``offence`` and ``offence_date`` (OffenceEntry or CaseOffence). None when the limit
+    applies to none of them."""
+    dates = [e.offence_date for e in entries if e.offence.time_limit_applies]
     return min(dates, default=None)
 
 
 def first_summary_offence_dates_refresh(*, cases) -> int:
     """Set ``first_summary_offence_date`` of the given cases (a queryset) from their offences, in one
-    set-based UPDATE. Call it after any change to a case's offences, or to an offence's classification,
-    made other than through ``case_create``. Returns the number of cases updated."""
+    set-based UPDATE. Call it after any change to a case's offences, or to whether an offence's time limit
+    applies, made other than through ``case_create``. Returns the number of cases updated."""
     first = (
-        CaseOffence.objects.filter(case=OuterRef("pk"), offence__classification=Classification.SUMMARY_ONLY)
+        CaseOffence.objects.filter(case=OuterRef("pk"), offence__time_limit_applies=True)
         .order_by()
         .values("case")
         .annotate(first=Min("offence_date"))
@@ -88,8 +88,8 @@ def case_offence_add(*, case, offence, offence_date, details="") -> CaseOffence:
 
 
 def offence_reclassified(*, offence) -> int:
-    """An offence's classification changed (reference data, by a superuser): every case holding it
-    gets its six-month-limit start again."""
+    """Whether an offence's time limit applies changed (reference data, by a superuser): every case
+    holding it gets its six-month-limit start again."""
     holding = CaseOffence.objects.filter(offence=offence).values("case_id")
     return first_summary_offence_dates_refresh(cases=Case.objects.filter(pk__in=holding))
 
