@@ -10,6 +10,7 @@ from django.utils import timezone
 from offenderhub.accounts.models import Organisation, User
 
 from . import services
+from .events import EventCode
 from .models import Case, DisposalType, Offence, Person, PersonChange, Scheme
 
 SCHEMES = [
@@ -232,6 +233,27 @@ def demo_corrections():
     )
 
 
+def demo_case_correction():
+    """Kayleigh Brooks's case corrected after intake: the circumstances told more fully, on its
+    timeline with the reason. Once only."""
+    case = (
+        Case.objects.filter(person__pnc_id="15/0023456B", person__force__name="Fenshire Constabulary")
+        .order_by("pk")
+        .first()
+    )
+    if case is None or case.events.filter(code=EventCode.CASE_CORRECTED).exists():
+        return
+    services.case_correct(
+        case_id=case.pk,
+        actor=User.objects.get(email="supervisor@fenshire-police.example"),
+        changes={
+            "circumstances": "Kicked the glass panel of a bus shelter on the High Street after a night "
+            "out and cracked it; the council valued the repair at £350."
+        },
+        reason="The circumstances recorded at intake were a placeholder; this is the officer's account.",
+    )
+
+
 def seed_cases(out):
     force = Organisation.objects.get(name="Fenshire Constabulary")
     for spec in SCHEMES:
@@ -243,5 +265,6 @@ def seed_cases(out):
     for spec in PEOPLE:
         demo_case(*spec)
     demo_corrections()
+    demo_case_correction()
     counts = dict(Case.objects.values_list("status").annotate(n=Count("id")).order_by())
     out(f"schemes: {Scheme.objects.count()}, cases by status: {counts}")

@@ -360,3 +360,101 @@ class PersonAliasEndForm(PersonCorrectionForm):
         "For example, it was a misspelling, or the person no longer uses it. The alias stays in the person's "
         "history.",
     )
+
+
+# --- Correcting a case ----------------------------------------------------------------------------
+
+
+class CaseCorrectionForm(PersonCorrectionForm):
+    """A correction of one part of a case: its fields, then the reason (always required)."""
+
+    reason = _reason_field(
+        "Why are you making this change?",
+        "For example, the victim gave their views after intake, or the date was mistyped.",
+    )
+
+
+class CaseArrestDateForm(CaseCorrectionForm):
+    title = "Change the arrest or report date"
+    arrest_date = _date_field("Arrest or report date")
+    field_order = ["arrest_date", "reason"]
+
+
+class CaseFlagsForm(CaseCorrectionForm):
+    title = "Change the circumstances that apply"
+    flags = forms.MultipleChoiceField(
+        choices=CaseFlag.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Circumstances that apply",
+    )
+    field_order = ["flags", "reason"]
+
+
+class CaseCircumstancesForm(CaseCorrectionForm):
+    title = "Change the brief circumstances"
+    circumstances = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 4}), label="Brief circumstances"
+    )
+    field_order = ["circumstances", "reason"]
+
+
+class CaseVictimForm(CaseCorrectionForm):
+    title = "Change who the victim is"
+    victim_type = forms.ChoiceField(choices=VictimType.choices, widget=forms.RadioSelect, label="Victim")
+    field_order = ["victim_type", "reason"]
+
+
+class CaseVictimViewsForm(CaseCorrectionForm):
+    title = "Change the victim's views"
+    victim_views = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="The victim's views on an out-of-court disposal",
+    )
+    victim_views_obtained_on = _date_field("Date the victim's views were obtained", required=False)
+    victim_rj_consent = forms.ChoiceField(
+        choices=RestorativeJusticeConsent.choices,
+        widget=forms.RadioSelect,
+        label="Victim's consent to restorative justice",
+    )
+    field_order = ["victim_views", "victim_views_obtained_on", "victim_rj_consent", "reason"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("victim_views") and not data.get("victim_views_obtained_on"):
+            self.add_error("victim_views_obtained_on", "Enter the date the victim's views were obtained.")
+        return data
+
+
+# The parts of the case page each with its own "Change" link: the URL's name for it, and its form
+# (the parts are declared in cases.workflow.CASE_CORRECTION_PARTS, with who may change them when).
+CASE_CORRECTION_FORMS = {
+    "arrest-date": CaseArrestDateForm,
+    "flags": CaseFlagsForm,
+    "circumstances": CaseCircumstancesForm,
+    "victim": CaseVictimForm,
+    "victim-views": CaseVictimViewsForm,
+}
+
+
+class CaseOffenceAddForm(CaseCorrectionForm):
+    title = "Add an offence"
+    offence = forms.ModelChoiceField(
+        queryset=Offence.objects.filter(is_active=True), label="Offence", empty_label="Choose an offence"
+    )
+    offence_date = _date_field("Offence date")
+    details = forms.CharField(max_length=300, required=False, label="Details (optional)")
+    reason = _reason_field(
+        "Why are you adding this offence?",
+        "For example, a second offence came to light in interview.",
+    )
+    field_order = ["offence", "offence_date", "details", "reason"]
+
+
+class CaseOffenceRemoveForm(CaseCorrectionForm):
+    title = "Remove an offence"
+    reason = _reason_field(
+        "Why are you removing this offence?",
+        "For example, it was recorded on the wrong case. The removal stays on the case's timeline.",
+    )

@@ -11,12 +11,13 @@ from django.utils import timezone
 
 from offenderhub.accounts.models import Role, User
 from offenderhub.audit.models import AuditAction, AuditEvent
-from offenderhub.audit.services import audit_record, field_changes
+from offenderhub.audit.services import FREE_TEXT_CHANGED, audit_record, field_changes
 
 from .events import EventCode
 from .models import (
     Case,
     CaseEvent,
+    CaseFlag,
     CaseOffence,
     CaseStatus,
     DecisionOutcome,
@@ -26,11 +27,19 @@ from .models import (
     PersonAlias,
     PersonChange,
     ReferenceCounter,
+    RestorativeJusticeConsent,
     Sex,
+    VictimType,
     normalise_pnc_id,
 )
-from .rules import assess_eligibility, case_time_limit
-from .workflow import REASSIGNABLE_STATUSES, TransitionNotAllowed, check_transition
+from .rules import assess_eligibility, case_time_limit, latest_proceedings_date
+from .workflow import (
+    CASE_CORRECTION_PARTS,
+    REASSIGNABLE_STATUSES,
+    TransitionNotAllowed,
+    case_correction_refusal,
+    check_transition,
+)
 
 
 class CaseError(Exception):
@@ -825,3 +834,355 @@ def caseload_reassign(*, actor, from_user: User, to_user: User, reason: str) -> 
         for c in cases
     )
     return len(cases)
+
+
+# --- Correcting a case (issue 14, part 2) -----------------------------------------------------------
+
+# How the case page and the timeline name the fields a correction changes.
+CASE_FIELD_LABELS = {
+    "arrest_date": "Arrest or report date",
+    "flags": "Flags",
+    "circumstances": "Circumstances",
+    "victim_type": "Victim",
+    "victim_views": "Victim's views",
+    "victim_views_obtained_on": "Date the victim's views were obtained",
+    "victim_rj_consent": "Restorative justice",
+    "offences": "Offences",
+}
+CASE_FREE_TEXT_FIELDS = frozenset({"circumstances", "victim_views"})
+_FIELD_PART = {field: part for part, fields in CASE_CORRECTION_PARTS.items() for field in fields}
+
+
+def _day(value: date) -> str:
+    return f"{value.day} {value:%B %Y}"
+
+
+def _case_display(field, value) -> str:
+    """A case's value as the case page shows it (free text is never shown: see ``_case_corrected``)."""
+    if field in CASE_FREE_TEXT_FIELDS:
+        return value or ""
+    if value is None or value == "" or value == []:
+        return "Not recorded" if field != "flags" else "None"
+    if isinstance(value, date):
+        return _day(value)
+    if field == "flags":
+        labels = dict(CaseFlag.choices)
+        return ", ".join(labels.get(flag, flag) for flag in value)
+    if field == "victim_type":
+        return VictimType(value).label
+    if field == "victim_rj_consent":
+        return RestorativeJusticeConsent(value).label
+    return str(value)
+
+
+def _case_lock_for_correction(case_id, *, actor, parts) -> Case:
+    """Lock the case and check that ``actor`` may correct each of ``parts`` of it now."""
+    if not actor.has_role(Role.CASE_WORKER, Role.SUPERVISOR, Role.DECISION_MAKER):
+        raise CaseError("Only police staff correct a case.")
+    case = case_lock(case_id, force_id=actor.organisation_id)
+    decided = case.decisions.exists()
+    for part in parts:
+        if refusal := case_correction_refusal(part, status=case.status, decided=decided, actor=actor):
+            raise CaseError(refusal)
+    return case
+
+
+class _Answer:
+    """What the rules say about a case before and after a correction of its offences or flags: whether
+    the scheme's rules find it eligible (with the current decision's admission and gravity adjustment)
+    and the first date the six-month limit runs from."""
+
+    def __init__(self, case, offences, decision):
+        self.first_limited = first_summary_offence_date_of(offences)
+        self.eligible = None
+        if decision is not None:
+            self.eligible = assess_eligibility(
+                case,
+                offences,
+                on=timezone.localdate(),
+                gravity_adjustment=decision.gravity_adjustment,
+                admission=decision.admission,
+            ).eligible_by_rules
+
+    @property
+    def latest_proceedings_date(self):
+        return latest_proceedings_date(self.first_limited) if self.first_limited else None
+
+
+def _answer_changed(case, *, actor, before: _Answer, after: _Answer, decision, details: dict) -> str:
+    """Record in ``details`` how the answer moved and, when a decision is on the record and the answer
+    changed, tell the decision-maker: the one who decided, or every decision-maker of the force when they
+    no longer can. Returns a sentence for the timeline ('' when nothing changed)."""
+    said = []
+    limit_moved = before.first_limited != after.first_limited
+    if limit_moved:
+        old, new = before.latest_proceedings_date, after.latest_proceedings_date
+        details["latest_proceedings_date"] = [str(old) if old else None, str(new) if new else None]
+        said.append(f"proceedings must now start by {_day(new)}" if new else "no six-month limit now applies")
+    eligibility_moved = decision is not None and before.eligible != after.eligible
+    if eligibility_moved:
+        details["eligible_by_rules"] = [before.eligible, after.eligible]
+        said.append(
+            "the scheme's rules now find the case " + ("eligible" if after.eligible else "not eligible")
+        )
+    if decision is not None and (limit_moved or eligibility_moved):
+        from offenderhub.notifications.models import NotificationKind
+        from offenderhub.notifications.services import notify
+
+        decider = decision.decided_by
+        if (
+            decider.is_active
+            and decider.organisation_id == case.force_id
+            and decider.has_role(Role.DECISION_MAKER)
+        ):
+            recipients = [decider]
+        else:
+            recipients = list(
+                User.objects.filter(
+                    organisation_id=case.force_id, is_active=True, role_assignments__role=Role.DECISION_MAKER
+                ).distinct()
+            )
+        notify(
+            kind=NotificationKind.CASE_CORRECTED,
+            users=recipients,
+            url=f"/cases/{case.pk}/",
+            case_reference=case.reference,
+            context={
+                "eligibility_changed": eligibility_moved,
+                "eligible_now": after.eligible,
+                "time_limit_changed": limit_moved,
+                "latest_proceedings_date": after.latest_proceedings_date,
+                "previous_latest_proceedings_date": before.latest_proceedings_date,
+            },
+        )
+        details["decision_makers_told"] = [user.pk for user in recipients]
+        said.append("the decision-maker has been told")
+    return ("; ".join(said)).capitalize()
+
+
+def _case_corrected(case, *, actor, code, summary, reason, changes: dict, details=None, notes_extra=""):
+    """The timeline event and the audit row of one correction. ``changes``: field to [before, after]
+    as the page shows them; free text is recorded as changed, never with its content."""
+    shown = {
+        field: [FREE_TEXT_CHANGED if old else "", FREE_TEXT_CHANGED if new else ""]
+        if field in CASE_FREE_TEXT_FIELDS
+        else [old, new]
+        for field, (old, new) in changes.items()
+    }
+    event = case_event_record(
+        case,
+        code=code,
+        actor=actor,
+        summary=summary,
+        notes=f"{reason}\n\n{notes_extra}".strip() if notes_extra else reason,
+        details={"changes": shown, **(details or {})},
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CHANGED,
+        obj=case,
+        changes=shown,
+        reason=f"Case corrected: {', '.join(CASE_FIELD_LABELS[f].lower() for f in changes)}",
+    )
+    return event
+
+
+def _validate_case_correction(case, changed: dict, offences) -> None:
+    errors = {}
+    today = timezone.localdate()
+    arrest_date = changed.get("arrest_date")
+    if arrest_date:
+        latest = max((o.offence_date for o in offences), default=None)
+        if arrest_date > today:
+            errors["arrest_date"] = "The arrest or report date cannot be in the future."
+        elif latest and arrest_date < latest:
+            errors["arrest_date"] = (
+                f"The arrest or report date cannot be before the offence on {_day(latest)}."
+            )
+    if "flags" in changed:
+        unknown = set(changed["flags"]) - set(CaseFlag.values)
+        if unknown:
+            errors["flags"] = "Choose only the circumstances listed."
+    if "victim_type" in changed and changed["victim_type"] not in VictimType.values:
+        errors["victim_type"] = "Choose who the victim is."
+    if (
+        "victim_rj_consent" in changed
+        and changed["victim_rj_consent"] not in RestorativeJusticeConsent.values
+    ):
+        errors["victim_rj_consent"] = "Choose the victim's answer about restorative justice."
+    obtained = changed.get("victim_views_obtained_on")
+    if obtained and obtained > today:
+        errors["victim_views_obtained_on"] = "The date the views were obtained cannot be in the future."
+    victim_type = changed.get("victim_type", case.victim_type)
+    consent = changed.get("victim_rj_consent", case.victim_rj_consent)
+    if victim_type == VictimType.NONE and consent in (
+        RestorativeJusticeConsent.CONSENTS,
+        RestorativeJusticeConsent.DECLINES,
+    ):
+        field = "victim_rj_consent" if "victim_rj_consent" in changed else "victim_type"
+        errors[field] = (
+            "There is no victim to consent: choose 'Not applicable'."
+            if field == "victim_rj_consent"
+            else "The victim's answer about restorative justice is recorded: correct it before saying there "
+            "is no identifiable victim."
+        )
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def case_correct(*, case_id, actor, changes: dict, reason: str) -> CaseEvent | None:
+    """Correct some of a case's details (``changes``: field name to new value, fields of the parts in
+    ``CASE_CORRECTION_PARTS``), with the reason. Writes one timeline event and one audit row; when the
+    flags change and a decision is on the record, the decision-maker is told if the rules' answer
+    changes. Returns the event, or None when nothing would change (a repeated submission is harmless)."""
+    unknown = set(changes) - set(_FIELD_PART)
+    if unknown:
+        raise CaseError(f"These details cannot be corrected here: {', '.join(sorted(unknown))}.")
+    reason = _require_reason(reason)
+    changes = {field: _clean_text(value) for field, value in changes.items()}
+    if "flags" in changes:
+        chosen = set(changes["flags"] or [])
+        changes["flags"] = [flag for flag in CaseFlag.values if flag in chosen] + sorted(
+            chosen - set(CaseFlag.values)
+        )
+    case = _case_lock_for_correction(case_id, actor=actor, parts={_FIELD_PART[f] for f in changes})
+    changed = {field: value for field, value in changes.items() if getattr(case, field) != value}
+    if "flags" in changed and set(changed["flags"]) == set(case.flags):
+        del changed["flags"]
+    if not changed:
+        return None
+    offences = list(case.offences.select_related("offence"))
+    _validate_case_correction(case, changed, offences)
+    decision = case.decisions.filter(superseded_by__isnull=True).select_related("decided_by").first()
+    before_answer = _Answer(case, offences, decision) if "flags" in changed else None
+    before = {field: getattr(case, field) for field in changed}
+    for field, value in changed.items():
+        setattr(case, field, value)
+    case.save(update_fields=[*changed, "updated_at"])
+    details, said = {}, ""
+    if before_answer is not None:
+        said = _answer_changed(
+            case,
+            actor=actor,
+            before=before_answer,
+            after=_Answer(case, offences, decision),
+            decision=decision,
+            details=details,
+        )
+    shown = {f: [_case_display(f, before[f]), _case_display(f, v)] for f, v in changed.items()}
+    parts = [
+        f"{CASE_FIELD_LABELS[f].lower()} changed"
+        if f in CASE_FREE_TEXT_FIELDS
+        else f"{CASE_FIELD_LABELS[f].lower()} {old} → {new}"
+        for f, (old, new) in shown.items()
+    ]
+    return _case_corrected(
+        case,
+        actor=actor,
+        code=EventCode.CASE_CORRECTED,
+        summary=f"Corrected: {'; '.join(parts)}",
+        reason=reason,
+        changes=shown,
+        details=details,
+        notes_extra=said,
+    )
+
+
+def _offences_corrected(
+    case, *, actor, offences_before, offences_after, decision, code, summary, reason, shown
+):
+    """Keep the six-month-limit column, tell the decision-maker if the answer changed, write the event."""
+    first_summary_offence_dates_refresh(cases=Case.objects.filter(pk=case.pk))
+    case.first_summary_offence_date = first_summary_offence_date_of(offences_after)
+    details = {}
+    said = _answer_changed(
+        case,
+        actor=actor,
+        before=_Answer(case, offences_before, decision),
+        after=_Answer(case, offences_after, decision),
+        decision=decision,
+        details=details,
+    )
+    return _case_corrected(
+        case,
+        actor=actor,
+        code=code,
+        summary=summary,
+        reason=reason,
+        changes={"offences": shown},
+        details=details,
+        notes_extra=said,
+    )
+
+
+@transaction.atomic
+def case_offence_correct_add(
+    *, case_id, actor, offence, offence_date, details="", reason: str
+) -> CaseEvent | None:
+    """Add an offence that came to light (before the caution: case workers and supervisors; after it:
+    decision-makers). The six-month limit and the eligibility rules are worked out again. Adding an
+    offence already recorded on that date does nothing and returns None."""
+    reason = _require_reason(reason)
+    details = (details or "").strip()
+    case = _case_lock_for_correction(case_id, actor=actor, parts={"offences"})
+    offences = list(case.offences.select_related("offence"))
+    if any(o.offence_id == offence.pk and o.offence_date == offence_date for o in offences):
+        return None
+    errors = {}
+    if not offence.is_active:
+        errors["offence"] = "Choose an offence from the list."
+    if offence_date > timezone.localdate():
+        errors["offence_date"] = "An offence date cannot be in the future."
+    elif offence_date > case.arrest_date:
+        errors["offence_date"] = (
+            f"The offence date must be on or before the arrest or report date ({_day(case.arrest_date)}): "
+            "correct the arrest date first if it was wrong."
+        )
+    elif offence_date < case.person.date_of_birth:
+        errors["offence_date"] = "An offence date cannot be before the person's date of birth."
+    if errors:
+        raise ValidationError(errors)
+    decision = case.decisions.filter(superseded_by__isnull=True).select_related("decided_by").first()
+    added = CaseOffence.objects.create(case=case, offence=offence, offence_date=offence_date, details=details)
+    added.offence = offence
+    label = f"{offence.name} on {_day(offence_date)}"
+    return _offences_corrected(
+        case,
+        actor=actor,
+        offences_before=offences,
+        offences_after=[*offences, added],
+        decision=decision,
+        code=EventCode.OFFENCE_ADDED,
+        summary=f"Offence added: {label}",
+        reason=reason,
+        shown=["", label],
+    )
+
+
+@transaction.atomic
+def case_offence_correct_remove(*, case_id, case_offence_id, actor, reason: str) -> CaseEvent | None:
+    """Remove an offence recorded in error. The last offence of a case cannot be removed. Removing one
+    already removed does nothing and returns None."""
+    reason = _require_reason(reason)
+    case = _case_lock_for_correction(case_id, actor=actor, parts={"offences"})
+    offences = list(case.offences.select_related("offence"))
+    removed = next((o for o in offences if o.pk == case_offence_id), None)
+    if removed is None:
+        return None
+    if len(offences) == 1:
+        raise CaseError("A case needs at least one offence: add the right offence before removing this one.")
+    decision = case.decisions.filter(superseded_by__isnull=True).select_related("decided_by").first()
+    removed.delete()
+    label = f"{removed.offence.name} on {_day(removed.offence_date)}"
+    return _offences_corrected(
+        case,
+        actor=actor,
+        offences_before=offences,
+        offences_after=[o for o in offences if o.pk != case_offence_id],
+        decision=decision,
+        code=EventCode.OFFENCE_REMOVED,
+        summary=f"Offence removed: {label}",
+        reason=reason,
+        shown=[label, ""],
+    )

@@ -23,4 +23,11 @@ urlpatterns = [
     path("<int:pk>/decision/", views.DecisionView.as_view(), name="decide"),
     path("<int:pk>/reassign/", views.CaseReassignView.as_view(), name="reassign"),
     path("<int:pk>/withdraw/", views.CaseWithdrawView.as_view(), name="withdraw"),
+    path("<int:pk>/change/<slug:section>/", views.CaseChangeView.as_view(), name="change"),
+    path("<int:pk>/offences/new/", views.CaseOffenceAddView.as_view(), name="offence_add"),
+    path(
+        "<int:pk>/offences/<int:offence_pk>/remove/",
+        views.CaseOffenceRemoveView.as_view(),
+        name="offence_remove",
+    ),
 ]

@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,9 +17,12 @@ from offenderhub.core.forms import add_service_errors
 from . import services
 from .filters import CaseFilter
 from .forms import (
+    CASE_CORRECTION_FORMS,
     PERSON_CORRECTION_FORMS,
     CaseForm,
     CaseloadReassignForm,
+    CaseOffenceAddForm,
+    CaseOffenceRemoveForm,
     DecisionForm,
     NotesForm,
     OffenceFormSet,
@@ -45,7 +48,16 @@ from .selectors import (
     person_search_for,
     scheme_list_for,
 )
-from .workflow import DECIDABLE_STATUSES, OPEN_STATUSES, REASSIGNABLE_STATUSES, allowed_roles
+from .workflow import (
+    CASE_CORRECTION_PARTS,
+    DECIDABLE_STATUSES,
+    OPEN_STATUSES,
+    REASSIGNABLE_STATUSES,
+    allowed_roles,
+    case_correction_closed,
+    case_correction_refusal,
+    case_correction_roles,
+)
 
 INTAKE_ROLES = frozenset({Role.CASE_WORKER, Role.SUPERVISOR})
 
@@ -302,6 +314,13 @@ class CaseDetailView(RoleRequiredMixin, View):
                 "can_withdraw": user.has_role(*allowed_roles(case.status, CaseStatus.WITHDRAWN)),
                 "notes_form": NotesForm(),
                 "can_correct_person": user.has_role(*services.PERSON_CORRECTION_ROLES),
+                # The parts of the case this user may correct now: a "Change" link beside each.
+                "can_correct": {
+                    part.replace("-", "_"): not case_correction_refusal(
+                        part, status=case.status, decided=bool(decisions), actor=user
+                    )
+                    for part in CASE_CORRECTION_PARTS
+                },
             },
         )
 
@@ -604,6 +623,23 @@ class PersonHistoryView(RoleRequiredMixin, View):
         return render(request, "cases/person_history.html", {"person": person, "changes": changes})
 
 
+def _correction_made(request, form, perform) -> bool:
+    """Make a correction from a valid form (``perform`` calls the service and returns the message to
+    show, '' when nothing changed). False, with the refusal on the form, when it is not made."""
+    if not form.is_valid():
+        return False
+    try:
+        message = perform()
+    except (ValidationError, services.CaseError) as exc:
+        add_service_errors(form, exc)
+        return False
+    if message:
+        messages.success(request, message)
+    else:
+        messages.info(request, "Nothing was changed: the details you entered are the ones already recorded.")
+    return True
+
+
 class _PersonCorrectionView(RoleRequiredMixin, View):
     """One correction form, one service call. The form is shown again with its errors and a 400 when
     it is refused."""
@@ -639,19 +675,8 @@ class _PersonCorrectionView(RoleRequiredMixin, View):
     def post(self, request, pk, **kwargs):
         person = person_get_for(request.user, pk)
         form = self.form_class()(request.POST)
-        if form.is_valid():
-            try:
-                message = self.perform(person, form)
-            except (ValidationError, services.CaseError) as exc:
-                add_service_errors(form, exc)
-            else:
-                if message:
-                    messages.success(request, message)
-                else:
-                    messages.info(
-                        request, "Nothing was changed: the details you entered are the ones already recorded."
-                    )
-                return redirect("cases:person_detail", pk=person.pk)
+        if _correction_made(request, form, lambda: self.perform(person, form)):
+            return redirect("cases:person_detail", pk=person.pk)
         return render(request, self.template_name, self.context(person, form), status=400)
 
 
@@ -717,3 +742,132 @@ class PersonAliasEndView(_PersonCorrectionView):
             reason=form.cleaned_data["reason"],
         )
         return f"Alias {alias} ended."
+
+
+# --- A case, corrected --------------------------------------------------------------------------------
+
+
+class _CaseCorrectionView(RoleRequiredMixin, View):
+    """One correction of a case, one service call. Who may make it depends on the part and the case's
+    status (cases.workflow.case_correction_roles): another role is refused with 403. A part nobody may
+    correct now (the victim's views after the decision) is refused with the reason."""
+
+    required_roles = POLICE_ROLES
+    template_name = "cases/case_change_form.html"
+    part = ""
+
+    def form_class(self):
+        raise NotImplementedError
+
+    def initial(self, case):
+        return {}
+
+    def perform(self, case, form) -> str:
+        """The service call; returns the message to show on the case page ('' when nothing changed)."""
+        raise NotImplementedError
+
+    def context(self, case, form):
+        # Offences and flags are what the eligibility rules and the six-month limit are worked out from.
+        return {
+            "case": case,
+            "form": form,
+            "title": form.title,
+            "recomputes": self.part in ("offences", "flags"),
+        }
+
+    def _case(self, request, pk):
+        case = case_get_for(request.user, pk)
+        if not request.user.has_role(*case_correction_roles(self.part, case.status)):
+            raise PermissionDenied
+        return case
+
+    def get(self, request, pk, **kwargs):
+        case = self._case(request, pk)
+        if closed := case_correction_closed(self.part, decided=case.decisions.exists()):
+            messages.error(request, closed)
+            return redirect("cases:detail", pk=case.pk)
+        form = self.form_class()(initial=self.initial(case))
+        audit_record(
+            actor=request.user,
+            action=AuditAction.VIEWED,
+            obj=case,
+            request=request,
+            reason="Case correction form opened",
+        )
+        return render(request, self.template_name, self.context(case, form))
+
+    def post(self, request, pk, **kwargs):
+        case = self._case(request, pk)
+        form = self.form_class()(request.POST)
+        if _correction_made(request, form, lambda: self.perform(case, form)):
+            return redirect("cases:detail", pk=case.pk)
+        return render(request, self.template_name, self.context(case, form), status=400)
+
+
+class CaseChangeView(_CaseCorrectionView):
+    """Change one part of the case's details (``section``: a key of ``CASE_CORRECTION_FORMS``)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if kwargs["section"] not in CASE_CORRECTION_FORMS:
+            raise Http404("No such part of a case's details.")
+        self.part = kwargs["section"]
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_class(self):
+        return CASE_CORRECTION_FORMS[self.part]
+
+    def initial(self, case):
+        return {name: getattr(case, name) for name in self.form_class().base_fields if name != "reason"}
+
+    def perform(self, case, form):
+        event = services.case_correct(
+            case_id=case.pk,
+            actor=self.request.user,
+            changes=form.changes(),
+            reason=form.cleaned_data["reason"],
+        )
+        return f"{event.summary}." if event else ""
+
+
+class CaseOffenceAddView(_CaseCorrectionView):
+    part = "offences"
+
+    def form_class(self):
+        return CaseOffenceAddForm
+
+    def perform(self, case, form):
+        data = form.cleaned_data
+        event = services.case_offence_correct_add(
+            case_id=case.pk,
+            actor=self.request.user,
+            offence=data["offence"],
+            offence_date=data["offence_date"],
+            details=data["details"],
+            reason=data["reason"],
+        )
+        return f"{event.summary}." if event else ""
+
+
+class CaseOffenceRemoveView(_CaseCorrectionView):
+    part = "offences"
+
+    def form_class(self):
+        return CaseOffenceRemoveForm
+
+    def case_offence(self, case):
+        found = case.offences.select_related("offence").filter(pk=self.kwargs["offence_pk"]).first()
+        if found is None:
+            raise Http404("No such offence on this case.")
+        return found
+
+    def context(self, case, form):
+        return {**super().context(case, form), "case_offence": self.case_offence(case)}
+
+    def perform(self, case, form):
+        event = services.case_offence_correct_remove(
+            case_id=case.pk,
+            case_offence_id=self.case_offence(case).pk,
+            actor=self.request.user,
+            reason=form.cleaned_data["reason"],
+        )
+        return f"{event.summary}." if event else ""
