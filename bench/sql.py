@@ -42,7 +42,7 @@ _CASELOAD = """
            c.created_at,
            (SELECT min(co.offence_date) FROM cases_caseoffence co
               JOIN cases_offence o ON o.id = co.offence_id
-             WHERE co.case_id = c.id AND o.classification = 'summary_only')
+             WHERE co.case_id = c.id AND o.time_limit_applies)
       FROM page JOIN cases_case c ON c.id = page.id
       JOIN cases_person p ON p.id = c.person_id
       JOIN cases_scheme s ON s.id = c.scheme_id
@@ -208,7 +208,7 @@ def supervisor_home(cursor, ctx):
             """SELECT c.id, c.reference, pe.family_name, u.full_name, f.first
                  FROM (SELECT co.case_id, min(co.offence_date) AS first FROM cases_caseoffence co
                          JOIN cases_offence o ON o.id = co.offence_id
-                        WHERE o.classification = 'summary_only' GROUP BY co.case_id) f
+                        WHERE o.time_limit_applies GROUP BY co.case_id) f
                  JOIN cases_case c ON c.id = f.case_id
                  JOIN cases_person pe ON pe.id = c.person_id JOIN accounts_user u ON u.id = c.owner_id
                  LEFT JOIN conditions_prosecution pr ON pr.case_id = c.id

@@ -13,13 +13,21 @@ from .services import offence_reclassified
 
 @admin.register(Offence)
 class OffenceAdmin(AuditedAdminMixin, SuperuserChangesOnlyMixin, admin.ModelAdmin):
-    list_display = ["name", "group", "classification", "default_gravity", "cost_category", "is_active"]
-    list_filter = ["group", "classification", "default_gravity", "is_active"]
+    list_display = [
+        "name",
+        "group",
+        "classification",
+        "time_limit_applies",
+        "default_gravity",
+        "cost_category",
+        "is_active",
+    ]
+    list_filter = ["group", "classification", "time_limit_applies", "default_gravity", "is_active"]
     search_fields = ["name", "legislation"]
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        if change and "classification" in form.changed_data:
+        if change and "time_limit_applies" in form.changed_data:
             offence_reclassified(offence=obj)
 
 

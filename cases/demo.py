@@ -10,7 +10,8 @@ from django.utils import timezone
 from offenderhub.accounts.models import Organisation, User
 
 from . import services
-from .models import Case, DisposalType, Offence, Person, Scheme
+from .events import EventCode
+from .models import Case, DisposalType, Offence, Person, PersonChange, Scheme
 
 SCHEMES = [
     {
@@ -190,6 +191,69 @@ def demo_case(
     return case
 
 
+def demo_corrections():
+    """Kayleigh Brooks's record corrected after intake: a mistyped phone number, a move, a nickname
+    added and a misspelt alias ended, so that her page has a history. Once only."""
+    person = Person.objects.filter(pnc_id="15/0023456B", force__name="Fenshire Constabulary").first()
+    if person is None or PersonChange.objects.filter(person=person).exists():
+        return
+    case_worker = User.objects.get(email="caseworker@fenshire-police.example")
+    supervisor = User.objects.get(email="supervisor@fenshire-police.example")
+    services.person_correct(
+        person_id=person.pk,
+        actor=case_worker,
+        changes={"phone": "07700 900456"},
+        reason="The number was mistyped at intake; confirmed with Kayleigh by phone.",
+    )
+    services.person_correct(
+        person_id=person.pk,
+        actor=case_worker,
+        changes={"address": "Flat 3, 12 River View\nFenchester", "postcode": "FE3 4CD"},
+        reason="Moved to supported housing through Open Door.",
+    )
+    services.person_alias_add(
+        person_id=person.pk,
+        actor=case_worker,
+        given_names="Kaylee",
+        family_name="Brooks",
+        reason="The name she uses day to day.",
+    )
+    misspelt = services.person_alias_add(
+        person_id=person.pk,
+        actor=case_worker,
+        given_names="Kayleigh",
+        family_name="Brookes",
+        reason="The spelling on the custody record.",
+    )
+    services.person_alias_end(
+        person_id=person.pk,
+        alias_id=misspelt.pk,
+        actor=supervisor,
+        reason="A misspelling on the custody record, since corrected; she has never used it.",
+    )
+
+
+def demo_case_correction():
+    """Kayleigh Brooks's case corrected after intake: the circumstances told more fully, on its
+    timeline with the reason. Once only."""
+    case = (
+        Case.objects.filter(person__pnc_id="15/0023456B", person__force__name="Fenshire Constabulary")
+        .order_by("pk")
+        .first()
+    )
+    if case is None or case.events.filter(code=EventCode.CASE_CORRECTED).exists():
+        return
+    services.case_correct(
+        case_id=case.pk,
+        actor=User.objects.get(email="supervisor@fenshire-police.example"),
+        changes={
+            "circumstances": "Kicked the glass panel of a bus shelter on the High Street after a night "
+            "out and cracked it; the council valued the repair at £350."
+        },
+        reason="The circumstances recorded at intake were a placeholder; this is the officer's account.",
+    )
+
+
 def seed_cases(out):
     force = Organisation.objects.get(name="Fenshire Constabulary")
     for spec in SCHEMES:
@@ -200,5 +264,7 @@ def seed_cases(out):
         )
     for spec in PEOPLE:
         demo_case(*spec)
+    demo_corrections()
+    demo_case_correction()
     counts = dict(Case.objects.values_list("status").annotate(n=Count("id")).order_by())
     out(f"schemes: {Scheme.objects.count()}, cases by status: {counts}")

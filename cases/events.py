@@ -6,6 +6,10 @@ from django.db import models
 class EventCode(models.TextChoices):
     CASE_OPENED = "case_opened", "Case opened"
     CASE_UPDATED = "case_updated", "Case details changed"
+    CASE_CORRECTED = "case_corrected", "Case details corrected"
+    OFFENCE_ADDED = "offence_added", "Offence added"
+    OFFENCE_REMOVED = "offence_removed", "Offence removed"
+    TIME_LIMIT_CHANGED = "time_limit_changed", "Six-month limit changed"
     SUBMITTED_FOR_DECISION = "submitted_for_decision", "Sent for an eligibility decision"
     RETURNED_TO_INTAKE = "returned_to_intake", "Returned to the case worker"
     DECISION_RECORDED = "decision_recorded", "Eligibility decision"

@@ -1,5 +1,6 @@
 import django_filters
 from django import forms
+from django.db.models import F
 
 from offenderhub.accounts.models import Area
 from offenderhub.core.forms import GdsForm
@@ -10,13 +11,32 @@ from .selectors import case_search, case_worker_list_for, has_classification, sc
 
 class TieBrokenOrderingFilter(django_filters.OrderingFilter):
     """Sorts as asked, then by id in the same direction: rows that tie keep one order from page to page,
-    and every sort matches an index that ends with the id (cases.models.Case.Meta.indexes)."""
+    and every sort matches an index that ends with the id (cases.models.Case.Meta.indexes).
+
+    The fields named in ``nulls_last`` put their blanks last going up and first going down, said
+    explicitly: SQLite's default is the opposite of PostgreSQL's. The order is PostgreSQL's own default
+    (ASC NULLS LAST, DESC NULLS FIRST), so a plain B-tree index on the column, read forwards or
+    backwards, still gives the rows in order (case_force_time_limit_idx)."""
+
+    def __init__(self, *args, nulls_last=(), **kwargs):
+        self.nulls_last = frozenset(nulls_last)
+        super().__init__(*args, **kwargs)
+
+    def get_ordering_value(self, param):
+        value = super().get_ordering_value(param)
+        descending = value.startswith("-")
+        field = value.lstrip("-")
+        if field not in self.nulls_last:
+            return value
+        return F(field).desc(nulls_first=True) if descending else F(field).asc(nulls_last=True)
 
     def filter(self, qs, value):
         if not value:
             return qs
         ordering = [self.get_ordering_value(param) for param in value]
-        return qs.order_by(*ordering, "-id" if ordering[-1].startswith("-") else "id")
+        last = ordering[-1]
+        descending = last.descending if hasattr(last, "descending") else last.startswith("-")
+        return qs.order_by(*ordering, "-id" if descending else "id")
 
 
 class CaseFilter(django_filters.FilterSet):
@@ -54,6 +74,7 @@ class CaseFilter(django_filters.FilterSet):
             ("created_at", "opened"),
             ("first_summary_offence_date", "time_limit"),
         ),
+        nulls_last=("first_summary_offence_date",),  # cases without a six-month limit last
         label="Sort by",
     )
 
@@ -73,10 +94,8 @@ class CaseFilter(django_filters.FilterSet):
     def filter_classification(self, queryset, name, value):
         if not value:
             return queryset
-        if value == Classification.SUMMARY_ONLY:
-            # A case has a summary-only offence exactly when it has a first summary-only offence date:
-            # read from the case's own indexed column instead of every case's offences.
-            return queryset.filter(first_summary_offence_date__isnull=False)
+        # Not the case's six-month-limit column: an either-way offence tried summarily for its value is
+        # classed "summary only" (its penalty maximum) but has no limit (issue 14).
         return queryset.filter(has_classification(value))
 
     def filter_due(self, queryset, name, value):

@@ -229,3 +229,232 @@ class NotesForm(GdsForm):
     notes = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Notes (optional)"
     )
+
+
+# --- Correcting a person --------------------------------------------------------------------------
+
+
+def _reason_field(label, help_text):
+    return forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label=label,
+        help_text=help_text,
+        error_messages={"required": "Give the reason for the change."},
+    )
+
+
+class PersonCorrectionForm(GdsForm):
+    """A correction of one part of a person's record: its fields, then the reason (always required)."""
+
+    title = ""
+    reason = _reason_field(
+        "Why are you making this change?",
+        "For example, the person gave a new phone number, or the date was mistyped at intake.",
+    )
+
+    def changes(self) -> dict:
+        """The corrected fields, as the service takes them."""
+        return {name: value for name, value in self.cleaned_data.items() if name != "reason"}
+
+
+class PersonNamesForm(PersonCorrectionForm):
+    title = "Change the name"
+    given_names = forms.CharField(max_length=100, label="Given names")
+    family_name = forms.CharField(max_length=100, label="Family name")
+    field_order = ["given_names", "family_name", "reason"]
+
+
+class PersonDateOfBirthForm(PersonCorrectionForm):
+    title = "Change the date of birth"
+    date_of_birth = _date_field("Date of birth", help_text="For example, 27 3 1990")
+    field_order = ["date_of_birth", "reason"]
+
+
+class PersonSexForm(PersonCorrectionForm):
+    title = "Change the sex recorded"
+    sex = forms.ChoiceField(choices=Sex.choices, widget=forms.RadioSelect, label="Sex")
+    field_order = ["sex", "reason"]
+
+
+class PersonEthnicityForm(PersonCorrectionForm):
+    title = "Change the ethnicity recorded"
+    ethnicity = forms.ModelChoiceField(
+        queryset=Ethnicity.objects.all(),
+        required=False,
+        empty_label="Not recorded",
+        label="Ethnicity (self-defined)",
+    )
+    field_order = ["ethnicity", "reason"]
+
+
+class PersonPncIdForm(PersonCorrectionForm):
+    title = "Change the PNC ID"
+    pnc_id = forms.CharField(
+        max_length=14,
+        required=False,
+        label="PNC ID",
+        help_text="For example, 12/0345678X. Leave it blank if the person has none.",
+    )
+    field_order = ["pnc_id", "reason"]
+
+
+class PersonAddressForm(PersonCorrectionForm):
+    title = "Change the address"
+    address = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Address")
+    postcode = forms.CharField(max_length=10, required=False, label="Postcode")
+    field_order = ["address", "postcode", "reason"]
+
+
+class PersonContactForm(PersonCorrectionForm):
+    title = "Change the contact details"
+    phone = forms.CharField(max_length=30, required=False, label="Phone number")
+    email = forms.EmailField(required=False, label="Email address")
+    field_order = ["phone", "email", "reason"]
+
+
+class PersonNeedsForm(PersonCorrectionForm):
+    title = "Change the vulnerability and interpreter needs"
+    vulnerable = forms.BooleanField(required=False, label="The person is vulnerable")
+    vulnerability_notes = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Vulnerability notes"
+    )
+    interpreter_needed = forms.BooleanField(required=False, label="An interpreter is needed")
+    interpreter_language = forms.CharField(max_length=60, required=False, label="Interpreter language")
+    field_order = [
+        "vulnerable",
+        "vulnerability_notes",
+        "interpreter_needed",
+        "interpreter_language",
+        "reason",
+    ]
+
+
+# The parts of the person's page each with its own "Change" link: the URL's name for it, and its form.
+PERSON_CORRECTION_FORMS = {
+    "names": PersonNamesForm,
+    "date-of-birth": PersonDateOfBirthForm,
+    "sex": PersonSexForm,
+    "ethnicity": PersonEthnicityForm,
+    "pnc-id": PersonPncIdForm,
+    "address": PersonAddressForm,
+    "contact": PersonContactForm,
+    "needs": PersonNeedsForm,
+}
+
+
+class PersonAliasForm(PersonCorrectionForm):
+    title = "Add an alias"
+    given_names = forms.CharField(max_length=100, required=False, label="Given names (optional)")
+    family_name = forms.CharField(max_length=100, label="Family name")
+    reason = _reason_field(
+        "Why are you adding this alias?",
+        "For example, the name appears on police records or the person uses it.",
+    )
+    field_order = ["given_names", "family_name", "reason"]
+
+
+class PersonAliasEndForm(PersonCorrectionForm):
+    title = "End an alias"
+    reason = _reason_field(
+        "Why does this alias end?",
+        "For example, it was a misspelling, or the person no longer uses it. The alias stays in the person's "
+        "history.",
+    )
+
+
+# --- Correcting a case ----------------------------------------------------------------------------
+
+
+class CaseCorrectionForm(PersonCorrectionForm):
+    """A correction of one part of a case: its fields, then the reason (always required)."""
+
+    reason = _reason_field(
+        "Why are you making this change?",
+        "For example, the victim gave their views after intake, or the date was mistyped.",
+    )
+
+
+class CaseArrestDateForm(CaseCorrectionForm):
+    title = "Change the arrest or report date"
+    arrest_date = _date_field("Arrest or report date")
+    field_order = ["arrest_date", "reason"]
+
+
+class CaseFlagsForm(CaseCorrectionForm):
+    title = "Change the circumstances that apply"
+    flags = forms.MultipleChoiceField(
+        choices=CaseFlag.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Circumstances that apply",
+    )
+    field_order = ["flags", "reason"]
+
+
+class CaseCircumstancesForm(CaseCorrectionForm):
+    title = "Change the brief circumstances"
+    circumstances = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 4}), label="Brief circumstances"
+    )
+    field_order = ["circumstances", "reason"]
+
+
+class CaseVictimForm(CaseCorrectionForm):
+    title = "Change who the victim is"
+    victim_type = forms.ChoiceField(choices=VictimType.choices, widget=forms.RadioSelect, label="Victim")
+    field_order = ["victim_type", "reason"]
+
+
+class CaseVictimViewsForm(CaseCorrectionForm):
+    title = "Change the victim's views"
+    victim_views = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="The victim's views on an out-of-court disposal",
+    )
+    victim_views_obtained_on = _date_field("Date the victim's views were obtained", required=False)
+    victim_rj_consent = forms.ChoiceField(
+        choices=RestorativeJusticeConsent.choices,
+        widget=forms.RadioSelect,
+        label="Victim's consent to restorative justice",
+    )
+    field_order = ["victim_views", "victim_views_obtained_on", "victim_rj_consent", "reason"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("victim_views") and not data.get("victim_views_obtained_on"):
+            self.add_error("victim_views_obtained_on", "Enter the date the victim's views were obtained.")
+        return data
+
+
+# The parts of the case page each with its own "Change" link: the URL's name for it, and its form
+# (the parts are declared in cases.workflow.CASE_CORRECTION_PARTS, with who may change them when).
+CASE_CORRECTION_FORMS = {
+    "arrest-date": CaseArrestDateForm,
+    "flags": CaseFlagsForm,
+    "circumstances": CaseCircumstancesForm,
+    "victim": CaseVictimForm,
+    "victim-views": CaseVictimViewsForm,
+}
+
+
+class CaseOffenceAddForm(CaseCorrectionForm):
+    title = "Add an offence"
+    offence = forms.ModelChoiceField(
+        queryset=Offence.objects.filter(is_active=True), label="Offence", empty_label="Choose an offence"
+    )
+    offence_date = _date_field("Offence date")
+    details = forms.CharField(max_length=300, required=False, label="Details (optional)")
+    reason = _reason_field(
+        "Why are you adding this offence?",
+        "For example, a second offence came to light in interview.",
+    )
+    field_order = ["offence", "offence_date", "details", "reason"]
+
+
+class CaseOffenceRemoveForm(CaseCorrectionForm):
+    title = "Remove an offence"
+    reason = _reason_field(
+        "Why are you removing this offence?",
+        "For example, it was recorded on the wrong case. The removal stays on the case's timeline.",
+    )

@@ -59,7 +59,18 @@ class CrimeCostCategory(models.Model):
 class Offence(models.Model):
     name = models.CharField(max_length=150, unique=True)
     group = models.CharField("Home Office offence group", max_length=32, choices=OffenceGroup.choices)
-    classification = models.CharField(max_length=20, choices=Classification.choices)
+    classification = models.CharField(
+        max_length=20,
+        choices=Classification.choices,
+        help_text="How the offence is tried, which sets the maximum financial penalty.",
+    )
+    time_limit_applies = models.BooleanField(
+        "six-month time limit applies",
+        default=False,
+        help_text="Proceedings must start within six calendar months of the offence (Magistrates' Courts Act "
+        "1980 s.127): truly summary-only offences. Not for either-way offences tried summarily because of "
+        "their value, such as criminal damage of £5,000 or less or shop theft of £200 or less.",
+    )
     default_gravity = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(4)], help_text="1 (low) to 4 (high)."
     )
@@ -73,7 +84,13 @@ class Offence(models.Model):
             models.CheckConstraint(
                 name="offence_gravity_1_to_4",
                 condition=models.Q(default_gravity__gte=1, default_gravity__lte=4),
-            )
+            ),
+            # Either-way and indictable offences have no time limit, however they are tried.
+            models.CheckConstraint(
+                name="offence_time_limit_only_summary",
+                condition=models.Q(time_limit_applies=False) | models.Q(classification="summary_only"),
+                violation_error_message="Only a summary-only offence can have the six-month time limit.",
+            ),
         ]
 
     def __str__(self):
@@ -332,9 +349,22 @@ class Person(models.Model):
 
 
 class PersonAlias(models.Model):
+    """Another name the person uses or used. An alias that is no longer right is ended, never deleted:
+    who ended it, when and why are kept (and the person's history says so too)."""
+
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="aliases")
     given_names = models.CharField(max_length=100, blank=True)
     family_name = models.CharField(max_length=100)
+    ended_at = models.DateTimeField(null=True, blank=True, editable=False)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    end_reason = models.TextField(blank=True, editable=False)
 
     class Meta:
         ordering = ["family_name", "given_names"]
@@ -342,6 +372,56 @@ class PersonAlias(models.Model):
 
     def __str__(self):
         return f"{self.given_names} {self.family_name}".strip()
+
+    @property
+    def is_current(self):
+        return self.ended_at is None
+
+
+class PersonChange(models.Model):
+    """One field of a person corrected: the values before and after as the pages show them (a name, a
+    date, a label; never an id), who changed it, when and why. Written by ``cases.services`` only.
+    Erased with the person (the audit log keeps only that the field changed, never the values)."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="changes")
+    field = models.CharField(max_length=40)
+    old_value = models.TextField(blank=True)
+    new_value = models.TextField(blank=True)
+    reason = models.TextField()
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["person", "-changed_at", "-id"], name="person_change_history_idx")]
+
+    def __str__(self):
+        return f"{self.field_label} of person #{self.person_id}"
+
+    @property
+    def field_label(self):
+        return PERSON_FIELD_LABELS.get(self.field, self.field.replace("_", " ").capitalize())
+
+
+# The labels of the fields a correction may change, as the person's page and history name them.
+PERSON_FIELD_LABELS = {
+    "given_names": "Given names",
+    "family_name": "Family name",
+    "date_of_birth": "Date of birth",
+    "sex": "Sex",
+    "ethnicity": "Ethnicity",
+    "pnc_id": "PNC ID",
+    "address": "Address",
+    "postcode": "Postcode",
+    "phone": "Phone number",
+    "email": "Email address",
+    "vulnerable": "Vulnerable",
+    "vulnerability_notes": "Vulnerability notes",
+    "interpreter_needed": "Interpreter needed",
+    "interpreter_language": "Interpreter language",
+    "alias_added": "Alias added",
+    "alias_ended": "Alias ended",
+}
 
 
 # --- Cases ----------------------------------------------------------------------------------------
@@ -428,13 +508,16 @@ class Case(models.Model):
         editable=False,
         help_text="Makes a repeated form submission harmless.",
     )
-    # Kept from the case's offences (cases.offences.first_summary_offence_dates_refresh), so that the
-    # caseload can show and sort by the six-month limit without reading every case's offences.
+    # Kept from the case's offences (cases.services.first_summary_offence_dates_refresh), so that the
+    # caseload can show and sort by the six-month limit without reading every case's offences. Named
+    # before issue 14: it is the first offence the limit applies to (Offence.time_limit_applies), which
+    # an either-way offence tried summarily for its value is not.
     first_summary_offence_date = models.DateField(
         null=True,
         blank=True,
         editable=False,
-        help_text="The earliest date of the case's summary-only offences: the six-month limit runs from it.",
+        help_text="The earliest date of the case's offences to which the six-month limit applies: the limit "
+        "runs from it.",
     )
 
     class Meta:

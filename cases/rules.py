@@ -38,11 +38,13 @@ class TimeLimit:
 def case_time_limit(
     case, offences, *, start: date | None = None, period_days: int | None = None
 ) -> TimeLimit | None:
-    """The earliest six-month limit among the case's summary-only offences, or None when none are
-    summary-only. ``offences`` are the case's CaseOffence rows (passed in to avoid a query).
+    """The earliest six-month limit among the case's offences to which the limit applies
+    (``Offence.time_limit_applies``: truly summary-only offences, not either-way ones tried summarily
+    for their value), or None when it applies to none. ``offences`` are the case's CaseOffence rows
+    (passed in to avoid a query).
     ``start`` is when the compliance period starts (the caution date, or today before it) and
     ``period_days`` its length (the scheme's default, or a supervisor's longer period)."""
-    summary = [o for o in offences if o.offence.classification == Classification.SUMMARY_ONLY]
+    summary = [o for o in offences if o.offence.time_limit_applies]
     if not summary:
         return None
     first = min(summary, key=lambda o: latest_proceedings_date(o.offence_date))
@@ -208,7 +210,7 @@ def assess_eligibility(
             passed, why = False, "The person does not admit the offence."
         add(Criterion("admission", "The person admits the offence", passed, why))
 
-    summary = [o for o in offences if o.offence.classification == Classification.SUMMARY_ONLY]
+    summary = [o for o in offences if o.offence.time_limit_applies]
     if summary:
         limit = min(latest_proceedings_date(o.offence_date) for o in summary)
         add(

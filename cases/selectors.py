@@ -11,6 +11,7 @@ from .models import (
     CaseOffence,
     EligibilityDecision,
     Person,
+    PersonChange,
     Scheme,
     normalise_pnc_id,
 )
@@ -119,6 +120,18 @@ def person_search_for(user, q: str, *, limit: int = 20) -> list:
 
 def person_get_for(user, pk):
     return get_object_or_404(person_list_for(user).select_related("ethnicity"), pk=pk)
+
+
+def person_case_list_for(user, person):
+    """The person's cases the user may see, newest first, with what the person's page shows."""
+    return case_list_for(user).filter(person=person).select_related("scheme").order_by("-created_at", "-id")
+
+
+def person_change_list_for(user, person):
+    """The person's corrections, newest first, with who made each."""
+    if person.force_id != _force_id_for(user):
+        return PersonChange.objects.none()
+    return PersonChange.objects.filter(person=person).select_related("changed_by")
 
 
 def scheme_list_for(user):

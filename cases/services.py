@@ -11,25 +11,35 @@ from django.utils import timezone
 
 from offenderhub.accounts.models import Role, User
 from offenderhub.audit.models import AuditAction, AuditEvent
-from offenderhub.audit.services import audit_record, field_changes
+from offenderhub.audit.services import FREE_TEXT_CHANGED, audit_record, field_changes
 
 from .events import EventCode
 from .models import (
     Case,
     CaseEvent,
+    CaseFlag,
     CaseOffence,
     CaseStatus,
-    Classification,
     DecisionOutcome,
     EligibilityDecision,
     OffenceGroup,
     Person,
     PersonAlias,
+    PersonChange,
     ReferenceCounter,
+    RestorativeJusticeConsent,
+    Sex,
+    VictimType,
     normalise_pnc_id,
 )
-from .rules import assess_eligibility, case_time_limit
-from .workflow import REASSIGNABLE_STATUSES, TransitionNotAllowed, check_transition
+from .rules import assess_eligibility, case_time_limit, latest_proceedings_date
+from .workflow import (
+    CASE_CORRECTION_PARTS,
+    REASSIGNABLE_STATUSES,
+    TransitionNotAllowed,
+    case_correction_refusal,
+    check_transition,
+)
 
 
 class CaseError(Exception):
@@ -57,18 +67,19 @@ def case_event_record(case, *, code, actor=None, summary="", notes="", details=N
 
 
 def first_summary_offence_date_of(entries) -> date | None:
-    """The earliest date among summary-only offences: ``entries`` have ``offence`` and ``offence_date``
-    (OffenceEntry or CaseOffence). None when no offence is summary-only."""
-    dates = [e.offence_date for e in entries if e.offence.classification == Classification.SUMMARY_ONLY]
+    """The earliest date among the offences the six-month limit applies to (``time_limit_applies``):
+    ``entries`` have ``offence`` and ``offence_date`` (OffenceEntry or CaseOffence). None when the limit
+    applies to none of them."""
+    dates = [e.offence_date for e in entries if e.offence.time_limit_applies]
     return min(dates, default=None)
 
 
 def first_summary_offence_dates_refresh(*, cases) -> int:
     """Set ``first_summary_offence_date`` of the given cases (a queryset) from their offences, in one
-    set-based UPDATE. Call it after any change to a case's offences, or to an offence's classification,
-    made other than through ``case_create``. Returns the number of cases updated."""
+    set-based UPDATE. Call it after any change to a case's offences, or to whether an offence's time limit
+    applies, made other than through ``case_create``. Returns the number of cases updated."""
     first = (
-        CaseOffence.objects.filter(case=OuterRef("pk"), offence__classification=Classification.SUMMARY_ONLY)
+        CaseOffence.objects.filter(case=OuterRef("pk"), offence__time_limit_applies=True)
         .order_by()
         .values("case")
         .annotate(first=Min("offence_date"))
@@ -86,8 +97,8 @@ def case_offence_add(*, case, offence, offence_date, details="") -> CaseOffence:
 
 
 def offence_reclassified(*, offence) -> int:
-    """An offence's classification changed (reference data, by a superuser): every case holding it
-    gets its six-month-limit start again."""
+    """Whether an offence's time limit applies changed (reference data, by a superuser): every case
+    holding it gets its six-month-limit start again."""
     holding = CaseOffence.objects.filter(offence=offence).values("case_id")
     return first_summary_offence_dates_refresh(cases=Case.objects.filter(pk__in=holding))
 
@@ -113,7 +124,13 @@ PERSON_FIELDS = [
 ]
 
 
-def _validate_person(data: dict, *, force, exclude_pk=None) -> dict:
+def _validate_person(
+    data: dict,
+    *,
+    force,
+    exclude_pk=None,
+    pnc_clash_message="A person with this PNC ID is already recorded. Choose them instead.",
+) -> dict:
     errors = {}
     data = dict(data)
     dob = data.get("date_of_birth")
@@ -129,7 +146,7 @@ def _validate_person(data: dict, *, force, exclude_pk=None) -> dict:
         else:
             clash = Person.objects.filter(force=force, pnc_id=data["pnc_id"]).exclude(pk=exclude_pk)
             if clash.exists():
-                errors["pnc_id"] = "A person with this PNC ID is already recorded. Choose them instead."
+                errors["pnc_id"] = pnc_clash_message
     if data.get("interpreter_needed") and not data.get("interpreter_language"):
         errors["interpreter_language"] = "Enter the language the interpreter is needed for."
     if errors:
@@ -167,6 +184,205 @@ def person_create(*, actor, data: dict, aliases: list[tuple[str, str]] = (), sub
             PersonAlias.objects.create(person=person, given_names=given or "", family_name=family)
     audit_record(actor=actor, action=AuditAction.CREATED, obj=person, reason="Person recorded for a case")
     return person
+
+
+# --- Correcting a person -----------------------------------------------------------------------------
+
+# Who corrects a person: the police roles that open cases (the decision-maker reads, and decides).
+PERSON_CORRECTION_ROLES = frozenset({Role.CASE_WORKER, Role.SUPERVISOR})
+
+
+def _display(field, value) -> str:
+    """A value as the person's page shows it, for the history (never an id)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if field == "date_of_birth":
+        return f"{value.day} {value:%B %Y}"
+    if field == "sex":
+        return Sex(value).label
+    if field == "ethnicity":
+        return value.name
+    return str(value)
+
+
+def _clean_text(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _person_lock(person_id, *, actor) -> Person:
+    if not actor.has_role(*PERSON_CORRECTION_ROLES):
+        raise CaseError("Only case workers and supervisors correct a person's details.")
+    try:
+        return (
+            Person.objects.select_for_update(of=("self",))
+            .select_related("ethnicity")
+            .get(pk=person_id, force_id=actor.organisation_id)
+        )
+    except Person.DoesNotExist as exc:
+        raise CaseError("That person does not exist.") from exc
+
+
+def _require_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Give the reason for the change."})
+    return reason
+
+
+def _validate_correction(person, changes: dict) -> dict:
+    """The intake rules (a date of birth in the past, a well-formed PNC ID no one else in the force
+    holds, an interpreter's language), and a date of birth no later than an offence on the person's
+    cases. ``changes`` holds only the fields that change."""
+    checked = dict(changes)
+    if "interpreter_needed" in changes or "interpreter_language" in changes:
+        checked.setdefault("interpreter_needed", person.interpreter_needed)
+        checked.setdefault("interpreter_language", person.interpreter_language)
+    checked = _validate_person(
+        checked,
+        force=person.force_id,
+        exclude_pk=person.pk,
+        pnc_clash_message="Another person recorded by your force has this PNC ID. Check the number, or ask "
+        "a supervisor whether the two records are the same person.",
+    )
+    dob = checked.get("date_of_birth")
+    if dob:
+        earliest = CaseOffence.objects.filter(case__person=person).aggregate(first=Min("offence_date"))[
+            "first"
+        ]
+        if earliest and dob > earliest:
+            raise ValidationError(
+                {
+                    "date_of_birth": "The date of birth cannot be after the offence on "
+                    f"{earliest.day} {earliest:%B %Y} recorded on the person's case."
+                }
+            )
+    return {field: checked[field] for field in changes}
+
+
+def _person_changed(person, *, actor, rows: list[PersonChange]):
+    """Write the history rows and the audit row of one correction. The audit row names the fields,
+    never their values or the reason typed (audit rows cannot be erased; the history is erased with
+    the person)."""
+    PersonChange.objects.bulk_create(rows)
+    fields = sorted({row.field for row in rows})
+    audit_record(
+        actor=actor,
+        action=AuditAction.CHANGED,
+        obj=person,
+        changes=field_changes(
+            {row.field: row.old_value for row in rows},
+            {row.field: row.new_value for row in rows},
+            free_text=set(fields),
+        ),
+        reason=f"Person corrected: {', '.join(PersonChange(field=f).field_label.lower() for f in fields)}",
+    )
+
+
+@transaction.atomic
+def person_correct(*, person_id, actor, changes: dict, reason: str) -> list[PersonChange]:
+    """Correct some of a person's details (``changes``: field name to new value, fields of
+    ``PERSON_FIELDS``), with the reason. Writes one history row per field that changed and one audit
+    row. Returns the history rows: none when nothing would change (a repeated submission is harmless)."""
+    unknown = set(changes) - set(PERSON_FIELDS)
+    if unknown:
+        raise CaseError(f"These details cannot be corrected here: {', '.join(sorted(unknown))}.")
+    reason = _require_reason(reason)
+    person = _person_lock(person_id, actor=actor)
+    changes = {field: _clean_text(value) for field, value in changes.items()}
+    if changes.get("pnc_id"):
+        try:
+            changes["pnc_id"] = normalise_pnc_id(changes["pnc_id"])
+        except ValidationError as exc:
+            raise ValidationError({"pnc_id": exc.messages[0]}) from exc
+    if changes.get("ethnicity") == "":
+        changes["ethnicity"] = None
+    changed = {field: value for field, value in changes.items() if getattr(person, field) != value}
+    if not changed:
+        return []
+    changed = _validate_correction(person, changed)
+    before = {field: getattr(person, field) for field in changed}
+    for field, value in changed.items():
+        setattr(person, field, value)
+    person.full_clean(exclude=["force", "created_by", "submission_token"])
+    try:
+        with transaction.atomic():
+            person.save(update_fields=list(changed))
+    except IntegrityError as exc:  # another person was given the PNC ID meanwhile
+        raise ValidationError({"pnc_id": "A person with this PNC ID has just been recorded."}) from exc
+    now = timezone.now()
+    rows = [
+        PersonChange(
+            person=person,
+            field=field,
+            old_value=_display(field, before[field]),
+            new_value=_display(field, value),
+            reason=reason,
+            changed_by=actor,
+            changed_at=now,
+        )
+        for field, value in changed.items()
+    ]
+    _person_changed(person, actor=actor, rows=rows)
+    return rows
+
+
+@transaction.atomic
+def person_alias_add(*, person_id, actor, given_names: str, family_name: str, reason: str) -> PersonAlias:
+    """Add another name the person uses. Adding one already current does nothing and returns it."""
+    reason = _require_reason(reason)
+    given_names, family_name = (given_names or "").strip(), (family_name or "").strip()
+    if not family_name:
+        raise ValidationError({"family_name": "Enter the family name of the alias."})
+    person = _person_lock(person_id, actor=actor)
+    name = f"{given_names} {family_name}".strip()
+    if name.casefold() == person.full_name.casefold():
+        raise ValidationError({"family_name": "This is the person's own name, not an alias."})
+    current = person.aliases.filter(
+        given_names__iexact=given_names, family_name__iexact=family_name, ended_at=None
+    ).first()
+    if current is not None:
+        return current
+    alias = PersonAlias(person=person, given_names=given_names, family_name=family_name)
+    alias.full_clean()
+    alias.save()
+    row = PersonChange(
+        person=person,
+        field="alias_added",
+        new_value=name,
+        reason=reason,
+        changed_by=actor,
+        changed_at=timezone.now(),
+    )
+    _person_changed(person, actor=actor, rows=[row])
+    return alias
+
+
+@transaction.atomic
+def person_alias_end(*, person_id, alias_id, actor, reason: str) -> PersonAlias:
+    """End an alias: it is kept, with who ended it, when and why. Ending one already ended does nothing."""
+    reason = _require_reason(reason)
+    person = _person_lock(person_id, actor=actor)
+    try:
+        alias = PersonAlias.objects.select_for_update().get(pk=alias_id, person=person)
+    except PersonAlias.DoesNotExist as exc:
+        raise CaseError("That alias does not exist.") from exc
+    if not alias.is_current:
+        return alias
+    now = timezone.now()
+    alias.ended_at, alias.ended_by, alias.end_reason = now, actor, reason
+    alias.save(update_fields=["ended_at", "ended_by", "end_reason"])
+    row = PersonChange(
+        person=person,
+        field="alias_ended",
+        old_value=str(alias),
+        reason=reason,
+        changed_by=actor,
+        changed_at=now,
+    )
+    _person_changed(person, actor=actor, rows=[row])
+    return alias
 
 
 def _already_submitted(record, actor):
@@ -618,3 +834,355 @@ def caseload_reassign(*, actor, from_user: User, to_user: User, reason: str) -> 
         for c in cases
     )
     return len(cases)
+
+
+# --- Correcting a case (issue 14, part 2) -----------------------------------------------------------
+
+# How the case page and the timeline name the fields a correction changes.
+CASE_FIELD_LABELS = {
+    "arrest_date": "Arrest or report date",
+    "flags": "Flags",
+    "circumstances": "Circumstances",
+    "victim_type": "Victim",
+    "victim_views": "Victim's views",
+    "victim_views_obtained_on": "Date the victim's views were obtained",
+    "victim_rj_consent": "Restorative justice",
+    "offences": "Offences",
+}
+CASE_FREE_TEXT_FIELDS = frozenset({"circumstances", "victim_views"})
+_FIELD_PART = {field: part for part, fields in CASE_CORRECTION_PARTS.items() for field in fields}
+
+
+def _day(value: date) -> str:
+    return f"{value.day} {value:%B %Y}"
+
+
+def _case_display(field, value) -> str:
+    """A case's value as the case page shows it (free text is never shown: see ``_case_corrected``)."""
+    if field in CASE_FREE_TEXT_FIELDS:
+        return value or ""
+    if value is None or value == "" or value == []:
+        return "Not recorded" if field != "flags" else "None"
+    if isinstance(value, date):
+        return _day(value)
+    if field == "flags":
+        labels = dict(CaseFlag.choices)
+        return ", ".join(labels.get(flag, flag) for flag in value)
+    if field == "victim_type":
+        return VictimType(value).label
+    if field == "victim_rj_consent":
+        return RestorativeJusticeConsent(value).label
+    return str(value)
+
+
+def _case_lock_for_correction(case_id, *, actor, parts) -> Case:
+    """Lock the case and check that ``actor`` may correct each of ``parts`` of it now."""
+    if not actor.has_role(Role.CASE_WORKER, Role.SUPERVISOR, Role.DECISION_MAKER):
+        raise CaseError("Only police staff correct a case.")
+    case = case_lock(case_id, force_id=actor.organisation_id)
+    decided = case.decisions.exists()
+    for part in parts:
+        if refusal := case_correction_refusal(part, status=case.status, decided=decided, actor=actor):
+            raise CaseError(refusal)
+    return case
+
+
+class _Answer:
+    """What the rules say about a case before and after a correction of its offences or flags: whether
+    the scheme's rules find it eligible (with the current decision's admission and gravity adjustment)
+    and the first date the six-month limit runs from."""
+
+    def __init__(self, case, offences, decision):
+        self.first_limited = first_summary_offence_date_of(offences)
+        self.eligible = None
+        if decision is not None:
+            self.eligible = assess_eligibility(
+                case,
+                offences,
+                on=timezone.localdate(),
+                gravity_adjustment=decision.gravity_adjustment,
+                admission=decision.admission,
+            ).eligible_by_rules
+
+    @property
+    def latest_proceedings_date(self):
+        return latest_proceedings_date(self.first_limited) if self.first_limited else None
+
+
+def _answer_changed(case, *, actor, before: _Answer, after: _Answer, decision, details: dict) -> str:
+    """Record in ``details`` how the answer moved and, when a decision is on the record and the answer
+    changed, tell the decision-maker: the one who decided, or every decision-maker of the force when they
+    no longer can. Returns a sentence for the timeline ('' when nothing changed)."""
+    said = []
+    limit_moved = before.first_limited != after.first_limited
+    if limit_moved:
+        old, new = before.latest_proceedings_date, after.latest_proceedings_date
+        details["latest_proceedings_date"] = [str(old) if old else None, str(new) if new else None]
+        said.append(f"proceedings must now start by {_day(new)}" if new else "no six-month limit now applies")
+    eligibility_moved = decision is not None and before.eligible != after.eligible
+    if eligibility_moved:
+        details["eligible_by_rules"] = [before.eligible, after.eligible]
+        said.append(
+            "the scheme's rules now find the case " + ("eligible" if after.eligible else "not eligible")
+        )
+    if decision is not None and (limit_moved or eligibility_moved):
+        from offenderhub.notifications.models import NotificationKind
+        from offenderhub.notifications.services import notify
+
+        decider = decision.decided_by
+        if (
+            decider.is_active
+            and decider.organisation_id == case.force_id
+            and decider.has_role(Role.DECISION_MAKER)
+        ):
+            recipients = [decider]
+        else:
+            recipients = list(
+                User.objects.filter(
+                    organisation_id=case.force_id, is_active=True, role_assignments__role=Role.DECISION_MAKER
+                ).distinct()
+            )
+        notify(
+            kind=NotificationKind.CASE_CORRECTED,
+            users=recipients,
+            url=f"/cases/{case.pk}/",
+            case_reference=case.reference,
+            context={
+                "eligibility_changed": eligibility_moved,
+                "eligible_now": after.eligible,
+                "time_limit_changed": limit_moved,
+                "latest_proceedings_date": after.latest_proceedings_date,
+                "previous_latest_proceedings_date": before.latest_proceedings_date,
+            },
+        )
+        details["decision_makers_told"] = [user.pk for user in recipients]
+        said.append("the decision-maker has been told")
+    return ("; ".join(said)).capitalize()
+
+
+def _case_corrected(case, *, actor, code, summary, reason, changes: dict, details=None, notes_extra=""):
+    """The timeline event and the audit row of one correction. ``changes``: field to [before, after]
+    as the page shows them; free text is recorded as changed, never with its content."""
+    shown = {
+        field: [FREE_TEXT_CHANGED if old else "", FREE_TEXT_CHANGED if new else ""]
+        if field in CASE_FREE_TEXT_FIELDS
+        else [old, new]
+        for field, (old, new) in changes.items()
+    }
+    event = case_event_record(
+        case,
+        code=code,
+        actor=actor,
+        summary=summary,
+        notes=f"{reason}\n\n{notes_extra}".strip() if notes_extra else reason,
+        details={"changes": shown, **(details or {})},
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CHANGED,
+        obj=case,
+        changes=shown,
+        reason=f"Case corrected: {', '.join(CASE_FIELD_LABELS[f].lower() for f in changes)}",
+    )
+    return event
+
+
+def _validate_case_correction(case, changed: dict, offences) -> None:
+    errors = {}
+    today = timezone.localdate()
+    arrest_date = changed.get("arrest_date")
+    if arrest_date:
+        latest = max((o.offence_date for o in offences), default=None)
+        if arrest_date > today:
+            errors["arrest_date"] = "The arrest or report date cannot be in the future."
+        elif latest and arrest_date < latest:
+            errors["arrest_date"] = (
+                f"The arrest or report date cannot be before the offence on {_day(latest)}."
+            )
+    if "flags" in changed:
+        unknown = set(changed["flags"]) - set(CaseFlag.values)
+        if unknown:
+            errors["flags"] = "Choose only the circumstances listed."
+    if "victim_type" in changed and changed["victim_type"] not in VictimType.values:
+        errors["victim_type"] = "Choose who the victim is."
+    if (
+        "victim_rj_consent" in changed
+        and changed["victim_rj_consent"] not in RestorativeJusticeConsent.values
+    ):
+        errors["victim_rj_consent"] = "Choose the victim's answer about restorative justice."
+    obtained = changed.get("victim_views_obtained_on")
+    if obtained and obtained > today:
+        errors["victim_views_obtained_on"] = "The date the views were obtained cannot be in the future."
+    victim_type = changed.get("victim_type", case.victim_type)
+    consent = changed.get("victim_rj_consent", case.victim_rj_consent)
+    if victim_type == VictimType.NONE and consent in (
+        RestorativeJusticeConsent.CONSENTS,
+        RestorativeJusticeConsent.DECLINES,
+    ):
+        field = "victim_rj_consent" if "victim_rj_consent" in changed else "victim_type"
+        errors[field] = (
+            "There is no victim to consent: choose 'Not applicable'."
+            if field == "victim_rj_consent"
+            else "The victim's answer about restorative justice is recorded: correct it before saying there "
+            "is no identifiable victim."
+        )
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def case_correct(*, case_id, actor, changes: dict, reason: str) -> CaseEvent | None:
+    """Correct some of a case's details (``changes``: field name to new value, fields of the parts in
+    ``CASE_CORRECTION_PARTS``), with the reason. Writes one timeline event and one audit row; when the
+    flags change and a decision is on the record, the decision-maker is told if the rules' answer
+    changes. Returns the event, or None when nothing would change (a repeated submission is harmless)."""
+    unknown = set(changes) - set(_FIELD_PART)
+    if unknown:
+        raise CaseError(f"These details cannot be corrected here: {', '.join(sorted(unknown))}.")
+    reason = _require_reason(reason)
+    changes = {field: _clean_text(value) for field, value in changes.items()}
+    if "flags" in changes:
+        chosen = set(changes["flags"] or [])
+        changes["flags"] = [flag for flag in CaseFlag.values if flag in chosen] + sorted(
+            chosen - set(CaseFlag.values)
+        )
+    case = _case_lock_for_correction(case_id, actor=actor, parts={_FIELD_PART[f] for f in changes})
+    changed = {field: value for field, value in changes.items() if getattr(case, field) != value}
+    if "flags" in changed and set(changed["flags"]) == set(case.flags):
+        del changed["flags"]
+    if not changed:
+        return None
+    offences = list(case.offences.select_related("offence"))
+    _validate_case_correction(case, changed, offences)
+    decision = case.decisions.filter(superseded_by__isnull=True).select_related("decided_by").first()
+    before_answer = _Answer(case, offences, decision) if "flags" in changed else None
+    before = {field: getattr(case, field) for field in changed}
+    for field, value in changed.items():
+        setattr(case, field, value)
+    case.save(update_fields=[*changed, "updated_at"])
+    details, said = {}, ""
+    if before_answer is not None:
+        said = _answer_changed(
+            case,
+            actor=actor,
+            before=before_answer,
+            after=_Answer(case, offences, decision),
+            decision=decision,
+            details=details,
+        )
+    shown = {f: [_case_display(f, before[f]), _case_display(f, v)] for f, v in changed.items()}
+    parts = [
+        f"{CASE_FIELD_LABELS[f].lower()} changed"
+        if f in CASE_FREE_TEXT_FIELDS
+        else f"{CASE_FIELD_LABELS[f].lower()} {old} → {new}"
+        for f, (old, new) in shown.items()
+    ]
+    return _case_corrected(
+        case,
+        actor=actor,
+        code=EventCode.CASE_CORRECTED,
+        summary=f"Corrected: {'; '.join(parts)}",
+        reason=reason,
+        changes=shown,
+        details=details,
+        notes_extra=said,
+    )
+
+
+def _offences_corrected(
+    case, *, actor, offences_before, offences_after, decision, code, summary, reason, shown
+):
+    """Keep the six-month-limit column, tell the decision-maker if the answer changed, write the event."""
+    first_summary_offence_dates_refresh(cases=Case.objects.filter(pk=case.pk))
+    case.first_summary_offence_date = first_summary_offence_date_of(offences_after)
+    details = {}
+    said = _answer_changed(
+        case,
+        actor=actor,
+        before=_Answer(case, offences_before, decision),
+        after=_Answer(case, offences_after, decision),
+        decision=decision,
+        details=details,
+    )
+    return _case_corrected(
+        case,
+        actor=actor,
+        code=code,
+        summary=summary,
+        reason=reason,
+        changes={"offences": shown},
+        details=details,
+        notes_extra=said,
+    )
+
+
+@transaction.atomic
+def case_offence_correct_add(
+    *, case_id, actor, offence, offence_date, details="", reason: str
+) -> CaseEvent | None:
+    """Add an offence that came to light (before the caution: case workers and supervisors; after it:
+    decision-makers). The six-month limit and the eligibility rules are worked out again. Adding an
+    offence already recorded on that date does nothing and returns None."""
+    reason = _require_reason(reason)
+    details = (details or "").strip()
+    case = _case_lock_for_correction(case_id, actor=actor, parts={"offences"})
+    offences = list(case.offences.select_related("offence"))
+    if any(o.offence_id == offence.pk and o.offence_date == offence_date for o in offences):
+        return None
+    errors = {}
+    if not offence.is_active:
+        errors["offence"] = "Choose an offence from the list."
+    if offence_date > timezone.localdate():
+        errors["offence_date"] = "An offence date cannot be in the future."
+    elif offence_date > case.arrest_date:
+        errors["offence_date"] = (
+            f"The offence date must be on or before the arrest or report date ({_day(case.arrest_date)}): "
+            "correct the arrest date first if it was wrong."
+        )
+    elif offence_date < case.person.date_of_birth:
+        errors["offence_date"] = "An offence date cannot be before the person's date of birth."
+    if errors:
+        raise ValidationError(errors)
+    decision = case.decisions.filter(superseded_by__isnull=True).select_related("decided_by").first()
+    added = CaseOffence.objects.create(case=case, offence=offence, offence_date=offence_date, details=details)
+    added.offence = offence
+    label = f"{offence.name} on {_day(offence_date)}"
+    return _offences_corrected(
+        case,
+        actor=actor,
+        offences_before=offences,
+        offences_after=[*offences, added],
+        decision=decision,
+        code=EventCode.OFFENCE_ADDED,
+        summary=f"Offence added: {label}",
+        reason=reason,
+        shown=["", label],
+    )
+
+
+@transaction.atomic
+def case_offence_correct_remove(*, case_id, case_offence_id, actor, reason: str) -> CaseEvent | None:
+    """Remove an offence recorded in error. The last offence of a case cannot be removed. Removing one
+    already removed does nothing and returns None."""
+    reason = _require_reason(reason)
+    case = _case_lock_for_correction(case_id, actor=actor, parts={"offences"})
+    offences = list(case.offences.select_related("offence"))
+    removed = next((o for o in offences if o.pk == case_offence_id), None)
+    if removed is None:
+        return None
+    if len(offences) == 1:
+        raise CaseError("A case needs at least one offence: add the right offence before removing this one.")
+    decision = case.decisions.filter(superseded_by__isnull=True).select_related("decided_by").first()
+    removed.delete()
+    label = f"{removed.offence.name} on {_day(removed.offence_date)}"
+    return _offences_corrected(
+        case,
+        actor=actor,
+        offences_before=offences,
+        offences_after=[o for o in offences if o.pk != case_offence_id],
+        decision=decision,
+        code=EventCode.OFFENCE_REMOVED,
+        summary=f"Offence removed: {label}",
+        reason=reason,
+        shown=[label, ""],
+    )

@@ -7,6 +7,15 @@ urlpatterns = [
     path("", views.CaseListView.as_view(), name="list"),
     path("new/", views.CaseStartView.as_view(), name="start"),
     path("people/new/", views.PersonCreateView.as_view(), name="person_create"),
+    path("people/<int:pk>/", views.PersonDetailView.as_view(), name="person_detail"),
+    path("people/<int:pk>/history/", views.PersonHistoryView.as_view(), name="person_history"),
+    path("people/<int:pk>/change/<slug:section>/", views.PersonChangeView.as_view(), name="person_change"),
+    path("people/<int:pk>/aliases/new/", views.PersonAliasAddView.as_view(), name="person_alias_add"),
+    path(
+        "people/<int:pk>/aliases/<int:alias_pk>/end/",
+        views.PersonAliasEndView.as_view(),
+        name="person_alias_end",
+    ),
     path("new/<int:person_pk>/", views.CaseCreateView.as_view(), name="create"),
     path("reassign/", views.CaseloadReassignView.as_view(), name="caseload_reassign"),
     path("<int:pk>/", views.CaseDetailView.as_view(), name="detail"),
@@ -14,4 +23,11 @@ urlpatterns = [
     path("<int:pk>/decision/", views.DecisionView.as_view(), name="decide"),
     path("<int:pk>/reassign/", views.CaseReassignView.as_view(), name="reassign"),
     path("<int:pk>/withdraw/", views.CaseWithdrawView.as_view(), name="withdraw"),
+    path("<int:pk>/change/<slug:section>/", views.CaseChangeView.as_view(), name="change"),
+    path("<int:pk>/offences/new/", views.CaseOffenceAddView.as_view(), name="offence_add"),
+    path(
+        "<int:pk>/offences/<int:offence_pk>/remove/",
+        views.CaseOffenceRemoveView.as_view(),
+        name="offence_remove",
+    ),
 ]

@@ -1,5 +1,6 @@
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,11 +17,17 @@ from offenderhub.core.forms import add_service_errors
 from . import services
 from .filters import CaseFilter
 from .forms import (
+    CASE_CORRECTION_FORMS,
+    PERSON_CORRECTION_FORMS,
     CaseForm,
     CaseloadReassignForm,
+    CaseOffenceAddForm,
+    CaseOffenceRemoveForm,
     DecisionForm,
     NotesForm,
     OffenceFormSet,
+    PersonAliasEndForm,
+    PersonAliasForm,
     PersonForm,
     ReassignForm,
     WithdrawForm,
@@ -34,12 +41,23 @@ from .selectors import (
     caseload_for,
     caseload_owner_list_for,
     decision_list_for,
+    person_case_list_for,
+    person_change_list_for,
     person_get_for,
     person_match_list_for,
     person_search_for,
     scheme_list_for,
 )
-from .workflow import DECIDABLE_STATUSES, OPEN_STATUSES, REASSIGNABLE_STATUSES, allowed_roles
+from .workflow import (
+    CASE_CORRECTION_PARTS,
+    DECIDABLE_STATUSES,
+    OPEN_STATUSES,
+    REASSIGNABLE_STATUSES,
+    allowed_roles,
+    case_correction_closed,
+    case_correction_refusal,
+    case_correction_roles,
+)
 
 INTAKE_ROLES = frozenset({Role.CASE_WORKER, Role.SUPERVISOR})
 
@@ -251,7 +269,7 @@ class CaseDetailView(RoleRequiredMixin, View):
             number=request.GET.get("timeline"),
             size=TIMELINE_PAGE_SIZE,
         )
-        aliases = list(case.person.aliases.all())
+        aliases = [alias for alias in case.person.aliases.all() if alias.is_current]
         audit_record(
             actor=request.user,
             action=AuditAction.VIEWED,
@@ -295,6 +313,14 @@ class CaseDetailView(RoleRequiredMixin, View):
                 "can_reassign": case.status in REASSIGNABLE_STATUSES and user.has_role(Role.SUPERVISOR),
                 "can_withdraw": user.has_role(*allowed_roles(case.status, CaseStatus.WITHDRAWN)),
                 "notes_form": NotesForm(),
+                "can_correct_person": user.has_role(*services.PERSON_CORRECTION_ROLES),
+                # The parts of the case this user may correct now: a "Change" link beside each.
+                "can_correct": {
+                    part.replace("-", "_"): not case_correction_refusal(
+                        part, status=case.status, decided=bool(decisions), actor=user
+                    )
+                    for part in CASE_CORRECTION_PARTS
+                },
             },
         )
 
@@ -538,3 +564,310 @@ class CaseWithdrawView(RoleRequiredMixin, View):
                 messages.success(request, f"Case {case.reference} withdrawn.")
                 return redirect("cases:detail", pk=case.pk)
         return render(request, self.template_name, {"case": case, "form": form}, status=400)
+
+
+# --- A person's record, corrected -------------------------------------------------------------------
+
+PERSON_HISTORY_PAGE_SIZE = 50
+
+
+class PersonDetailView(RoleRequiredMixin, View):
+    """The person's page: their details with a "Change" link for each part (for those who correct
+    people), their aliases, current and ended, and their cases."""
+
+    required_roles = POLICE_ROLES
+
+    def get(self, request, pk):
+        person = person_get_for(request.user, pk)
+        aliases = list(person.aliases.select_related("ended_by"))
+        cases = list(person_case_list_for(request.user, person))
+        audit_record(
+            actor=request.user,
+            action=AuditAction.VIEWED,
+            obj=person,
+            request=request,
+            reason="Person record opened",
+        )
+        return render(
+            request,
+            "cases/person_detail.html",
+            {
+                "person": person,
+                "current_aliases": [a for a in aliases if a.is_current],
+                "ended_aliases": [a for a in aliases if not a.is_current],
+                "cases": cases,
+                "can_change": request.user.has_role(*services.PERSON_CORRECTION_ROLES),
+            },
+        )
+
+
+class PersonHistoryView(RoleRequiredMixin, View):
+    """Every correction of the person: field, old and new value, who, when and why (newest first)."""
+
+    required_roles = POLICE_ROLES
+
+    def get(self, request, pk):
+        person = person_get_for(request.user, pk)
+        changes = WindowPage(
+            person_change_list_for(request.user, person),
+            number=request.GET.get("page"),
+            size=PERSON_HISTORY_PAGE_SIZE,
+        )
+        audit_record(
+            actor=request.user,
+            action=AuditAction.VIEWED,
+            obj=person,
+            request=request,
+            reason="Person's history of corrections opened",
+        )
+        return render(request, "cases/person_history.html", {"person": person, "changes": changes})
+
+
+def _correction_made(request, form, perform) -> bool:
+    """Make a correction from a valid form (``perform`` calls the service and returns the message to
+    show, '' when nothing changed). False, with the refusal on the form, when it is not made."""
+    if not form.is_valid():
+        return False
+    try:
+        message = perform()
+    except (ValidationError, services.CaseError) as exc:
+        add_service_errors(form, exc)
+        return False
+    if message:
+        messages.success(request, message)
+    else:
+        messages.info(request, "Nothing was changed: the details you entered are the ones already recorded.")
+    return True
+
+
+class _PersonCorrectionView(RoleRequiredMixin, View):
+    """One correction form, one service call. The form is shown again with its errors and a 400 when
+    it is refused."""
+
+    required_roles = services.PERSON_CORRECTION_ROLES
+    template_name = "cases/person_change_form.html"
+
+    def form_class(self):
+        raise NotImplementedError
+
+    def initial(self, person):
+        return {}
+
+    def perform(self, person, form) -> str:
+        """The service call; returns the message to show on the person's page."""
+        raise NotImplementedError
+
+    def context(self, person, form):
+        return {"person": person, "form": form, "title": form.title}
+
+    def get(self, request, pk, **kwargs):
+        person = person_get_for(request.user, pk)
+        form = self.form_class()(initial=self.initial(person))
+        audit_record(
+            actor=request.user,
+            action=AuditAction.VIEWED,
+            obj=person,
+            request=request,
+            reason="Person correction form opened",
+        )
+        return render(request, self.template_name, self.context(person, form))
+
+    def post(self, request, pk, **kwargs):
+        person = person_get_for(request.user, pk)
+        form = self.form_class()(request.POST)
+        if _correction_made(request, form, lambda: self.perform(person, form)):
+            return redirect("cases:person_detail", pk=person.pk)
+        return render(request, self.template_name, self.context(person, form), status=400)
+
+
+class PersonChangeView(_PersonCorrectionView):
+    """Change one part of the person's details (``section``: a key of ``PERSON_CORRECTION_FORMS``)."""
+
+    def form_class(self):
+        try:
+            return PERSON_CORRECTION_FORMS[self.kwargs["section"]]
+        except KeyError as exc:
+            raise Http404("No such part of a person's details.") from exc
+
+    def initial(self, person):
+        return {name: getattr(person, name) for name in self.form_class().base_fields if name != "reason"}
+
+    def perform(self, person, form):
+        rows = services.person_correct(
+            person_id=person.pk,
+            actor=self.request.user,
+            changes=form.changes(),
+            reason=form.cleaned_data["reason"],
+        )
+        if not rows:
+            return ""
+        labels = [row.field_label for row in rows]
+        return f"{', '.join(labels)} changed." if len(labels) > 1 else f"{labels[0]} changed."
+
+
+class PersonAliasAddView(_PersonCorrectionView):
+    def form_class(self):
+        return PersonAliasForm
+
+    def perform(self, person, form):
+        data = form.cleaned_data
+        alias = services.person_alias_add(
+            person_id=person.pk,
+            actor=self.request.user,
+            given_names=data["given_names"],
+            family_name=data["family_name"],
+            reason=data["reason"],
+        )
+        return f"Alias {alias} added."
+
+
+class PersonAliasEndView(_PersonCorrectionView):
+    def form_class(self):
+        return PersonAliasEndForm
+
+    def alias(self, person):
+        alias = person.aliases.filter(pk=self.kwargs["alias_pk"]).first()
+        if alias is None:
+            raise Http404("No such alias.")
+        return alias
+
+    def context(self, person, form):
+        return {**super().context(person, form), "alias": self.alias(person)}
+
+    def perform(self, person, form):
+        alias = services.person_alias_end(
+            person_id=person.pk,
+            alias_id=self.alias(person).pk,
+            actor=self.request.user,
+            reason=form.cleaned_data["reason"],
+        )
+        return f"Alias {alias} ended."
+
+
+# --- A case, corrected --------------------------------------------------------------------------------
+
+
+class _CaseCorrectionView(RoleRequiredMixin, View):
+    """One correction of a case, one service call. Who may make it depends on the part and the case's
+    status (cases.workflow.case_correction_roles): another role is refused with 403. A part nobody may
+    correct now (the victim's views after the decision) is refused with the reason."""
+
+    required_roles = POLICE_ROLES
+    template_name = "cases/case_change_form.html"
+    part = ""
+
+    def form_class(self):
+        raise NotImplementedError
+
+    def initial(self, case):
+        return {}
+
+    def perform(self, case, form) -> str:
+        """The service call; returns the message to show on the case page ('' when nothing changed)."""
+        raise NotImplementedError
+
+    def context(self, case, form):
+        # Offences and flags are what the eligibility rules and the six-month limit are worked out from.
+        return {
+            "case": case,
+            "form": form,
+            "title": form.title,
+            "recomputes": self.part in ("offences", "flags"),
+        }
+
+    def _case(self, request, pk):
+        case = case_get_for(request.user, pk)
+        if not request.user.has_role(*case_correction_roles(self.part, case.status)):
+            raise PermissionDenied
+        return case
+
+    def get(self, request, pk, **kwargs):
+        case = self._case(request, pk)
+        if closed := case_correction_closed(self.part, decided=case.decisions.exists()):
+            messages.error(request, closed)
+            return redirect("cases:detail", pk=case.pk)
+        form = self.form_class()(initial=self.initial(case))
+        audit_record(
+            actor=request.user,
+            action=AuditAction.VIEWED,
+            obj=case,
+            request=request,
+            reason="Case correction form opened",
+        )
+        return render(request, self.template_name, self.context(case, form))
+
+    def post(self, request, pk, **kwargs):
+        case = self._case(request, pk)
+        form = self.form_class()(request.POST)
+        if _correction_made(request, form, lambda: self.perform(case, form)):
+            return redirect("cases:detail", pk=case.pk)
+        return render(request, self.template_name, self.context(case, form), status=400)
+
+
+class CaseChangeView(_CaseCorrectionView):
+    """Change one part of the case's details (``section``: a key of ``CASE_CORRECTION_FORMS``)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if kwargs["section"] not in CASE_CORRECTION_FORMS:
+            raise Http404("No such part of a case's details.")
+        self.part = kwargs["section"]
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_class(self):
+        return CASE_CORRECTION_FORMS[self.part]
+
+    def initial(self, case):
+        return {name: getattr(case, name) for name in self.form_class().base_fields if name != "reason"}
+
+    def perform(self, case, form):
+        event = services.case_correct(
+            case_id=case.pk,
+            actor=self.request.user,
+            changes=form.changes(),
+            reason=form.cleaned_data["reason"],
+        )
+        return f"{event.summary}." if event else ""
+
+
+class CaseOffenceAddView(_CaseCorrectionView):
+    part = "offences"
+
+    def form_class(self):
+        return CaseOffenceAddForm
+
+    def perform(self, case, form):
+        data = form.cleaned_data
+        event = services.case_offence_correct_add(
+            case_id=case.pk,
+            actor=self.request.user,
+            offence=data["offence"],
+            offence_date=data["offence_date"],
+            details=data["details"],
+            reason=data["reason"],
+        )
+        return f"{event.summary}." if event else ""
+
+
+class CaseOffenceRemoveView(_CaseCorrectionView):
+    part = "offences"
+
+    def form_class(self):
+        return CaseOffenceRemoveForm
+
+    def case_offence(self, case):
+        found = case.offences.select_related("offence").filter(pk=self.kwargs["offence_pk"]).first()
+        if found is None:
+            raise Http404("No such offence on this case.")
+        return found
+
+    def context(self, case, form):
+        return {**super().context(case, form), "case_offence": self.case_offence(case)}
+
+    def perform(self, case, form):
+        event = services.case_offence_correct_remove(
+            case_id=case.pk,
+            case_offence_id=self.case_offence(case).pk,
+            actor=self.request.user,
+            reason=form.cleaned_data["reason"],
+        )
+        return f"{event.summary}." if event else ""

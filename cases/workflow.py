@@ -71,3 +71,59 @@ def check_table_transition(table, labels, before, after, *, actor=None, system=F
 
 def check_transition(before: str, after: str, *, actor=None, system: bool = False) -> None:
     check_table_transition(TRANSITIONS, S, before, after, actor=actor, system=system, what="case")
+
+
+# --- Correcting a case (issue 14, part 2) -------------------------------------------------------------
+# What a force expects: before the caution the case worker keeps the record right; once the caution is
+# given an offence is what the person admitted and signed for, so only a decision-maker corrects one; a
+# finished case (completed, prosecution resumed, closed, withdrawn) is corrected only by a supervisor,
+# for the accuracy of what is reported from it; the victim's views and restorative-justice consent are
+# what the decision-maker weighed, so they are corrected only before the eligibility decision.
+
+CAUTIONED_STATUSES = frozenset({S.ACTIVE, S.BREACH_REVIEW, S.COMPLETED, S.PROSECUTION_RESUMED, S.CLOSED})
+FINISHED_STATUSES = frozenset({S.COMPLETED, S.PROSECUTION_RESUMED, S.CLOSED, S.WITHDRAWN})
+
+# The parts of a case each corrected on its own form, and the case's fields each one changes.
+CASE_CORRECTION_PARTS = {
+    "arrest-date": ("arrest_date",),
+    "flags": ("flags",),
+    "circumstances": ("circumstances",),
+    "victim": ("victim_type",),
+    "victim-views": ("victim_views", "victim_views_obtained_on", "victim_rj_consent"),
+    "offences": (),
+}
+
+
+def case_correction_roles(part: str, status: str) -> frozenset:
+    """The roles that may correct ``part`` of a case in ``status``."""
+    if part == "offences" and status in CAUTIONED_STATUSES:
+        return DECIDERS
+    if status in FINISHED_STATUSES:
+        return frozenset({Role.SUPERVISOR})
+    return CASE_WORKERS
+
+
+def case_correction_closed(part: str, *, decided: bool) -> str:
+    """Why nobody may correct ``part`` now ('' when it may be corrected)."""
+    if part == "victim-views" and decided:
+        return (
+            "The victim's views and consent to restorative justice cannot be corrected after the eligibility "
+            "decision, which took them into account. Record what the victim says now in a case note, and "
+            "ask a decision-maker whether it changes the decision."
+        )
+    return ""
+
+
+def case_correction_refusal(part: str, *, status: str, decided: bool, actor) -> str:
+    """Why ``actor`` may not correct ``part`` of a case now, for a person ('' when they may)."""
+    if closed := case_correction_closed(part, decided=decided):
+        return closed
+    roles = case_correction_roles(part, status)
+    if actor.has_role(*roles):
+        return ""
+    label = S(status).label
+    if part == "offences" and status in CAUTIONED_STATUSES:
+        return "After the caution only a decision-maker may correct the offences, with a reason."
+    if status in FINISHED_STATUSES:
+        return f"The case is “{label}”: only a supervisor may correct it."
+    return "Only case workers and supervisors correct a case."

@@ -907,7 +907,7 @@ class VolumeGenerator:
             offences.append(rng.choices(self.offence_choices, self.offence_weights)[0])
         offence_day = opened_on - timedelta(days=rng.randint(1, 20))
         summary_only = all(o.classification == "summary_only" for o in offences)
-        first_summary = offence_day if any(o.classification == "summary_only" for o in offences) else None
+        first_summary = offence_day if any(o.time_limit_applies for o in offences) else None
         latest = (
             (first_summary.replace(day=min(first_summary.day, 28)) + timedelta(days=183))
             if first_summary

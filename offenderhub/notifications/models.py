@@ -34,6 +34,8 @@ class NotificationKind(models.TextChoices):
     BREACH_REVIEW_ESCALATED = "breach_review_escalated", "Breach review escalated"
     PROSECUTION_RESUMED = "prosecution_resumed", "Prosecution resumed"
     TIME_LIMIT_WARNING = "time_limit_warning", "Time limit approaching"
+    TIME_LIMIT_CHANGED = "time_limit_changed", "Time limit changed"
+    CASE_CORRECTED = "case_corrected", "Case corrected: review the decision"
     REFERRAL_CHASE = "referral_chase", "Referral awaiting a response"
     APPOINTMENT_OUTCOME_MISSING = "appointment_outcome_missing", "Appointment outcome missing"
     DIGEST = "digest", "Digest"

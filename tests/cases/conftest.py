@@ -5,7 +5,7 @@ import uuid
 from datetime import date
 
 import pytest
-from factories import OffenceFactory, SchemeFactory, UserFactory
+from factories import OffenceFactory, PersonFactory, SchemeFactory, UserFactory
 
 from offenderhub.accounts.models import Role
 
@@ -122,3 +122,19 @@ def decide_kwargs():
         return kwargs
 
     return build
+
+
+@pytest.fixture
+def person(force, case_worker):
+    """A person recorded by the case worker, with a PNC ID, a phone number and an address to correct."""
+    return PersonFactory(
+        force=force,
+        created_by=case_worker,
+        given_names="Kayleigh",
+        family_name="Brooks",
+        date_of_birth=date(1995, 4, 2),
+        pnc_id="15/0023456B",
+        phone="07700 900111",
+        address="1 Mill Lane",
+        postcode="FE1 2AB",
+    )

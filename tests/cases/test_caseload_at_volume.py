@@ -38,15 +38,17 @@ from cases.services import (
 from offenderhub.audit.models import AuditAction, AuditEvent
 
 # A second summary-only offence and an indictable-only one from the reference data.
-CRIMINAL_DAMAGE = "Criminal damage (under £5,000)"  # summary only
+THREATENING_BEHAVIOUR = "Threatening behaviour"  # summary only: the six-month limit applies
+# Tried summarily for its value ("summary only", for its penalty), but either-way in law: no limit.
+CRIMINAL_DAMAGE = "Criminal damage (under £5,000)"
 CRIMINAL_DAMAGE_SERIOUS = "Criminal damage (£5,000 or more)"  # either way
 
 
 def _computed(case) -> date | None:
     """The figure the caseload used to compute on every request."""
-    return CaseOffence.objects.filter(
-        case=case, offence__classification=Classification.SUMMARY_ONLY
-    ).aggregate(first=Min("offence_date"))["first"]
+    return CaseOffence.objects.filter(case=case, offence__time_limit_applies=True).aggregate(
+        first=Min("offence_date")
+    )["first"]
 
 
 def _column(case) -> date | None:
@@ -135,16 +137,17 @@ def test_removing_or_moving_an_offence_and_refreshing_keeps_the_date_right(force
     assert _column(case) is None
 
 
-def test_reclassifying_an_offence_updates_every_case_that_holds_it(force, other_force):
-    offence = OffenceFactory(name=CRIMINAL_DAMAGE_SERIOUS)
-    assert offence.classification != Classification.SUMMARY_ONLY
+def test_applying_the_limit_to_an_offence_updates_every_case_that_holds_it(force, other_force):
+    offence = OffenceFactory(name=CRIMINAL_DAMAGE)
+    assert offence.classification == Classification.SUMMARY_ONLY and not offence.time_limit_applies
     cases = [CaseFactory(force=force), CaseFactory(force=other_force), CaseFactory(force=force)]
     for case in cases[:2]:
         CaseOffenceFactory(case=case, offence=offence, offence_date=case.arrest_date - timedelta(days=3))
     CaseOffenceFactory(case=cases[2], offence=OffenceFactory(name=COMMON_ASSAULT))
     untouched = _column(cases[2])
 
-    offence.classification = Classification.SUMMARY_ONLY
+    assert all(_column(c) is None for c in cases[:2])
+    offence.time_limit_applies = True
     offence.save()
     assert offence_reclassified(offence=offence) == 2
 
@@ -153,8 +156,8 @@ def test_reclassifying_an_offence_updates_every_case_that_holds_it(force, other_
         assert _column(case) == _computed(case)
 
 
-def test_reclassifying_an_offence_in_the_admin_updates_the_cases(client, force):
-    offence = OffenceFactory(name=CRIMINAL_DAMAGE_SERIOUS)
+def test_applying_the_limit_to_an_offence_in_the_admin_updates_the_cases(client, force):
+    offence = OffenceFactory(name=CRIMINAL_DAMAGE)
     case = CaseFactory(force=force)
     CaseOffenceFactory(case=case, offence=offence)
     superuser = UserFactory(organisation=force, roles=[], is_superuser=True)
@@ -163,6 +166,7 @@ def test_reclassifying_an_offence_in_the_admin_updates_the_cases(client, force):
         "name": offence.name,
         "group": offence.group,
         "classification": Classification.SUMMARY_ONLY,
+        "time_limit_applies": "on",
         "default_gravity": offence.default_gravity,
         "cost_category": offence.cost_category_id or "",
         "legislation": offence.legislation,
@@ -196,7 +200,7 @@ def limits(force, scheme, area, case_worker):
     made = {}
     for name, offence, days in [
         ("late", COMMON_ASSAULT, 20),
-        ("early", CRIMINAL_DAMAGE, 2),
+        ("early", THREATENING_BEHAVIOUR, 2),
         ("tie", COMMON_ASSAULT, 20),
         ("none", ABH, 1),
     ]:

@@ -8,7 +8,8 @@ from clock_support import morning_of
 from django.apps import apps
 from django.core.management import CommandError, call_command
 
-from cases.models import Person
+from cases.events import EventCode
+from cases.models import Case, Person, PersonChange
 from offenderhub.accounts.models import Area, Organisation, OrganisationKind, Role, RoleAssignment, User
 from offenderhub.core.demo import DEMO_PASSWORD
 
@@ -122,3 +123,24 @@ def test_logins_only_prints_without_loading(db, settings):
 
     assert DEMO_PASSWORD in output
     assert not User.objects.exists()
+
+
+def test_seed_demo_shows_a_person_corrected_with_an_ended_alias(db, debug):
+    _seed()
+
+    person = Person.objects.get(pnc_id="15/0023456B")
+    assert person.phone == "07700 900456" and person.postcode == "FE3 4CD"
+    fields = set(PersonChange.objects.filter(person=person).values_list("field", flat=True))
+    assert {"phone", "address", "postcode", "alias_added", "alias_ended"} <= fields
+    assert [str(a) for a in person.aliases.all() if a.is_current] == ["Kaylee Brooks"]
+    assert [str(a) for a in person.aliases.all() if not a.is_current] == ["Kayleigh Brookes"]
+
+
+def test_seed_demo_shows_a_case_corrected_on_its_timeline(db, debug):
+    _seed()
+
+    case = Case.objects.get(person__pnc_id="15/0023456B")
+    corrected = case.events.get(code=EventCode.CASE_CORRECTED)
+    assert corrected.summary == "Corrected: circumstances changed"
+    assert "placeholder" in corrected.notes
+    assert "bus shelter" in case.circumstances
