@@ -17,8 +17,8 @@ pytestmark = pytest.mark.django_db
 REASON = "Mistyped at intake."
 # Signing in (session, user, roles, second factor) and the page's own reads and audit row: the same
 # however many offences and events the case has.
-CHANGE_FORM_QUERIES = 12
-OFFENCE_FORM_QUERIES = 13
+CHANGE_FORM_QUERIES = 9
+OFFENCE_FORM_QUERIES = 10
 
 
 def date_fields(name, day) -> dict:

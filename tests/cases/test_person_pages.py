@@ -16,8 +16,8 @@ pytestmark = pytest.mark.django_db
 REASON = "The person moved house."
 # Signing in (session, user, roles, second factor) and the page's own reads and audit row: pinned so
 # that they stay the same however many aliases, cases and corrections the person has.
-PERSON_PAGE_QUERIES = 14
-HISTORY_PAGE_QUERIES = 13
+PERSON_PAGE_QUERIES = 11
+HISTORY_PAGE_QUERIES = 10
 
 
 def date_fields(name, day: date) -> dict:
