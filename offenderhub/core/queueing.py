@@ -26,7 +26,10 @@ def enqueue(task, *args) -> bool:
     """Queue ``task`` (a Celery task or its name) with ``args`` (ids, never personal data). Returns
     whether it was queued. The broker is asked once: when it cannot be reached the failure is logged
     as one line and ``False`` returned at once, because a sweep will do the same work later."""
-    task = current_app.tasks[task] if isinstance(task, str) else task
+    if isinstance(task, str):
+        if task not in current_app.tasks:  # a process that has not yet imported the apps' tasks modules
+            current_app.loader.import_default_modules()
+        task = current_app.tasks[task]
     try:
         if task.app.conf.task_always_eager:  # tests and one-process runs: the task runs here and now
             task.apply_async(args)
