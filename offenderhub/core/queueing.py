@@ -15,6 +15,7 @@ from functools import partial
 
 from celery import current_app
 from django.db import transaction
+from django.utils.module_loading import autodiscover_modules
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ def enqueue(task, *args) -> bool:
     as one line and ``False`` returned at once, because a sweep will do the same work later."""
     if isinstance(task, str):
         if task not in current_app.tasks:  # a process that has not yet imported the apps' tasks modules
-            current_app.loader.import_default_modules()
+            autodiscover_modules("tasks")
         task = current_app.tasks[task]
     try:
         if task.app.conf.task_always_eager:  # tests and one-process runs: the task runs here and now
