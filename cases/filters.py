@@ -6,7 +6,7 @@ from offenderhub.accounts.models import Area
 from offenderhub.core.forms import GdsForm
 
 from .models import CaseStatus, Classification
-from .selectors import case_search, case_worker_list_for, has_classification, scheme_list_for
+from .selectors import case_search, case_worker_list_for, scheme_list_for
 
 
 class TieBrokenOrderingFilter(django_filters.OrderingFilter):
@@ -94,9 +94,10 @@ class CaseFilter(django_filters.FilterSet):
     def filter_classification(self, queryset, name, value):
         if not value:
             return queryset
-        # Not the case's six-month-limit column: an either-way offence tried summarily for its value is
-        # classed "summary only" (its penalty maximum) but has no limit (issue 14).
-        return queryset.filter(has_classification(value))
+        # The case's own flag (kept by cases.services), not its six-month-limit column: an either-way
+        # offence tried summarily for its value is classed "summary only" (its penalty maximum) but
+        # has no limit (issue 14).
+        return queryset.filter(**{f"holds_{value}": True})
 
     def filter_due(self, queryset, name, value):
         return queryset.filter(status=CaseStatus.AWAITING_DECISION) if value else queryset

@@ -508,7 +508,7 @@ class Case(models.Model):
         editable=False,
         help_text="Makes a repeated form submission harmless.",
     )
-    # Kept from the case's offences (cases.services.first_summary_offence_dates_refresh), so that the
+    # Kept from the case's offences (cases.services.case_offence_columns_refresh), so that the
     # caseload can show and sort by the six-month limit without reading every case's offences. Named
     # before issue 14: it is the first offence the limit applies to (Offence.time_limit_applies), which
     # an either-way offence tried summarily for its value is not.
@@ -519,6 +519,12 @@ class Case(models.Model):
         help_text="The earliest date of the case's offences to which the six-month limit applies: the limit "
         "runs from it.",
     )
+    # Whether the case holds an offence of each classification, kept beside the date above (same
+    # service), so that the caseload's classification filter reads the case's own columns, through
+    # the partial indexes below, instead of looking through every case's offences.
+    holds_summary_only = models.BooleanField(default=False, editable=False)
+    holds_either_way = models.BooleanField(default=False, editable=False)
+    holds_indictable_only = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -540,6 +546,18 @@ class Case(models.Model):
                     status__in=TIME_LIMIT_WATCHED_STATUSES, first_summary_offence_date__isnull=False
                 ),
                 name="case_time_limit_open_idx",
+            ),
+            *(
+                models.Index(
+                    fields=["force", "-created_at", "-id"],
+                    condition=models.Q(**{f"holds_{classification}": True}),
+                    name=f"case_holds_{short}_idx",
+                )
+                for classification, short in (
+                    ("summary_only", "summary"),
+                    ("either_way", "either_way"),
+                    ("indictable_only", "indictable"),
+                )
             ),
             models.Index(fields=["owner", "status"], name="case_owner_status_idx"),
             models.Index(fields=["owner", "-created_at", "-id"], name="case_owner_opened_idx"),

@@ -1,14 +1,13 @@
 """Scoped reads of people and cases: police users see their own force's records; nobody else does."""
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
 from offenderhub.accounts.models import POLICE_ROLES, Role, User
 
 from .models import (
     Case,
-    CaseOffence,
     EligibilityDecision,
     Person,
     PersonChange,
@@ -62,10 +61,6 @@ def case_search(value: str) -> Q:
     by_reference = Case.objects.filter(reference__icontains=value).order_by().values("pk")
     by_person = Case.objects.filter(person__in=people.values("pk")).order_by().values("pk")
     return Q(pk__in=by_reference.union(by_person))
-
-
-def has_classification(classification):
-    return Exists(CaseOffence.objects.filter(case=OuterRef("pk"), offence__classification=classification))
 
 
 def person_list_for(user):

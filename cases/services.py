@@ -6,7 +6,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Min, OuterRef, Subquery
+from django.db.models import Exists, Min, OuterRef, Subquery
 from django.utils import timezone
 
 from offenderhub.accounts.models import Role, User
@@ -20,6 +20,7 @@ from .models import (
     CaseFlag,
     CaseOffence,
     CaseStatus,
+    Classification,
     DecisionOutcome,
     EligibilityDecision,
     OffenceGroup,
@@ -74,25 +75,38 @@ def first_summary_offence_date_of(entries) -> date | None:
     return min(dates, default=None)
 
 
-def first_summary_offence_dates_refresh(*, cases) -> int:
-    """Set ``first_summary_offence_date`` of the given cases (a queryset) from their offences, in one
-    set-based UPDATE. Call it after any change to a case's offences, or to whether an offence's time limit
-    applies, made other than through ``case_create``. Returns the number of cases updated."""
+def offence_classes_of(entries) -> dict:
+    """``{"holds_summary_only": bool, ...}``: which classifications ``entries`` (as above) hold."""
+    held = {e.offence.classification for e in entries}
+    return {f"holds_{classification}": classification in held for classification in Classification.values}
+
+
+def case_offence_columns_refresh(*, cases) -> int:
+    """Set what the given cases (a queryset) keep from their offences (``first_summary_offence_date``
+    and the ``holds_<classification>`` flags) in one set-based UPDATE. Call it after any change to a
+    case's offences, or to an offence's classification or time limit, made other than through
+    ``case_create``. Returns the number of cases updated."""
+    offences = CaseOffence.objects.filter(case=OuterRef("pk")).order_by()
     first = (
-        CaseOffence.objects.filter(case=OuterRef("pk"), offence__time_limit_applies=True)
-        .order_by()
+        offences.filter(offence__time_limit_applies=True)
         .values("case")
         .annotate(first=Min("offence_date"))
         .values("first")
     )
-    return cases.update(first_summary_offence_date=Subquery(first))
+    return cases.update(
+        first_summary_offence_date=Subquery(first),
+        **{
+            f"holds_{classification}": Exists(offences.filter(offence__classification=classification))
+            for classification in Classification.values
+        },
+    )
 
 
 def case_offence_add(*, case, offence, offence_date, details="") -> CaseOffence:
     """Record one more offence on a case (police records, the demo), keeping the case's six-month-limit
     start right."""
     added = CaseOffence.objects.create(case=case, offence=offence, offence_date=offence_date, details=details)
-    first_summary_offence_dates_refresh(cases=Case.objects.filter(pk=case.pk))
+    case_offence_columns_refresh(cases=Case.objects.filter(pk=case.pk))
     return added
 
 
@@ -100,7 +114,7 @@ def offence_reclassified(*, offence) -> int:
     """Whether an offence's time limit applies changed (reference data, by a superuser): every case
     holding it gets its six-month-limit start again."""
     holding = CaseOffence.objects.filter(offence=offence).values("case_id")
-    return first_summary_offence_dates_refresh(cases=Case.objects.filter(pk__in=holding))
+    return case_offence_columns_refresh(cases=Case.objects.filter(pk__in=holding))
 
 
 # --- People -----------------------------------------------------------------------------------------
@@ -484,6 +498,7 @@ def case_create(
         created_by=actor,
         submission_token=submission_token,
         first_summary_offence_date=first_summary_offence_date_of(offences),
+        **offence_classes_of(offences),
         **details,
     )
     case.full_clean(exclude=["force", "created_by", "reference", "submission_token"])
@@ -1093,8 +1108,10 @@ def _offences_corrected(
     case, *, actor, offences_before, offences_after, decision, code, summary, reason, shown
 ):
     """Keep the six-month-limit column, tell the decision-maker if the answer changed, write the event."""
-    first_summary_offence_dates_refresh(cases=Case.objects.filter(pk=case.pk))
+    case_offence_columns_refresh(cases=Case.objects.filter(pk=case.pk))
     case.first_summary_offence_date = first_summary_offence_date_of(offences_after)
+    for field, held in offence_classes_of(offences_after).items():
+        setattr(case, field, held)
     details = {}
     said = _answer_changed(
         case,

@@ -52,7 +52,7 @@ from cases.models import (
     ReferenceCounter,
     Scheme,
 )
-from cases.services import first_summary_offence_dates_refresh
+from cases.services import case_offence_columns_refresh
 from conditions.document_store import caution_document_read
 from conditions.models import (
     BreachReview,
@@ -752,7 +752,7 @@ class VolumeGenerator:
         added = self.tables["police_offence"].written
         ReoffendingImport.objects.filter(pk=self.import_id).update(rows_total=added, rows_added=added)
         # The offences went in by COPY: each new case's six-month-limit start, set-based.
-        first_summary_offence_dates_refresh(cases=Case.objects.filter(pk__gt=self.tables["case"].first_id))
+        case_offence_columns_refresh(cases=Case.objects.filter(pk__gt=self.tables["case"].first_id))
         models = [t.model for t in self.tables.values()]
         for sql in connection.ops.sequence_reset_sql(no_style(), models):
             cursor.execute(sql)

@@ -242,9 +242,9 @@ class CaseOffenceFactory(_CleanModelFactory):
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
         """As the app adds an offence: the case's six-month-limit start follows (cases.services)."""
-        from cases.services import first_summary_offence_dates_refresh
+        from cases.services import case_offence_columns_refresh
 
         added = super()._create(model_class, *args, **kwargs)
-        first_summary_offence_dates_refresh(cases=Case.objects.filter(pk=added.case_id))
+        case_offence_columns_refresh(cases=Case.objects.filter(pk=added.case_id))
         added.case.refresh_from_db(fields=["first_summary_offence_date"])
         return added

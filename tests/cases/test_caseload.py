@@ -14,7 +14,7 @@ from factories import (
 from pytest_django.asserts import assertContains
 
 from cases.models import Case, CaseOffence, CaseStatus, Person
-from cases.services import first_summary_offence_dates_refresh
+from cases.services import case_offence_columns_refresh
 
 # Measured on SQLite and PostgreSQL: session, user, roles, count, page rows, the user's organisation and
 # the audit row of the viewing, and the scheme, area and case worker choices of the filter form (the
@@ -39,7 +39,7 @@ def _bulk_cases(n, *, force, scheme, area, owner):
         CaseOffenceFactory.build(case=case, offence=offences[i % 2]) for i, case in enumerate(cases)
     )
     # bulk_create goes round the services: keep each case's first summary-only offence date as they do.
-    first_summary_offence_dates_refresh(cases=Case.objects.filter(pk__in=[c.pk for c in cases]))
+    case_offence_columns_refresh(cases=Case.objects.filter(pk__in=[c.pk for c in cases]))
     return cases
 
 

@@ -32,7 +32,7 @@ from cases.services import (
     OffenceEntry,
     case_create,
     case_offence_add,
-    first_summary_offence_dates_refresh,
+    case_offence_columns_refresh,
     offence_reclassified,
 )
 from offenderhub.audit.models import AuditAction, AuditEvent
@@ -129,12 +129,51 @@ def test_removing_or_moving_an_offence_and_refreshing_keeps_the_date_right(force
     assert _column(case) == day
 
     CaseOffence.objects.filter(pk=earliest.pk).update(offence_date=day + timedelta(days=6))
-    first_summary_offence_dates_refresh(cases=Case.objects.filter(pk=case.pk))
+    case_offence_columns_refresh(cases=Case.objects.filter(pk=case.pk))
     assert _column(case) == day + timedelta(days=4) == _computed(case)
 
     CaseOffence.objects.filter(case=case).delete()
-    first_summary_offence_dates_refresh(cases=Case.objects.filter(pk=case.pk))
+    case_offence_columns_refresh(cases=Case.objects.filter(pk=case.pk))
     assert _column(case) is None
+
+
+def _classes(case) -> dict:
+    flags = [f"holds_{c}" for c in Classification.values]
+    return Case.objects.values(*flags).get(pk=case.pk)
+
+
+def _classes_held(case) -> dict:
+    held = set(CaseOffence.objects.filter(case=case).values_list("offence__classification", flat=True))
+    return {f"holds_{c}": c in held for c in Classification.values}
+
+
+def test_the_classification_flags_follow_the_case_offences(force):
+    case = CaseFactory(force=force)
+    CaseOffence.objects.filter(case=case).delete()
+    case_offence_columns_refresh(cases=Case.objects.filter(pk=case.pk))
+    assert not any(_classes(case).values())
+
+    case_offence_add(case=case, offence=OffenceFactory(name=COMMON_ASSAULT), offence_date=case.arrest_date)
+    assert _classes(case) == _classes_held(case)
+    assert _classes(case)["holds_summary_only"] and not _classes(case)["holds_either_way"]
+
+    either_way = OffenceFactory(name=ABH)
+    assert either_way.classification == Classification.EITHER_WAY
+    case_offence_add(case=case, offence=either_way, offence_date=case.arrest_date)
+    assert (
+        _classes(case)
+        == _classes_held(case)
+        == {
+            "holds_summary_only": True,
+            "holds_either_way": True,
+            "holds_indictable_only": False,
+        }
+    )
+
+    CaseOffence.objects.filter(case=case, offence__name=COMMON_ASSAULT).delete()
+    case_offence_columns_refresh(cases=Case.objects.filter(pk=case.pk))
+    assert _classes(case) == _classes_held(case)
+    assert not _classes(case)["holds_summary_only"]
 
 
 def test_applying_the_limit_to_an_offence_updates_every_case_that_holds_it(force, other_force):

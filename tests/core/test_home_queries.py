@@ -11,7 +11,7 @@ from django.utils import timezone
 from factories import ABH, COMMON_ASSAULT, OffenceFactory, PersonFactory, SchemeFactory
 
 from cases.models import TIME_LIMIT_WATCHED_STATUSES, Case, CaseOffence, CaseStatus
-from cases.services import first_summary_offence_dates_refresh
+from cases.services import case_offence_columns_refresh
 from cases.workflow import OPEN_STATUSES
 from conditions.models import (
     BreachReview,
@@ -127,7 +127,7 @@ def busy_force(force, area, case_worker, decision_maker, agency, practitioner):
             for offence in (assault, abh)
         )
         refreshed = Case.objects.filter(pk__in=[c.pk for c in limited + resumed])
-        first_summary_offence_dates_refresh(cases=refreshed)
+        case_offence_columns_refresh(cases=refreshed)
         Referral.objects.bulk_create(
             Referral(
                 case=case,
