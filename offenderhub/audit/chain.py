@@ -173,6 +173,40 @@ def chain_append(events, *, using, insert):
         return insert()
 
 
+def chain_append_values(rows, *, using) -> int:
+    """``chain_append`` for rows given as plain dicts of the hashed fields (``HASHED_FIELDS``), on
+    PostgreSQL: sealed in order and inserted in one statement, the rows sent as one JSON document,
+    for a job's thousands of rows (no model instance is built for each). Returns how many."""
+    from .models import AuditEvent
+
+    key = chain_keys()[0]
+    sealed_with = key_id(key)
+    fields = [AuditEvent._meta.get_field(name) for name in HASHED_FIELDS + CHAIN_FIELDS]
+    connection = connections[using]
+    with transaction.atomic(using=using, savepoint=False):
+        head = _head_locked(using)
+        sequence, previous = head.sequence, head.row_hash
+        sealed = []
+        for row in rows:
+            sequence += 1
+            # The changes as the database gives them back (see ``_normalise``).
+            row = {**row, "changes": json.loads(json.dumps(row["changes"] or {}))}
+            row.update(sequence=sequence, previous_hash=previous, chain_key_id=sealed_with)
+            row["row_hash"] = previous = row_hash(row, key)
+            row["occurred_at"] = _canonical_value("occurred_at", row["occurred_at"])
+            sealed.append(row)
+        columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+        types = ", ".join(f"{field.attname} {field.db_type(connection)}" for field in fields)
+        names = ", ".join(field.attname for field in fields)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {AuditEvent._meta.db_table} ({columns}) "  # noqa: S608 (the model's names)
+                f"SELECT {names} FROM jsonb_to_recordset(%s::jsonb) AS r({types})",
+                [json.dumps(sealed)],
+            )
+    return len(sealed)
+
+
 # --- Verifying -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ChainProblem:

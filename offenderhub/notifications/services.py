@@ -285,7 +285,13 @@ def _create_skipping_duplicates(rows, now):
     """Insert the rows (whose keys were new when looked up): a row another call made since, even at
     the same moment, is skipped by the unique constraint. Returns the rows inserted here."""
     Notification.objects.bulk_create(rows, ignore_conflicts=True)  # no ids come back from this
-    return list(Notification.objects.filter(dedupe_key__in={row.dedupe_key for row in rows}, created_at=now))
+    keys = {row.dedupe_key for row in rows}
+    inserted = dict(
+        Notification.objects.filter(dedupe_key__in=keys, created_at=now).values_list("dedupe_key", "pk")
+    )
+    for row in rows:  # the rows as written, given their ids (not read back whole: thousands of them)
+        row.pk = inserted.get(row.dedupe_key)
+    return [row for row in rows if row.pk is not None]
 
 
 def is_transient_email_error(exc: OSError) -> bool:
