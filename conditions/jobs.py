@@ -22,8 +22,8 @@ from cases.models import Case, CaseEvent, CaseStatus, Classification
 from cases.rules import latest_proceedings_date
 from cases.services import case_lock
 from offenderhub.accounts.models import OrganisationKind, Role, User
-from offenderhub.audit.models import AuditAction, AuditEvent
-from offenderhub.audit.services import SYSTEM_ACTOR_LABEL, audit_system_record_many
+from offenderhub.audit.models import AuditAction
+from offenderhub.audit.services import audit_system_record_many
 from offenderhub.core.dbfunctions import LongDate
 from offenderhub.notifications.models import NotificationKind
 from offenderhub.notifications.services import notify, notify_many
@@ -436,19 +436,20 @@ def restrictive_conditions_end(*, today) -> dict:
             for c in conditions
         )
         condition_type = ContentType.objects.get_for_model(Condition)
-        AuditEvent.objects.bulk_create(
-            AuditEvent(
-                actor_label=SYSTEM_ACTOR_LABEL,
-                action=AuditAction.CHANGED,
-                content_type=condition_type,
-                object_id=str(c["pk"]),
-                object_label=f"Condition on case {cases[c['case_id']]['reference']}",
-                owner_organisation_id=cases[c["case_id"]]["force_id"],
-                changes={"status": [c["status"], ConditionStatus.COMPLETE]},
-                reason=code.label,
-                occurred_at=now,
-            )
-            for c in conditions
+        audit_system_record_many(
+            records=(
+                {
+                    "action": AuditAction.CHANGED,
+                    "content_type": condition_type,
+                    "object_id": c["pk"],
+                    "object_label": f"Condition on case {cases[c['case_id']]['reference']}",
+                    "owner_organisation_id": cases[c["case_id"]]["force_id"],
+                    "changes": {"status": [c["status"], ConditionStatus.COMPLETE]},
+                    "reason": code.label,
+                }
+                for c in conditions
+            ),
+            occurred_at=now,
         )
         completed = _cases_complete_when_done(cases, now=now)
     return {"restrictive_conditions_met": len(conditions), "cases_completed": len(completed)}
@@ -498,19 +499,20 @@ def _cases_complete_when_done(cases: dict, *, now) -> list:
         for case_id in done
     )
     case_type = ContentType.objects.get_for_model(Case)
-    AuditEvent.objects.bulk_create(
-        AuditEvent(
-            actor_label=SYSTEM_ACTOR_LABEL,
-            action=AuditAction.CHANGED,
-            content_type=case_type,
-            object_id=str(case_id),
-            object_label=f"Case {cases[case_id]['reference']}",
-            owner_organisation_id=cases[case_id]["force_id"],
-            changes={"status": [CaseStatus.ACTIVE, CaseStatus.COMPLETED]},
-            reason=summary,
-            occurred_at=now,
-        )
-        for case_id in done
+    audit_system_record_many(
+        records=(
+            {
+                "action": AuditAction.CHANGED,
+                "content_type": case_type,
+                "object_id": case_id,
+                "object_label": f"Case {cases[case_id]['reference']}",
+                "owner_organisation_id": cases[case_id]["force_id"],
+                "changes": {"status": [CaseStatus.ACTIVE, CaseStatus.COMPLETED]},
+                "reason": summary,
+            }
+            for case_id in done
+        ),
+        occurred_at=now,
     )
     return done
 
@@ -536,19 +538,20 @@ def breach_reviews_escalate(*, today) -> dict:
         BreachReview.objects.filter(pk__in=[r.pk for r in late], escalated_at=None).update(escalated_at=now)
         supervisors = _supervisors_by_force({r.case.force_id for r in late})
         review_type = ContentType.objects.get_for_model(BreachReview)
-        AuditEvent.objects.bulk_create(
-            AuditEvent(
-                actor_label=SYSTEM_ACTOR_LABEL,
-                action=AuditAction.CHANGED,
-                content_type=review_type,
-                object_id=str(r.pk),
-                object_label=f"Breach review on case {r.case.reference}",
-                owner_organisation_id=r.case.force_id,
-                changes={"escalated_at": [None, now.isoformat()]},
-                reason="Escalated to supervisors: not decided by its due date",
-                occurred_at=now,
-            )
-            for r in late
+        audit_system_record_many(
+            records=(
+                {
+                    "action": AuditAction.CHANGED,
+                    "content_type": review_type,
+                    "object_id": r.pk,
+                    "object_label": f"Breach review on case {r.case.reference}",
+                    "owner_organisation_id": r.case.force_id,
+                    "changes": {"escalated_at": [None, now.isoformat()]},
+                    "reason": "Escalated to supervisors: not decided by its due date",
+                }
+                for r in late
+            ),
+            occurred_at=now,
         )
         CaseEvent.objects.bulk_create(
             CaseEvent(
