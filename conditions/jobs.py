@@ -332,7 +332,7 @@ def _overdue_record_in_sql(cases: dict, *, today, now):
                 %(today)s::date + s.breach_decision_days, '', '', '', '', ''
             FROM conditions_condition c
             JOIN cases_case k ON k.id = c.case_id JOIN cases_scheme s ON s.id = k.scheme_id
-            WHERE c.id = ANY(%(conditions)s) AND NOT EXISTS (
+            WHERE c.id = ANY(%(conditions)s) AND k.id = ANY(%(cases)s) AND NOT EXISTS (
                 SELECT 1 FROM conditions_breachreview r
                 WHERE r.case_id = c.case_id AND r.status = ANY(%(open)s))
             GROUP BY c.case_id, s.breach_decision_days
