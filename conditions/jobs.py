@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, Min, OuterRef, Q, Value
 from django.db.models.functions import Concat
 from django.urls import reverse
@@ -22,8 +22,8 @@ from cases.models import Case, CaseEvent, CaseStatus, Classification
 from cases.rules import latest_proceedings_date
 from cases.services import case_lock
 from offenderhub.accounts.models import OrganisationKind, Role, User
-from offenderhub.audit.models import AuditAction, AuditEvent
-from offenderhub.audit.services import SYSTEM_ACTOR_LABEL
+from offenderhub.audit.models import AuditAction
+from offenderhub.audit.services import audit_system_record_many
 from offenderhub.core.dbfunctions import LongDate
 from offenderhub.notifications.models import NotificationKind
 from offenderhub.notifications.services import notify, notify_many
@@ -42,6 +42,7 @@ from .models import (
 )
 
 UNDER_CAUTION = [CaseStatus.ACTIVE, CaseStatus.BREACH_REVIEW]
+OPEN_REVIEW_STATUSES = [BreachStatus.OPEN, BreachStatus.AWAITING_COUNTERSIGNATURE]
 BEFORE_OUTCOME = [
     CaseStatus.INTAKE,
     CaseStatus.AWAITING_DECISION,
@@ -146,113 +147,46 @@ def condition_reminders_send(*, today) -> dict:
 def conditions_overdue_sweep(*, today) -> dict:
     """Flag each condition whose due date has passed, once, and open one breach review per case (or
     add the conditions to the review already open). A fixed number of queries however many there are:
-    the cases are locked (skipping any another worker holds), then everything is written in bulk."""
+    the cases are locked (skipping any another worker holds), then everything is written in bulk.
+
+    The flags, reviews, their conditions, the cases' moves and the timeline events are written by
+    ``_overdue_record``: on PostgreSQL by statements that build the rows in the database
+    (``_overdue_record_in_sql``), thousands on a large day; the audit rows and notifications then
+    follow from the reviews opened."""
     now = timezone.now()
-    # Restrictive conditions ("not to contact the victim") are not done by a date: they last until
-    # it, and end as met unless a breach was recorded (``restrictive_conditions_end``).
-    overdue = Condition.objects.filter(
-        status__in=LIVE_CONDITION_STATUSES, due_date__lt=today, overdue_flagged_at=None
-    ).exclude(kind=ConditionKind.RESTRICTIVE)
     with transaction.atomic():
-        # Read as plain values, not model rows: thousands of them on a large force's day.
-        cases = {
-            row["pk"]: SimpleNamespace(**row)
-            for row in Case.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(status__in=UNDER_CAUTION, pk__in=overdue.values("case_id"))
-            .order_by("pk")
-            .values("pk", "status", "reference", "force_id", "owner_id", "scheme__breach_decision_days")
-        }
+        cases = _overdue_cases_lock(today)
         if not cases:
             return {"overdue_conditions": 0, "breach_reviews_opened": 0}
-        conditions = [
-            SimpleNamespace(**row)
-            for row in overdue.filter(case_id__in=cases)
-            .order_by("case_id", "due_date", "id")
-            .values("pk", "case_id", "wording", "due_date")
-        ]
-        Condition.objects.filter(pk__in=[c.pk for c in conditions]).update(overdue_flagged_at=now)
-        open_reviews = {
-            r.case_id: r
-            for r in BreachReview.objects.filter(
-                case_id__in=cases, status__in=[BreachStatus.OPEN, BreachStatus.AWAITING_COUNTERSIGNATURE]
-            )
-        }
-        by_case = {}
-        for condition in conditions:
-            by_case.setdefault(condition.case_id, []).append(condition)
-        new_reviews = [
-            BreachReview(
-                case_id=case_id,
-                opened_by=None,
-                opened_at=now,
-                opened_reason=f"{len(items)} condition{'s' if len(items) > 1 else ''} overdue: "
-                + "; ".join(f"{c.wording[:80]} (due {c.due_date:%-d %B %Y})" for c in items),
-                decision_due_on=today + timedelta(days=cases[case_id].scheme__breach_decision_days),
-            )
-            for case_id, items in by_case.items()
-            if case_id not in open_reviews
-        ]
-        BreachReview.objects.bulk_create(new_reviews)
-        reviews = {**open_reviews, **{r.case_id: r for r in new_reviews}}
-        through = BreachReview.conditions.through
-        through.objects.bulk_create(
-            [through(breachreview_id=reviews[c.case_id].pk, condition_id=c.pk) for c in conditions],
-            ignore_conflicts=True,
-        )
-        moved = [r.case_id for r in new_reviews if cases[r.case_id].status == CaseStatus.ACTIVE]
-        Case.objects.filter(pk__in=moved, status=CaseStatus.ACTIVE).update(
-            status=CaseStatus.BREACH_REVIEW, updated_at=now
-        )
-        CaseEvent.objects.bulk_create(
-            CaseEvent(
-                case_id=case_id,
-                code=EventCode.BREACH_REVIEW_OPENED
-                if case_id not in open_reviews
-                else EventCode.CONDITION_OVERDUE,
-                occurred_at=now,
-                summary=(
-                    f"Breach review opened by the overdue check; a decision is due by "
-                    f"{reviews[case_id].decision_due_on:%-d %B %Y}"
-                    if case_id not in open_reviews
-                    else "Overdue condition added to the open breach review"
-                ),
-                notes=reviews[case_id].opened_reason if case_id not in open_reviews else "",
-                details={"breach_review": reviews[case_id].pk, "conditions": [c.pk for c in items]},
-                status_before=CaseStatus.ACTIVE if case_id in moved else "",
-                status_after=CaseStatus.BREACH_REVIEW if case_id in moved else "",
-            )
-            for case_id, items in by_case.items()
-        )
+        record = _overdue_record_in_sql if connection.vendor == "postgresql" else _overdue_record
+        flagged, new_reviews, moved = record(cases, today=today, now=now)
         review_type = ContentType.objects.get_for_model(BreachReview)
         case_type = ContentType.objects.get_for_model(Case)
-        AuditEvent.objects.bulk_create(
-            [
-                AuditEvent(
-                    actor_label=SYSTEM_ACTOR_LABEL,
-                    action=AuditAction.CREATED,
-                    content_type=review_type,
-                    object_id=str(review.pk),
-                    object_label=f"Breach review on case {cases[review.case_id].reference}",
-                    owner_organisation_id=cases[review.case_id].force_id,
-                    reason="Opened by the overdue-conditions check",
-                    occurred_at=now,
-                )
+        audit_system_record_many(
+            records=[
+                {
+                    "action": AuditAction.CREATED,
+                    "content_type": review_type,
+                    "object_id": review.pk,
+                    "object_label": f"Breach review on case {cases[review.case_id].reference}",
+                    "owner_organisation_id": cases[review.case_id].force_id,
+                    "reason": "Opened by the overdue-conditions check",
+                }
                 for review in new_reviews
             ]
             + [
-                AuditEvent(
-                    actor_label=SYSTEM_ACTOR_LABEL,
-                    action=AuditAction.CHANGED,
-                    content_type=case_type,
-                    object_id=str(case_id),
-                    object_label=f"Case {cases[case_id].reference}",
-                    owner_organisation_id=cases[case_id].force_id,
-                    changes={"status": [CaseStatus.ACTIVE, CaseStatus.BREACH_REVIEW]},
-                    reason="Breach review opened by the overdue-conditions check",
-                    occurred_at=now,
-                )
+                {
+                    "action": AuditAction.CHANGED,
+                    "content_type": case_type,
+                    "object_id": case_id,
+                    "object_label": f"Case {cases[case_id].reference}",
+                    "owner_organisation_id": cases[case_id].force_id,
+                    "changes": {"status": [CaseStatus.ACTIVE, CaseStatus.BREACH_REVIEW]},
+                    "reason": "Breach review opened by the overdue-conditions check",
+                }
                 for case_id in moved
-            ]
+            ],
+            occurred_at=now,
         )
         owners = User.objects.in_bulk({cases[r.case_id].owner_id for r in new_reviews})
         notify_many(
@@ -268,7 +202,193 @@ def conditions_overdue_sweep(*, today) -> dict:
                 for review in new_reviews
             ],
         )
-    return {"overdue_conditions": len(conditions), "breach_reviews_opened": len(new_reviews)}
+    return {"overdue_conditions": flagged, "breach_reviews_opened": len(new_reviews)}
+
+
+def _overdue(today):
+    # Restrictive conditions ("not to contact the victim") are not done by a date: they last until
+    # it, and end as met unless a breach was recorded (``restrictive_conditions_end``).
+    return Condition.objects.filter(
+        status__in=LIVE_CONDITION_STATUSES, due_date__lt=today, overdue_flagged_at=None
+    ).exclude(kind=ConditionKind.RESTRICTIVE)
+
+
+def _overdue_cases_lock(today) -> dict:
+    """The cases under caution with a condition overdue, locked (skipping any another worker holds)
+    and read as plain values, not model rows (thousands of them on a large force's day):
+    ``{id: namespace of pk, status, reference, force_id, owner_id, scheme__breach_decision_days}``."""
+    return {
+        row["pk"]: SimpleNamespace(**row)
+        for row in Case.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(status__in=UNDER_CAUTION, pk__in=_overdue(today).values("case_id"))
+        .order_by("pk")
+        .values("pk", "status", "reference", "force_id", "owner_id", "scheme__breach_decision_days")
+    }
+
+
+def _cases_to_move(cases, new_reviews) -> list:
+    """The active cases among those given a new review: they move to breach review."""
+    return [r.case_id for r in new_reviews if cases[r.case_id].status == CaseStatus.ACTIVE]
+
+
+def _overdue_record(cases: dict, *, today, now):
+    """For the locked ``cases``: flag their overdue conditions, open a review on each case without
+    one open, add the conditions to the case's review, move the active cases to breach review and
+    write their timeline events. Returns how many conditions were flagged, the reviews opened (each
+    with ``pk``, ``case_id``, ``decision_due_on``) in case order, and the ids of the cases moved.
+    Models and bulk inserts: the way for any database (``_overdue_record_in_sql`` is PostgreSQL's)."""
+    conditions = [
+        SimpleNamespace(**row)
+        for row in _overdue(today)
+        .filter(case_id__in=cases)
+        .order_by("case_id", "due_date", "id")
+        .values("pk", "case_id", "wording", "due_date")
+    ]
+    Condition.objects.filter(pk__in=[c.pk for c in conditions]).update(overdue_flagged_at=now)
+    open_reviews = {
+        r.case_id: r for r in BreachReview.objects.filter(case_id__in=cases, status__in=OPEN_REVIEW_STATUSES)
+    }
+    by_case = {}
+    for condition in conditions:
+        by_case.setdefault(condition.case_id, []).append(condition)
+    new_reviews = [
+        BreachReview(
+            case_id=case_id,
+            opened_by=None,
+            opened_at=now,
+            opened_reason=f"{len(items)} condition{'s' if len(items) > 1 else ''} overdue: "
+            + "; ".join(f"{c.wording[:80]} (due {c.due_date:%-d %B %Y})" for c in items),
+            decision_due_on=today + timedelta(days=cases[case_id].scheme__breach_decision_days),
+        )
+        for case_id, items in by_case.items()
+        if case_id not in open_reviews
+    ]
+    BreachReview.objects.bulk_create(new_reviews)
+    reviews = {**open_reviews, **{r.case_id: r for r in new_reviews}}
+    through = BreachReview.conditions.through
+    through.objects.bulk_create(
+        [through(breachreview_id=reviews[c.case_id].pk, condition_id=c.pk) for c in conditions],
+        ignore_conflicts=True,
+    )
+    moved = _cases_to_move(cases, new_reviews)
+    Case.objects.filter(pk__in=moved, status=CaseStatus.ACTIVE).update(
+        status=CaseStatus.BREACH_REVIEW, updated_at=now
+    )
+    CaseEvent.objects.bulk_create(
+        CaseEvent(
+            case_id=case_id,
+            code=EventCode.CONDITION_OVERDUE if case_id in open_reviews else EventCode.BREACH_REVIEW_OPENED,
+            occurred_at=now,
+            summary=(
+                f"{_REVIEW_OPENED} {reviews[case_id].decision_due_on:%-d %B %Y}"
+                if case_id not in open_reviews
+                else _CONDITION_ADDED
+            ),
+            notes=reviews[case_id].opened_reason if case_id not in open_reviews else "",
+            details={"breach_review": reviews[case_id].pk, "conditions": [c.pk for c in items]},
+            status_before=CaseStatus.ACTIVE if case_id in moved else "",
+            status_after=CaseStatus.BREACH_REVIEW if case_id in moved else "",
+        )
+        for case_id, items in by_case.items()
+    )
+    return len(conditions), new_reviews, moved
+
+
+_REVIEW_OPENED = "Breach review opened by the overdue check; a decision is due by"
+_CONDITION_ADDED = "Overdue condition added to the open breach review"
+
+
+def _overdue_record_in_sql(cases: dict, *, today, now):
+    """``_overdue_record`` on PostgreSQL, the same rows: each step one statement over the locked
+    cases, the reviews' reasons and the events built in the database (string_agg, to_char as
+    ``LongDate`` writes a date) rather than as thousands of model rows."""
+    params = {
+        "cases": list(cases),
+        "today": today,
+        "now": now,
+        "live": list(LIVE_CONDITION_STATUSES),
+        "restrictive": ConditionKind.RESTRICTIVE,
+        "open": list(OPEN_REVIEW_STATUSES),
+        "new_status": BreachStatus.OPEN,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE conditions_condition SET overdue_flagged_at = %(now)s"
+            " WHERE case_id = ANY(%(cases)s) AND status = ANY(%(live)s) AND due_date < %(today)s"
+            " AND overdue_flagged_at IS NULL AND kind <> %(restrictive)s RETURNING id",
+            params,
+        )
+        params["conditions"] = [pk for (pk,) in cursor.fetchall()]
+        # Ordered by case, as the ids of ``_overdue_record``'s bulk insert are.
+        cursor.execute(
+            """
+            INSERT INTO conditions_breachreview (case_id, status, opened_at, opened_reason,
+                decision_due_on, person_account, alternatives_tried, outcome, rationale,
+                countersignature_notes)
+            SELECT c.case_id, %(new_status)s, %(now)s,
+                count(*) || ' condition' || CASE WHEN count(*) > 1 THEN 's' ELSE '' END || ' overdue: '
+                || string_agg(left(c.wording, 80) || ' (due ' || to_char(c.due_date, 'FMDD FMMonth YYYY')
+                   || ')', '; ' ORDER BY c.due_date, c.id),
+                %(today)s::date + s.breach_decision_days, '', '', '', '', ''
+            FROM conditions_condition c
+            JOIN cases_case k ON k.id = c.case_id JOIN cases_scheme s ON s.id = k.scheme_id
+            WHERE c.id = ANY(%(conditions)s) AND k.id = ANY(%(cases)s) AND NOT EXISTS (
+                SELECT 1 FROM conditions_breachreview r
+                WHERE r.case_id = c.case_id AND r.status = ANY(%(open)s))
+            GROUP BY c.case_id, s.breach_decision_days
+            ORDER BY c.case_id
+            RETURNING id, case_id, decision_due_on
+            """,
+            params,
+        )
+        opened = sorted(cursor.fetchall(), key=lambda row: row[1])
+        new_reviews = [SimpleNamespace(pk=pk, case_id=case, decision_due_on=due) for pk, case, due in opened]
+        moved = _cases_to_move(cases, new_reviews)
+        params.update(new=[r.pk for r in new_reviews], moved=moved)
+        # Each condition joins its case's open review (one at most: a constraint), new or not.
+        reviewed = """
+            FROM conditions_condition c
+            JOIN conditions_breachreview r ON r.case_id = c.case_id AND r.status = ANY(%(open)s)
+            WHERE c.id = ANY(%(conditions)s)
+        """
+        cursor.execute(
+            "INSERT INTO conditions_breachreview_conditions (breachreview_id, condition_id)"  # noqa: S608
+            f" SELECT r.id, c.id {reviewed} ORDER BY c.case_id, c.due_date, c.id ON CONFLICT DO NOTHING",
+            params,
+        )
+        Case.objects.filter(pk__in=moved, status=CaseStatus.ACTIVE).update(
+            status=CaseStatus.BREACH_REVIEW, updated_at=now
+        )
+        cursor.execute(
+            f"""
+            INSERT INTO cases_caseevent (case_id, code, occurred_at, status_before, status_after,
+                summary, notes, details)
+            SELECT c.case_id,
+                CASE WHEN r.id = ANY(%(new)s) THEN %(opened_code)s ELSE %(overdue_code)s END,
+                %(now)s,
+                CASE WHEN c.case_id = ANY(%(moved)s) THEN %(active)s ELSE '' END,
+                CASE WHEN c.case_id = ANY(%(moved)s) THEN %(breach_review)s ELSE '' END,
+                CASE WHEN r.id = ANY(%(new)s)
+                    THEN %(opened_summary)s || ' ' || to_char(r.decision_due_on, 'FMDD FMMonth YYYY')
+                    ELSE %(added_summary)s END,
+                CASE WHEN r.id = ANY(%(new)s) THEN r.opened_reason ELSE '' END,
+                jsonb_build_object(
+                    'breach_review', r.id, 'conditions', jsonb_agg(c.id ORDER BY c.due_date, c.id))
+            {reviewed}
+            GROUP BY c.case_id, r.id
+            ORDER BY c.case_id
+            """,  # noqa: S608 (constant SQL)
+            {
+                **params,
+                "opened_code": EventCode.BREACH_REVIEW_OPENED,
+                "overdue_code": EventCode.CONDITION_OVERDUE,
+                "active": CaseStatus.ACTIVE,
+                "breach_review": CaseStatus.BREACH_REVIEW,
+                "opened_summary": _REVIEW_OPENED,
+                "added_summary": _CONDITION_ADDED,
+            },
+        )
+    return len(params["conditions"]), new_reviews, moved
 
 
 def restrictive_conditions_end(*, today) -> dict:
@@ -316,19 +436,20 @@ def restrictive_conditions_end(*, today) -> dict:
             for c in conditions
         )
         condition_type = ContentType.objects.get_for_model(Condition)
-        AuditEvent.objects.bulk_create(
-            AuditEvent(
-                actor_label=SYSTEM_ACTOR_LABEL,
-                action=AuditAction.CHANGED,
-                content_type=condition_type,
-                object_id=str(c["pk"]),
-                object_label=f"Condition on case {cases[c['case_id']]['reference']}",
-                owner_organisation_id=cases[c["case_id"]]["force_id"],
-                changes={"status": [c["status"], ConditionStatus.COMPLETE]},
-                reason=code.label,
-                occurred_at=now,
-            )
-            for c in conditions
+        audit_system_record_many(
+            records=(
+                {
+                    "action": AuditAction.CHANGED,
+                    "content_type": condition_type,
+                    "object_id": c["pk"],
+                    "object_label": f"Condition on case {cases[c['case_id']]['reference']}",
+                    "owner_organisation_id": cases[c["case_id"]]["force_id"],
+                    "changes": {"status": [c["status"], ConditionStatus.COMPLETE]},
+                    "reason": code.label,
+                }
+                for c in conditions
+            ),
+            occurred_at=now,
         )
         completed = _cases_complete_when_done(cases, now=now)
     return {"restrictive_conditions_met": len(conditions), "cases_completed": len(completed)}
@@ -378,19 +499,20 @@ def _cases_complete_when_done(cases: dict, *, now) -> list:
         for case_id in done
     )
     case_type = ContentType.objects.get_for_model(Case)
-    AuditEvent.objects.bulk_create(
-        AuditEvent(
-            actor_label=SYSTEM_ACTOR_LABEL,
-            action=AuditAction.CHANGED,
-            content_type=case_type,
-            object_id=str(case_id),
-            object_label=f"Case {cases[case_id]['reference']}",
-            owner_organisation_id=cases[case_id]["force_id"],
-            changes={"status": [CaseStatus.ACTIVE, CaseStatus.COMPLETED]},
-            reason=summary,
-            occurred_at=now,
-        )
-        for case_id in done
+    audit_system_record_many(
+        records=(
+            {
+                "action": AuditAction.CHANGED,
+                "content_type": case_type,
+                "object_id": case_id,
+                "object_label": f"Case {cases[case_id]['reference']}",
+                "owner_organisation_id": cases[case_id]["force_id"],
+                "changes": {"status": [CaseStatus.ACTIVE, CaseStatus.COMPLETED]},
+                "reason": summary,
+            }
+            for case_id in done
+        ),
+        occurred_at=now,
     )
     return done
 
@@ -416,19 +538,20 @@ def breach_reviews_escalate(*, today) -> dict:
         BreachReview.objects.filter(pk__in=[r.pk for r in late], escalated_at=None).update(escalated_at=now)
         supervisors = _supervisors_by_force({r.case.force_id for r in late})
         review_type = ContentType.objects.get_for_model(BreachReview)
-        AuditEvent.objects.bulk_create(
-            AuditEvent(
-                actor_label=SYSTEM_ACTOR_LABEL,
-                action=AuditAction.CHANGED,
-                content_type=review_type,
-                object_id=str(r.pk),
-                object_label=f"Breach review on case {r.case.reference}",
-                owner_organisation_id=r.case.force_id,
-                changes={"escalated_at": [None, now.isoformat()]},
-                reason="Escalated to supervisors: not decided by its due date",
-                occurred_at=now,
-            )
-            for r in late
+        audit_system_record_many(
+            records=(
+                {
+                    "action": AuditAction.CHANGED,
+                    "content_type": review_type,
+                    "object_id": r.pk,
+                    "object_label": f"Breach review on case {r.case.reference}",
+                    "owner_organisation_id": r.case.force_id,
+                    "changes": {"escalated_at": [None, now.isoformat()]},
+                    "reason": "Escalated to supervisors: not decided by its due date",
+                }
+                for r in late
+            ),
+            occurred_at=now,
         )
         CaseEvent.objects.bulk_create(
             CaseEvent(

@@ -173,6 +173,38 @@ def chain_append(events, *, using, insert):
         return insert()
 
 
+def chain_append_values(rows, *, using) -> int:
+    """``chain_append`` for rows given as plain dicts of the hashed fields (``HASHED_FIELDS``), on
+    PostgreSQL: sealed in order and copied in (``COPY``: no model instance built for each of a
+    job's thousands of rows, no statement with a parameter for each value). Returns how many.
+
+    A ``COPY`` is not a query Django's debug cursor logs: a test counting queries sees the head's
+    lock, not the insert."""
+    from .models import AuditEvent
+
+    key = chain_keys()[0]
+    sealed_with = key_id(key)
+    names = HASHED_FIELDS + CHAIN_FIELDS
+    connection = connections[using]
+    columns = ", ".join(connection.ops.quote_name(AuditEvent._meta.get_field(name).column) for name in names)
+    with transaction.atomic(using=using, savepoint=False):
+        head = _head_locked(using)
+        sequence, previous = head.sequence, head.row_hash
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f"COPY {AuditEvent._meta.db_table} ({columns}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                sequence += 1
+                # The changes as the database gives them back (see ``_normalise``).
+                changes = json.dumps(row["changes"] or {})
+                row = {**row, "changes": json.loads(changes)}
+                row.update(sequence=sequence, previous_hash=previous, chain_key_id=sealed_with)
+                row["row_hash"] = previous = row_hash(row, key)
+                copy.write_row([changes if name == "changes" else row[name] for name in names])
+    return len(rows)
+
+
 # --- Verifying -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ChainProblem:

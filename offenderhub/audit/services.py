@@ -8,9 +8,11 @@ as changed, without its content (``field_changes(..., free_text=...)``); and a s
 page (``?q=``) is not kept in the path."""
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import connections, router
 
 from offenderhub.core.client_ip import client_ip
 
+from .chain import chain_append_values
 from .models import AuditAction, AuditEvent
 
 SYSTEM_ACTOR_LABEL = "system"
@@ -60,6 +62,41 @@ def audit_record(
         event.path = _audit_path(request)[:500]
     event.save(force_insert=True)
     return event
+
+
+def audit_system_record_many(*, records, occurred_at) -> int:
+    """Append the audit rows of what the system did on its own authority (the daily jobs), in bulk
+    and sealed onto the chain in the order given. Each record is a dict of ``action``,
+    ``content_type`` (a ``ContentType``), ``object_id``, ``object_label``, ``owner_organisation_id``
+    and ``reason``, with ``changes`` if any: the rows ``AuditEvent(actor_label=SYSTEM_ACTOR_LABEL,
+    ...)`` would be. On PostgreSQL they are inserted from their values, without building a model
+    instance for each of a job's thousands of rows. Returns how many."""
+    rows = [
+        {
+            "occurred_at": occurred_at,
+            "actor_id": None,
+            "actor_label": SYSTEM_ACTOR_LABEL,
+            "actor_organisation_id": None,
+            "action": record["action"],
+            "content_type_id": record["content_type"].pk,
+            "object_id": str(record["object_id"]),
+            "object_label": record["object_label"],
+            "owner_organisation_id": record["owner_organisation_id"],
+            "changes": record.get("changes") or {},
+            "reason": record["reason"],
+            "recipient": "",
+            "ip_address": None,
+            "user_agent": "",
+            "path": "",
+        }
+        for record in records
+    ]
+    if not rows:
+        return 0
+    using = router.db_for_write(AuditEvent)
+    if connections[using].vendor == "postgresql":
+        return chain_append_values(rows, using=using)
+    return len(AuditEvent.objects.using(using).bulk_create(AuditEvent(**row) for row in rows))
 
 
 def audit_label(obj) -> str:

@@ -7,14 +7,16 @@ down, a process was killed). Each email is claimed before it is sent, so however
 sweeps run, it is sent once.
 """
 
+import json
 import logging
 import re
 import smtplib
+from datetime import datetime
 from functools import lru_cache
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.template import Context
 from django.template.loader import get_template
@@ -284,8 +286,47 @@ def _rows_for(
 def _create_skipping_duplicates(rows, now):
     """Insert the rows (whose keys were new when looked up): a row another call made since, even at
     the same moment, is skipped by the unique constraint. Returns the rows inserted here."""
+    if connection.vendor == "postgresql":
+        return _insert_skipping_duplicates(rows)
     Notification.objects.bulk_create(rows, ignore_conflicts=True)  # no ids come back from this
-    return list(Notification.objects.filter(dedupe_key__in={row.dedupe_key for row in rows}, created_at=now))
+    keys = {row.dedupe_key for row in rows}
+    inserted = dict(
+        Notification.objects.filter(dedupe_key__in=keys, created_at=now).values_list("dedupe_key", "pk")
+    )
+    return _given_ids(rows, inserted)
+
+
+def _insert_skipping_duplicates(rows):
+    """``_create_skipping_duplicates`` on PostgreSQL, in one statement whose ``RETURNING`` names the
+    rows inserted (``ON CONFLICT DO NOTHING``): the rows sent as one JSON document, as each column
+    takes them, rather than as a parameter for each value (thousands of rows on a job's day)."""
+    fields = [field for field in Notification._meta.concrete_fields if not field.primary_key]
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    table = Notification._meta.db_table
+    values = [{field.column: getattr(row, field.attname) for field in fields} for row in rows]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} "  # noqa: S608 (the model's names)
+            f"FROM json_populate_recordset(NULL::{table}, %s) "
+            "ON CONFLICT DO NOTHING RETURNING dedupe_key, id",
+            # Datetimes to the microsecond (DjangoJSONEncoder would keep milliseconds).
+            [json.dumps(values, default=datetime.isoformat)],
+        )
+        inserted = dict(cursor.fetchall())
+    for row in rows:
+        row._state.adding, row._state.db = False, connection.alias
+    return _given_ids(rows, inserted)
+
+
+def _given_ids(rows, inserted: dict) -> list:
+    """The rows inserted (``inserted``: their ids by key), given their ids: the rows as written, not
+    read back whole. Of rows with the same key only the first was inserted."""
+    made = []
+    for row in rows:
+        row.pk = inserted.pop(row.dedupe_key, None)
+        if row.pk is not None:
+            made.append(row)
+    return made
 
 
 def is_transient_email_error(exc: OSError) -> bool:

@@ -18,7 +18,7 @@ from django.core.management.base import CommandError
 from django.db import connection, connections
 from django.db.migrations.loader import MigrationLoader
 
-from offenderhub.audit.chain import GENESIS_HASH, chain_keys, chain_verify, key_id
+from offenderhub.audit.chain import GENESIS_HASH, HASHED_FIELDS, chain_keys, chain_verify, key_id
 from offenderhub.audit.database_roles import as_owner
 from offenderhub.audit.models import AuditAction, AuditChainHead, AuditEvent, AuditLogIsAppendOnly
 from offenderhub.audit.services import audit_record
@@ -86,6 +86,49 @@ def test_rows_inserted_in_bulk_are_sealed_in_the_order_given(supervisor, force):
     )
 
     assert [event.sequence for event in made] == [2, 3, 4]
+    assert chain_verify().intact
+
+
+def test_system_rows_appended_in_bulk_are_the_rows_the_model_would_write_sealed_in_order(supervisor, force):
+    """``audit_system_record_many`` (on PostgreSQL, from values without a model row each) writes
+    what ``AuditEvent.objects.bulk_create`` would, and the chain still verifies."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.utils import timezone
+
+    from offenderhub.audit.services import SYSTEM_ACTOR_LABEL, audit_system_record_many
+
+    _record(supervisor, force)
+    now = timezone.now()
+    force_type = ContentType.objects.get_for_model(force)
+    records = [
+        {
+            "action": AuditAction.CHANGED,
+            "content_type": force_type,
+            "object_id": force.pk,
+            "object_label": f"Force — {n}",
+            "owner_organisation_id": force.pk,
+            "changes": {"status": ["active", "breach_review"]} if n else {},
+            "reason": "Changed by a daily job",
+        }
+        for n in range(3)
+    ]
+    fields = ("sequence", *HASHED_FIELDS)
+
+    assert audit_system_record_many(records=records, occurred_at=now) == 3
+    by_values = list(AuditEvent.objects.filter(sequence__gt=1).order_by("sequence").values_list(*fields))
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            actor_label=SYSTEM_ACTOR_LABEL,
+            occurred_at=now,
+            **{k: v for k, v in record.items() if k != "object_id"},
+            object_id=str(record["object_id"]),
+        )
+        for record in records
+    )
+    by_models = list(AuditEvent.objects.filter(sequence__gt=4).order_by("sequence").values_list(*fields))
+
+    assert [row[0] for row in by_values] == [2, 3, 4]
+    assert [row[1:] for row in by_values] == [row[1:] for row in by_models]
     assert chain_verify().intact
 
 

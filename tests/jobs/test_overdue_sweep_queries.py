@@ -12,15 +12,17 @@ from factories import PersonFactory
 from cases.models import Case, CaseStatus, RestorativeJusticeConsent, VictimType
 from conditions.jobs import conditions_overdue_sweep
 from conditions.models import BreachReview, Condition, ConditionKind
+from offenderhub.audit.chain import chain_verify
+from offenderhub.audit.models import AuditEvent
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
-# Savepoint, lock the cases, read the conditions, flag them, read the open reviews, insert the reviews,
-# link their conditions, move the cases, the timeline events, two for the audit rows (lock the
-# audit chain's head, insert), the case workers to notify, three for the notifications (existing
-# keys, insert, read back), release the savepoint. (The database's triggers queue the moved cases
-# for the dashboard's summaries within those statements.)
-SWEEP_QUERIES = 16
+# Savepoint, lock the cases, flag their overdue conditions, open the reviews, link their conditions,
+# move the cases, the timeline events, lock the audit chain's head (the audit rows are then copied
+# in: a COPY, which the count does not see), the case workers to notify, two for the notifications
+# (existing keys, insert returning the ids), release the savepoint. (The database's triggers queue
+# the moved cases for the dashboard's summaries within those statements.)
+SWEEP_QUERIES = 12
 # Savepoint, lock the cases (none), release.
 NOTHING_TO_SWEEP_QUERIES = 3
 
@@ -91,6 +93,9 @@ def test_the_overdue_sweep_runs_the_same_queries_for_10_conditions_as_for_10000(
     assert nothing_queries == NOTHING_TO_SWEEP_QUERIES
     assert BreachReview.objects.count() == 2002
     assert BreachReview.conditions.through.objects.count() == 10_010
+    # A review opened and a case moved, each audited, on a chain that still verifies.
+    assert AuditEvent.objects.filter(actor_label="system").count() == 2 * 2002
+    assert chain_verify().intact
 
 
 def test_conditions_falling_overdue_on_cases_under_review_join_the_open_review_in_the_same_queries(
@@ -118,3 +123,75 @@ def test_conditions_falling_overdue_on_cases_under_review_join_the_open_review_i
     assert queries <= SWEEP_QUERIES
     assert BreachReview.objects.count() == 500
     assert BreachReview.conditions.through.objects.count() == 1500
+
+
+EVENT_FIELDS = ("case_id", "code", "summary", "notes", "status_before", "status_after", "details")
+
+
+def _recorded(record, day, now):
+    """What ``record`` writes for the cases the sweep would lock on ``day``, rolled back after: the
+    reviews, their conditions, the cases' statuses and the timeline events, each review named by its
+    case (ids are not rolled back)."""
+    from django.db import transaction
+
+    from cases.models import CaseEvent
+    from conditions.jobs import _overdue_cases_lock
+
+    class RolledBack(Exception):
+        pass
+
+    try:
+        with transaction.atomic():
+            cases = _overdue_cases_lock(day)
+            flagged, new_reviews, moved = record(cases, today=day, now=now)
+            case_of = dict(BreachReview.objects.values_list("pk", "case_id"))
+            written = {
+                "returned": (flagged, [(r.case_id, r.decision_due_on) for r in new_reviews], moved),
+                "reviews": list(
+                    BreachReview.objects.order_by("pk").values_list(
+                        "case_id", "status", "opened_at", "opened_reason", "decision_due_on"
+                    )
+                ),
+                "links": sorted(
+                    (case_of[review], condition)
+                    for review, condition in BreachReview.conditions.through.objects.values_list(
+                        "breachreview_id", "condition_id"
+                    )
+                ),
+                "flagged": sorted(Condition.objects.filter(overdue_flagged_at=now).values_list("pk")),
+                "cases": sorted(Case.objects.values_list("pk", "status", "updated_at")),
+                "events": [
+                    (*event[:-1], {**event[-1], "breach_review": case_of[event[-1]["breach_review"]]})
+                    for event in CaseEvent.objects.filter(occurred_at=now)
+                    .order_by("pk")
+                    .values_list(*EVENT_FIELDS)
+                ],
+            }
+            raise RolledBack
+    except RolledBack:
+        return written
+
+
+def test_the_sweeps_sql_on_postgresql_writes_what_its_models_write(build_overdue, case_worker):
+    """``_overdue_record_in_sql`` builds the rows in the database; ``_overdue_record`` (SQLite's way)
+    as models: the same reviews with the same reasons, links, moves and events, for cases with and
+    without a review open, one and several conditions, and wordings longer than a reason keeps."""
+    from conditions.jobs import _overdue_record, _overdue_record_in_sql
+
+    day = timezone.localdate()
+    build_overdue(1, 1, day)
+    several, reviewed = build_overdue(3, 3, day), build_overdue(2, 2, day)
+    Condition.objects.filter(case=several[0]).update(
+        wording="Attend every session of the victim awareness course at the centre named in the letter — "
+        "and bring the letter"
+    )
+    for case in reviewed:
+        BreachReview.objects.create(case=case, opened_reason="Failed", decision_due_on=day)
+    Case.objects.filter(pk__in=[c.pk for c in reviewed]).update(status=CaseStatus.BREACH_REVIEW)
+
+    now = timezone.now()
+    in_sql = _recorded(_overdue_record_in_sql, day, now)
+
+    assert in_sql == _recorded(_overdue_record, day, now)
+    assert in_sql["returned"][0] == 1 + 9 + 4
+    assert [code for _, code, *_ in in_sql["events"]].count("condition_overdue") == 2
