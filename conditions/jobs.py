@@ -12,13 +12,13 @@ from types import SimpleNamespace
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
-from django.db.models import Exists, F, Min, OuterRef, Q, Value
+from django.db.models import Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Concat
 from django.urls import reverse
 from django.utils import timezone
 
 from cases.events import EventCode
-from cases.models import Case, CaseEvent, CaseStatus, Classification
+from cases.models import Case, CaseEvent, CaseStatus
 from cases.rules import latest_proceedings_date
 from cases.services import case_lock
 from offenderhub.accounts.models import OrganisationKind, Role, User
@@ -744,8 +744,10 @@ def _case_file_team_summary(victim_notification_due_on) -> str:
 
 
 def time_limits_at_risk(cases, *, today):
-    """Cases with a summary-only offence still to be completed, or whose resumed prosecution has not
-    started, each annotated with the earliest such offence date."""
+    """Cases holding an offence the six-month limit applies to (``Offence.time_limit_applies``: not an
+    either-way offence tried summarily for its value) still to be completed, or whose resumed
+    prosecution has not started, each annotated with the earliest such offence date (the case's own
+    column, kept by cases.services)."""
     waiting_to_start = Q(
         status=CaseStatus.PROSECUTION_RESUMED,
         prosecution__proceedings_started_on__isnull=True,
@@ -753,13 +755,8 @@ def time_limits_at_risk(cases, *, today):
     )
     return (
         cases.filter(Q(status__in=BEFORE_OUTCOME) | waiting_to_start)
-        .annotate(
-            first_summary_offence=Min(
-                "offences__offence_date",
-                filter=Q(offences__offence__classification=Classification.SUMMARY_ONLY),
-            )
-        )
-        .filter(first_summary_offence__isnull=False)
+        .filter(first_summary_offence_date__isnull=False)
+        .annotate(first_summary_offence=F("first_summary_offence_date"))
     )
 
 

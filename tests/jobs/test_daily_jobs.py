@@ -375,6 +375,28 @@ def test_summary_only_time_limit_warns_at_28_and_7_days_each_once_then_says_it_h
     assert _kind(NotificationKind.TIME_LIMIT_WARNING).filter(recipient=supervisor).count() == 3
 
 
+def test_no_time_limit_warning_for_an_either_way_offence_tried_summarily_for_its_value(
+    run_jobs, active_case_for, conditions_due, offence_date, limit
+):
+    """Criminal damage under £5,000 is tried summarily for its value (its penalty is summary-only's)
+    but is either way in law: the six-month limit does not apply to it (issue 14)."""
+    far = limit + timedelta(days=10)
+    active_case_for(
+        offence="Criminal damage (under £5,000)",
+        offence_date=offence_date,
+        conditions=conditions_due(far, far),
+    )
+
+    assert _warnings(run_jobs, limit - timedelta(days=7)) == {
+        "time_limit_warnings": 0,
+        "time_limits_passed": 0,
+    }
+    assert _warnings(run_jobs, limit + timedelta(days=1)) == {
+        "time_limit_warnings": 0,
+        "time_limits_passed": 0,
+    }
+
+
 @pytest.mark.every_day
 def test_time_limit_lead_times_come_from_settings(run_jobs, summary_case, limit, settings):
     settings.TIME_LIMIT_WARNING_DAYS = [14]
