@@ -338,6 +338,9 @@ PSEUDONYM_KEY = env.str("PSEUDONYM_KEY", default="")
 # The analyst dashboard keeps its figures for a force and a set of filters this long, or until its
 # summaries next change (reporting/views.py); 0 computes them from the summaries on every request.
 DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=600)
+# ... and computes them again after a change at most once every this many seconds (the page says when
+# its figures were made): 0 computes them again after every change.
+DASHBOARD_REFRESH_SECONDS = env.int("DASHBOARD_REFRESH_SECONDS", default=60)
 
 # Evidence uploads: PDF, PNG or JPEG, checked by their content, up to this size.
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)

@@ -380,21 +380,36 @@ def fairness_for(cases, *, dimension: str) -> dict:
 
 
 def dashboard_figures_kept(facts, *, force, today, filters, fairness=()) -> tuple:
-    """``dashboard_for(facts)`` and the fairness tables asked for, kept in the cache for this force,
-    these filters (sorted ``(name, value)`` pairs) and this day until the force's summaries next
-    change (``force`` from ``summaries.with_freshness``), at most settings.DASHBOARD_CACHE_SECONDS
-    (0: computed every time)."""
+    """``(figures, fairness tables, as_at)``: ``dashboard_for(facts)`` and the fairness tables asked
+    for, as the summaries stood at ``as_at`` (their last refresh then).
+
+    They are kept in the cache for this force, these filters (sorted ``(name, value)`` pairs) and
+    this day, at most settings.DASHBOARD_CACHE_SECONDS (0: computed every time), and computed again
+    once the force's summaries have changed (``force`` from ``summaries.with_freshness``), but not
+    more than once every settings.DASHBOARD_REFRESH_SECONDS: a busy force, whose cases change every
+    second, would otherwise have every analyst's request compute every figure again. The page says
+    when its figures were made."""
 
     def compute():
         return (
             dashboard_for(facts, today=today),
             {key: fairness_for(facts, dimension=key) for key in fairness},
+            force.summaries_refreshed_at,
         )
 
     seconds = settings.DASHBOARD_CACHE_SECONDS
     if not seconds:
         return compute()
     version = f"{force.summaries_version}-{force.summaries_refreshed_at}"
-    identity = f"{force.pk}|{version}|{today}|{urlencode(filters)}|{','.join(fairness)}"
+    identity = f"{force.pk}|{today}|{urlencode(filters)}|{','.join(fairness)}"
     key = "reporting-dashboard:" + hashlib.sha256(identity.encode()).hexdigest()
-    return cache.get_or_set(key, compute, seconds)
+    now = timezone.now()
+    kept = cache.get(key)
+    if kept is not None and (
+        kept["version"] == version
+        or now - kept["computed_at"] < timedelta(seconds=settings.DASHBOARD_REFRESH_SECONDS)
+    ):
+        return kept["figures"]
+    figures = compute()
+    cache.set(key, {"version": version, "computed_at": now, "figures": figures}, seconds)
+    return figures

@@ -53,7 +53,8 @@ class _Dashboard(_Reporting):
     """The dashboard and its tables read the summaries (reporting/summaries.py): the cases changed
     since they were last made are summarised again first (at most ``REQUEST_BATCH``; the job every
     minute does the rest), then the filters apply to the summaries. The figures for a force, a set of
-    filters and a day are kept (settings.DASHBOARD_CACHE_SECONDS) until the summaries next change."""
+    filters and a day are kept (settings.DASHBOARD_CACHE_SECONDS) until the summaries next change, and
+    computed again at most once every settings.DASHBOARD_REFRESH_SECONDS."""
 
     def summary_scope(self, request):
         facts = self.scope(request, scoped=scoped_facts)  # lazy: read after the refresh
@@ -87,7 +88,7 @@ def _bars(rows, key, label_key):
 class DashboardView(_Dashboard):
     def get(self, request):
         facts = self.summary_scope(request)
-        figures, fairness = self.figures(request, facts, fairness=tuple(FAIRNESS_DIMENSIONS))
+        figures, fairness, as_at = self.figures(request, facts, fairness=tuple(FAIRNESS_DIMENSIONS))
         status_rows = [{"label": label, "n": n} for label, n in figures["by_status"]]
         trend_rows = [{"label": f"{t['month']:%b %Y}", "n": t["opened"]} for t in figures["trends"]]
         query = urlencode({k: v for k, v in request.GET.items() if v})
@@ -97,6 +98,7 @@ class DashboardView(_Dashboard):
             {
                 "filter": self.filterset,
                 "force": self.force,
+                "figures_as_at": as_at,
                 "f": figures,
                 "fairness": fairness,
                 "status_chart": _bars(status_rows, "n", "label"),
@@ -137,7 +139,7 @@ class DashboardExportView(_Dashboard):
             raise Http404
         dimension = table.removeprefix("fairness_") if table.startswith("fairness_") else None
         facts = self.summary_scope(request)
-        f, fair = self.figures(request, facts, fairness=(dimension,) if dimension else ())
+        f, fair, _ = self.figures(request, facts, fairness=(dimension,) if dimension else ())
         if table == "status":
             header, rows = ["status", "cases"], f["by_status"]
         elif table == "outcomes":

@@ -44,6 +44,15 @@ def _fixed_clock(request, time_machine, clock_day):
     time_machine.move_to(default_now() if clock_day is None else morning_of(clock_day), tick=True)
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache (Django's, in this process's memory): nothing one test
+    kept, such as the dashboard's figures, is found by the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _ci_runs_on_postgresql():
     """CI must exercise PostgreSQL (the append-only trigger, case-insensitive constraints, locking)."""
