@@ -90,6 +90,10 @@ def production_environment(database_url: str) -> dict:
         "AUDIT_CHAIN_KEY": os.environ.get("AUDIT_CHAIN_KEY") or "offenderhub-benchmark-audit-chain",
     }
     env.pop("REDIS_URL", None)
+    # As docker-compose.yml runs it: one Redis cache shared by the workers (the dashboard's figures),
+    # under a prefix of this run's own, so no figures of another run or database are found.
+    env["CACHE_URL"] = os.environ.get("BENCH_CACHE_URL") or "redis://127.0.0.1:6379/1"
+    env["CACHE_KEY_PREFIX"] = f"bench-{secrets.token_hex(4)}"
     return env
 
 

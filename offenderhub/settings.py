@@ -366,6 +366,19 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # --- Jobs (Celery) --------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# Django's cache (the dashboard's figures): one Redis shared by every web worker when CACHE_URL is set
+# (docker-compose.yml uses Redis's database 1 beside the broker's 0), else each process's own memory.
+# Never the broker's own database: a cache may be cleared whole.
+CACHE_URL = env.str("CACHE_URL", default="")
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="offenderhub"),
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
 _BROKER_DIR = VAR_DIR / "celery" / "broker"
 if REDIS_URL:
     CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)

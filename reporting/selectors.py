@@ -12,6 +12,7 @@ Definitions (DOMAIN.md, What is measured):
 """
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -50,6 +51,8 @@ WAITING = timedelta(days=365 + 183)  # the follow-up year and the further six mo
 SUPPRESS_BELOW = 5
 
 AGE_BANDS = [("18-24", 18, 24), ("25-34", 25, 34), ("35-44", 35, 44), ("45-54", 45, 54), ("55+", 55, 200)]
+
+logger = logging.getLogger(__name__)
 
 
 def reporting_force_id_for(user):
@@ -404,12 +407,35 @@ def dashboard_figures_kept(facts, *, force, today, filters, fairness=()) -> tupl
     identity = f"{force.pk}|{today}|{urlencode(filters)}|{','.join(fairness)}"
     key = "reporting-dashboard:" + hashlib.sha256(identity.encode()).hexdigest()
     now = timezone.now()
-    kept = cache.get(key)
+    kept = _cache_quietly(cache.get, key)
     if kept is not None and (
         kept["version"] == version
         or now - kept["computed_at"] < timedelta(seconds=settings.DASHBOARD_REFRESH_SECONDS)
     ):
         return kept["figures"]
-    figures = compute()
-    cache.set(key, {"version": version, "computed_at": now, "figures": figures}, seconds)
+    # One request makes them again (across processes, with a shared cache); the others meanwhile show
+    # the figures kept, rather than each making the same figures at once.
+    making = key + ":making"
+    if kept is not None and not _cache_quietly(cache.add, making, 1, timeout=DASHBOARD_MAKING_SECONDS):
+        return kept["figures"]
+    try:
+        figures = compute()
+        _cache_quietly(cache.set, key, {"version": version, "computed_at": now, "figures": figures}, seconds)
+    finally:
+        if kept is not None:
+            _cache_quietly(cache.delete, making)
     return figures
+
+
+def _cache_quietly(operation, *args, **kwargs):
+    """A cache operation; a shared cache that cannot be reached is logged and treated as empty (the
+    figures are then made here), never an error page."""
+    try:
+        return operation(*args, **kwargs)
+    except Exception as exc:
+        logger.warning("The cache could not be used: %s: %s", type(exc).__name__, str(exc)[:200])
+        return None
+
+
+# How long one request may hold the making of a set of figures before another may try.
+DASHBOARD_MAKING_SECONDS = 60

@@ -80,3 +80,33 @@ def test_deployment_checks_ask_for_a_pseudonym_key(production_env):
 
     assert result.returncode != 0
     assert "PSEUDONYM_KEY" in result.stderr
+
+
+def test_cache_url_gives_every_process_one_redis_cache(production_env):
+    production_env["CACHE_URL"] = "redis://127.0.0.1:6379/14"
+
+    result = _run(
+        ["-c", "import offenderhub.settings as s; print(s.CACHES['default']['BACKEND'])"], production_env
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "django.core.cache.backends.redis.RedisCache"
+
+
+@pytest.mark.redis
+def test_processes_share_the_cache_through_redis(production_env):
+    """What one web worker keeps (the dashboard's figures) another finds."""
+    if not os.environ.get("REDIS_URL"):
+        if os.environ.get("CI"):
+            pytest.fail("This test needs Redis and CI is set: set REDIS_URL.", pytrace=False)
+        pytest.skip("needs Redis (set REDIS_URL)")
+    base = os.environ["REDIS_URL"].rsplit("/", 1)[0]
+    production_env["CACHE_URL"] = f"{base}/14"  # never the broker's own database
+    key = f"shared-{secrets.token_hex(8)}"
+    setup = "import django; django.setup(); from django.core.cache import cache; "
+
+    kept = _run(["-c", setup + f"cache.set({key!r}, 42, 60)"], production_env)
+    found = _run(["-c", setup + f"print(cache.get({key!r}))"], production_env)
+
+    assert kept.returncode == 0 and found.returncode == 0, kept.stderr + found.stderr
+    assert found.stdout.strip() == "42"

@@ -183,6 +183,32 @@ def test_a_busy_forces_figures_are_computed_again_at_most_once_a_refresh_interva
     assert "with every change included" in fresh.content.decode()
 
 
+def test_while_one_request_makes_the_figures_again_the_others_show_those_kept(
+    client_for, analyst, populate, settings, time_machine
+):
+    from django.core.cache import cache
+
+    settings.DASHBOARD_CACHE_SECONDS, settings.DASHBOARD_REFRESH_SECONDS = 600, 60
+    client = client_for(analyst)
+    dashboard = reverse("reporting:dashboard")
+    populate(7)
+    client.get(dashboard)
+    [making] = [k for k in cache._cache if k.endswith(":making")] or [None]
+    assert making is None  # released once made
+    time_machine.shift(timedelta(seconds=61))
+    populate(7)
+
+    real_add = cache.add
+    cache.add = lambda key, *args, **kwargs: (
+        False if key.endswith(":making") else real_add(key, *args, **kwargs)
+    )
+    try:
+        assert client.get(dashboard).context["f"]["total"] == 7  # another request is making them
+    finally:
+        cache.add = real_add
+    assert client.get(dashboard).context["f"]["total"] == 14
+
+
 def test_filtered_dashboard_runs_the_same_number_of_queries(client_for, supervisor, populate):
     client = client_for(supervisor)
     dashboard = reverse("reporting:dashboard")
@@ -227,3 +253,23 @@ def test_scrutiny_sample_page_runs_a_fixed_number_of_queries(client_for, analyst
     assert _count(client, reverse("reporting:sample", args=[small.pk])) == _count(
         client, reverse("reporting:sample", args=[large.pk])
     )
+
+
+def test_the_dashboard_answers_when_its_shared_cache_cannot_be_reached(
+    client_for, analyst, populate, settings, caplog
+):
+    settings.DASHBOARD_CACHE_SECONDS = 600
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",  # nothing listens there
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    populate(3)
+
+    response = client_for(analyst).get(reverse("reporting:dashboard"))
+
+    assert response.status_code == 200
+    assert response.context["f"]["total"] == 3
+    assert "The cache could not be used" in caplog.text
