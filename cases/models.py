@@ -535,6 +535,7 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["force", "-created_at", "-id"], name="case_force_opened_idx"),
             models.Index(fields=["force", "status", "-created_at", "-id"], name="case_force_status_idx"),
+            models.Index(fields=["force", "area", "-created_at", "-id"], name="case_force_area_idx"),
             models.Index(
                 fields=["force", "first_summary_offence_date", "id"], name="case_force_time_limit_idx"
             ),
