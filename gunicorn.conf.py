@@ -118,14 +118,6 @@ def on_starting(server):
         stale.unlink()
 
 
-def post_worker_init(worker):
-    """Ready each worker before it takes its first request: URLs built, templates compiled
-    (offenderhub/core/warmup.py)."""
-    from offenderhub.core.warmup import warm_up
-
-    warm_up()
-
-
 def child_exit(server, worker):
     from prometheus_client import multiprocess
 

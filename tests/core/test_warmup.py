@@ -1,12 +1,15 @@
-"""A gunicorn worker compiles the templates and builds the URLs before its first request
-(gunicorn.conf.py's post_worker_init, offenderhub/core/warmup.py)."""
+"""A serving process compiles the templates and builds the URLs as it starts, before its first
+request (offenderhub/startup.py's warm_up, run by offenderhub/wsgi.py)."""
 
-import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 
 from django.template import engines
 
-from offenderhub.core.warmup import warm_up
+from offenderhub.startup import warm_up
+
+BASE_DIR = Path(__file__).resolve().parents[2]
 
 
 def _cached_names():
@@ -14,30 +17,26 @@ def _cached_names():
     return {key.split("-", 1)[0] for key in loader.get_template_cache}
 
 
-def test_warm_up_compiles_the_project_templates_into_the_workers_cache():
+def test_warm_up_compiles_the_project_templates_into_the_processs_cache():
     engines["django"].engine.template_loaders[0].reset()
 
     compiled = warm_up()
 
-    project = Path(__file__).resolve().parents[2] / "templates"
-    ours = {p.relative_to(project).as_posix() for p in project.rglob("*.html")}
+    ours = list((BASE_DIR / "templates").rglob("*.html"))
     assert compiled >= len(ours)
     pages = {"base.html", "cases/detail.html", "cases/list.html", "reporting/dashboard.html"}
     assert pages <= _cached_names()
 
 
-def test_gunicorn_runs_the_warm_up_in_each_worker_before_it_serves():
-    spec = importlib.util.spec_from_file_location(
-        "gunicorn_conf", Path(__file__).resolve().parents[2] / "gunicorn.conf.py"
+def test_the_wsgi_application_warms_up_as_it_is_imported():
+    script = (
+        "import os; os.environ['DEBUG'] = 'True'; import offenderhub.wsgi; "
+        "from django.template import engines; "
+        "print(len(engines['django'].engine.template_loaders[0].get_template_cache))"
     )
-    conf = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(conf)
-    calls = []
-    import offenderhub.core.warmup as warmup
+    result = subprocess.run(  # noqa: S603 (our own interpreter)
+        [sys.executable, "-c", script], cwd=BASE_DIR, capture_output=True, text=True, timeout=120
+    )
 
-    real, warmup.warm_up = warmup.warm_up, lambda: calls.append("warmed") or 0
-    try:
-        conf.post_worker_init(worker=None)
-    finally:
-        warmup.warm_up = real
-    assert calls == ["warmed"]
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout.strip().splitlines()[-1]) >= 100
