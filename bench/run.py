@@ -410,6 +410,22 @@ def pages_for(ctx: sql.Context) -> list[Page]:
         ),
         Page("caseload filtered by status", worker, "/cases/?status=active", sql.caseload_by_status, 100, 3),
         Page(
+            "caseload sorted by case worker",
+            worker,
+            "/cases/?sort=owner",
+            sql.caseload_by_case_worker,
+            100,
+            3,
+        ),
+        Page(
+            "caseload, either-way offences",
+            worker,
+            "/cases/?classification=either_way",
+            sql.caseload_by_classification,
+            100,
+            3,
+        ),
+        Page(
             f"caseload searched by surname ({ctx.surname})",
             worker,
             f"/cases/?{urllib.parse.urlencode({'q': ctx.surname})}",

@@ -79,6 +79,16 @@ def caseload_by_name(cursor, ctx):
     _caseload(cursor, ctx, order="p.family_name, c.id")
 
 
+def caseload_by_case_worker(cursor, ctx):
+    """Sorted by a name kept on another table (the case worker's): every case of the force is joined
+    and sorted for a page, as for the scheme and the area."""
+    _caseload(cursor, ctx, order="(SELECT u.full_name FROM accounts_user u WHERE u.id = c.owner_id), c.id")
+
+
+def caseload_by_classification(cursor, ctx):
+    _caseload(cursor, ctx, where="AND c.holds_either_way")
+
+
 def caseload_late_page(cursor, ctx):
     _caseload(cursor, ctx, offset=ctx.late_offset)
 
