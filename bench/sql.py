@@ -34,7 +34,7 @@ def _run(cursor, *queries):
 
 _CASELOAD = """
     WITH page AS (
-        SELECT c.id FROM cases_case c JOIN cases_person p ON p.id = c.person_id
+        SELECT c.id FROM cases_case c JOIN cases_person p ON p.id = c.person_id{join}
          WHERE c.force_id = %(force)s {where}
          ORDER BY {order} LIMIT 25 OFFSET %(offset)s
     )
@@ -61,11 +61,11 @@ _UNREAD = """
 """
 
 
-def _caseload(cursor, ctx, *, where="", order="c.created_at DESC, c.id DESC", offset=0, **params):
+def _caseload(cursor, ctx, *, where="", order="c.created_at DESC, c.id DESC", offset=0, join="", **params):
     params = {"force": ctx.force_id, "offset": offset, **params}
     _run(
         cursor,
-        (_CASELOAD.format(where=where, order=order), params),
+        (_CASELOAD.format(where=where, order=order, join=join), params),
         (_CASELOAD_COUNT.format(where=where), params),
         (_UNREAD, {"user": ctx.case_worker_id, "org": ctx.force_id}),
     )
@@ -82,7 +82,7 @@ def caseload_by_name(cursor, ctx):
 def caseload_by_case_worker(cursor, ctx):
     """Sorted by a name kept on another table (the case worker's): every case of the force is joined
     and sorted for a page, as for the scheme and the area."""
-    _caseload(cursor, ctx, order="(SELECT u.full_name FROM accounts_user u WHERE u.id = c.owner_id), c.id")
+    _caseload(cursor, ctx, join=" JOIN accounts_user u ON u.id = c.owner_id", order="u.full_name, c.id")
 
 
 def caseload_by_classification(cursor, ctx):
