@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.utils import timezone
 
 from offenderhub.audit.chain import chain_verify, checkpoint_record
 from offenderhub.audit.jobs import AuditChainBroken, audit_chain_verify
@@ -138,8 +139,8 @@ def test_a_checkpoint_forged_in_the_database_is_ignored_and_the_whole_chain_walk
     tamper("UPDATE audit_auditevent SET reason = 'Nothing to see' WHERE id = %s", [events[1].pk])
     owner_sql(
         'INSERT INTO audit_auditchaincheckpoint (verified_at, sequence, row_hash, rows_checked, "full", seal)'
-        " VALUES (now(), 3, %s, 3, false, %s)",
-        [AuditEvent.objects.get(sequence=3).row_hash, "0" * 64],
+        " VALUES (%s, 3, %s, 3, false, %s)",  # the time as a parameter: SQLite has no now()
+        [timezone.now(), AuditEvent.objects.get(sequence=3).row_hash, "0" * 64],
     )
 
     with pytest.raises(AuditChainBroken, match=rf"Row #{events[1].pk} \(sequence 2, .*\) does not match"):
