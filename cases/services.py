@@ -6,7 +6,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, Min, OuterRef, Subquery
+from django.db.models import Exists, Min, OuterRef, Prefetch, Subquery
 from django.utils import timezone
 
 from offenderhub.accounts.models import Role, User
@@ -1366,13 +1366,14 @@ def scheme_rules_preview(*, scheme, proposed: dict, on: date | None = None) -> S
     on = on or timezone.localdate()
     cases = (
         Case.objects.filter(scheme_id=scheme.pk, status__in=SCHEME_PREVIEW_STATUSES)
-        .select_related("person", "scheme")
-        .prefetch_related("offences__offence")
+        .select_related("person")
+        .prefetch_related(Prefetch("offences", queryset=CaseOffence.objects.select_related("offence")))
         .order_by("reference")
     )
     effects = []
     for case in cases:
         offences = list(case.offences.all())
+        case.scheme = scheme
         before = {c.code for c in assess_eligibility(case, offences, on=on).failures}
         case.scheme = candidate
         failures = assess_eligibility(case, offences, on=on).failures
