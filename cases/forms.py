@@ -19,7 +19,7 @@ from .models import (
     Sex,
     VictimType,
 )
-from .services import SCHEME_NUMBER_LIMITS, SCHEME_OPTIONAL_NUMBERS, SCHEME_RULE_FIELDS
+from .services import SCHEME_OPTIONAL_NUMBERS, SCHEME_RULE_FIELDS
 
 
 def _date_field(label, required=True, help_text=""):
@@ -467,15 +467,15 @@ class CaseOffenceRemoveForm(CaseCorrectionForm):
 # --- A scheme's rules (administrators) --------------------------------------------------------------
 
 
-def _days_field(label, help_text, *, limits, required=True):
-    """A whole number typed into a number input; its limits are the service's (``SCHEME_NUMBER_LIMITS``),
-    given to the input as ``min`` and ``max`` and enforced, with the message, by the service."""
-    lowest, highest, _ = limits
+def _number_field(label, help_text, *, required=True):
+    """A whole number, typed into a numeric text input as GOV.UK asks (``type="number"`` misbehaves in
+    assistive technology; conditions/forms.py does the same). Its limits are the service's
+    (``SCHEME_NUMBER_LIMITS``), enforced there with their message."""
     return forms.IntegerField(
         label=label,
         help_text=help_text,
         required=required,
-        widget=forms.NumberInput(attrs={"min": lowest, "max": highest, "class": "govuk-input--width-4"}),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "class": "govuk-input--width-4"}),
         error_messages={
             "required": f"Enter {label[0].lower()}{label[1:]}.",
             "invalid": "Enter a whole number.",
@@ -500,7 +500,6 @@ class SchemeRulesForm(GdsForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        limits = SCHEME_NUMBER_LIMITS
         numbers = {
             "minimum_age": (
                 "Minimum age",
@@ -552,9 +551,7 @@ class SchemeRulesForm(GdsForm):
             ),
         }
         for name, (label, hint) in numbers.items():
-            self.fields[name] = _days_field(
-                label, hint, limits=limits[name], required=name not in SCHEME_OPTIONAL_NUMBERS
-            )
+            self.fields[name] = _number_field(label, hint, required=name not in SCHEME_OPTIONAL_NUMBERS)
         self.fields["excluded_offence_groups"] = _choices_field(
             "Offence groups the scheme excludes",
             "A case with an offence in a ticked group is not eligible.",
