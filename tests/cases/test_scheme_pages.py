@@ -212,3 +212,46 @@ def test_the_pages_make_the_same_queries_however_many_schemes_and_cases(
         SchemeFactory(force=scheme.force)
         case = CaseFactory(force=scheme.force, scheme=scheme)
         CaseOffenceFactory(case=case, offence=OffenceFactory(name=ABH))
+
+
+# --- The Django admin: rules read-only once the scheme exists, checked when it is added --------------
+
+
+def test_the_admin_shows_an_existing_schemes_rules_read_only_with_a_link_to_the_rules_page(
+    client_for, administrator, scheme
+):
+    client = client_for(administrator)
+    page = client.get(f"/admin/cases/scheme/{scheme.pk}/change/")
+    assertContains(page, rules_url(scheme))
+    assertNotContains(page, 'name="maximum_gravity"')
+    assertNotContains(page, 'name="excluded_offence_groups"')
+
+
+def test_the_admin_refuses_a_new_scheme_with_rules_outside_their_limits(client_for, administrator, force):
+    from cases.models import DisposalType
+
+    data = {
+        "force": force.pk,
+        "name": "Too long",
+        "code": "TL",
+        "disposal_type": DisposalType.objects.get(code="deferred-prosecution").pk,
+        "compliance_period_default_days": "112",
+        "compliance_period_max_days": "150",
+        "minimum_age": "18",
+        "maximum_gravity": "3",
+        "excluded_offence_groups": "[]",
+        "excluded_flags": "[]",
+        "prosecutor_authority_for": "[]",
+        "breach_decision_days": "10",
+        "reminder_lead_days": "7",
+        "victim_notification_days": "5",
+        "is_active": "on",
+    }
+    client = client_for(administrator)
+    response = client.post("/admin/cases/scheme/add/", data)
+    assertContains(response, "and no longer")
+    assert not Scheme.objects.filter(code="TL").exists()
+
+    response = client.post("/admin/cases/scheme/add/", {**data, "compliance_period_max_days": "140"})
+    assert response.status_code == 302
+    assert Scheme.objects.get(code="TL").compliance_period_max_days == 140
