@@ -1,5 +1,6 @@
 import uuid
 
+from crispy_forms_gds.layout import Fieldset, Layout
 from django import forms
 
 from offenderhub.core.forms import GdsDateField, GdsForm
@@ -8,14 +9,17 @@ from .models import (
     Admission,
     Authority,
     CaseFlag,
+    Classification,
     DecisionOutcome,
     Ethnicity,
     GravityAdjustment,
     Offence,
+    OffenceGroup,
     RestorativeJusticeConsent,
     Sex,
     VictimType,
 )
+from .services import SCHEME_OPTIONAL_NUMBERS, SCHEME_RULE_FIELDS
 
 
 def _date_field(label, required=True, help_text=""):
@@ -458,3 +462,170 @@ class CaseOffenceRemoveForm(CaseCorrectionForm):
         "Why are you removing this offence?",
         "For example, it was recorded on the wrong case. The removal stays on the case's timeline.",
     )
+
+
+# --- A scheme's rules (administrators) --------------------------------------------------------------
+
+
+def _number_field(label, help_text, *, required=True):
+    """A whole number, typed into a numeric text input as GOV.UK asks (``type="number"`` misbehaves in
+    assistive technology; conditions/forms.py does the same). Its limits are the service's
+    (``SCHEME_NUMBER_LIMITS``), enforced there with their message."""
+    return forms.IntegerField(
+        label=label,
+        help_text=help_text,
+        required=required,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "class": "govuk-input--width-4"}),
+        error_messages={
+            "required": f"Enter {label[0].lower()}{label[1:]}.",
+            "invalid": "Enter a whole number.",
+        },
+    )
+
+
+def _choices_field(label, help_text, choices):
+    return forms.MultipleChoiceField(
+        label=label, help_text=help_text, choices=choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+
+def _yes_field(label, help_text=""):
+    return forms.BooleanField(label=label, help_text=help_text, required=False)
+
+
+class SchemeRulesForm(GdsForm):
+    """Every rule of a scheme a force's administrators change, in the order of ``SCHEME_RULE_FIELDS``,
+    then the reason. ``checked`` carries a fingerprint of the rules whose effect was last shown, so the
+    rules are saved only as they were checked."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        numbers = {
+            "minimum_age": (
+                "Minimum age",
+                "Aged this or over on the day of the decision. At least 18: a conditional caution is for "
+                "adults (youth conditional cautions are under separate law).",
+            ),
+            "maximum_gravity": (
+                "Highest gravity score accepted",
+                "From 1 (low) to 4 (high). An offence's score, moved up or down one level by aggravating or "
+                "mitigating factors, above this makes the case ineligible.",
+            ),
+            "maximum_crime_age_days": (
+                "Oldest crime accepted, in days",
+                "Days from the earliest offence to the decision. Leave blank for no limit (Durham's "
+                "Checkpoint uses about 90: three months).",
+            ),
+            "maximum_previous_convictions": (
+                "Most previous convictions accepted",
+                "Leave blank for no limit.",
+            ),
+            "maximum_previous_cautions": ("Most previous cautions accepted", "Leave blank for no limit."),
+            "compliance_period_default_days": (
+                "Default compliance period, in days",
+                "The period a case is given unless a supervisor approves a longer one: normally 112 (16 "
+                "weeks). It cannot be longer than the maximum.",
+            ),
+            "compliance_period_max_days": (
+                "Maximum compliance period, in days",
+                "At most 140 (20 weeks). Conditions are to be completed normally within 16 weeks and "
+                "exceptionally within 20 weeks (Code of Practice for Adult Conditional Cautions, under the "
+                "Criminal Justice Act 2003 s.25).",
+            ),
+            "breach_decision_days": (
+                "Days to decide a breach review",
+                "Calendar days from the breach review opening to its decision, from 1 to 90. For "
+                "summary-only offences the compliance period plus these days "
+                "is checked against the six-month limit.",
+            ),
+            "reminder_lead_days": (
+                "Reminder lead time, in days",
+                "Days before a condition falls due that its owner is reminded: 0 to 90, and less than the "
+                "default compliance period.",
+            ),
+            "victim_notification_days": (
+                "Days to tell the victim",
+                "Days within which the victim is told of the caution or the resumed prosecution, from 1 "
+                "to 5: the Victims' Code 2020 gives 5 working days, 1 for victims "
+                "entitled to enhanced rights.",
+            ),
+        }
+        for name, (label, hint) in numbers.items():
+            self.fields[name] = _number_field(label, hint, required=name not in SCHEME_OPTIONAL_NUMBERS)
+        self.fields["excluded_offence_groups"] = _choices_field(
+            "Offence groups the scheme excludes",
+            "A case with an offence in a ticked group is not eligible.",
+            OffenceGroup.choices,
+        )
+        self.fields["excluded_flags"] = _choices_field(
+            "Circumstances the scheme excludes",
+            "A case where a ticked circumstance applies is not eligible.",
+            CaseFlag.choices,
+        )
+        self.fields["prosecutor_authority_for"] = _choices_field(
+            "Offences that need the prosecutor's authority",
+            "Indictable-only offences always need it (Criminal Justice Act 2003 s.23); tick the others your "
+            "scheme refers to the prosecutor.",
+            Classification.choices,
+        )
+        self.fields["must_live_in_force_area"] = _yes_field("The person must live in the force area")
+        self.fields["accepts_no_comment_interview"] = _yes_field(
+            "A no-comment interview may be accepted",
+            "Where there is enough evidence to charge, instead of an admission.",
+        )
+        self.fields["breach_countersignature_required"] = _yes_field(
+            "A confirmed breach needs a supervisor's countersignature"
+        )
+        self.fields["auto_confirm_without_excuse"] = _yes_field(
+            "Confirm a breach automatically at its deadline when no reasonable excuse is recorded",
+            "Never where a countersignature is required.",
+        )
+        self.fields["random_allocation"] = _yes_field(
+            "Eligible cases are randomly allocated", "For an evaluation by randomised trial."
+        )
+        self.fields["reason"] = forms.CharField(
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 3}),
+            label="Why are you changing the rules?",
+            help_text="Needed to save. For example, the board agreed to admit shop theft from 1 January. "
+            "It is kept in the audit log: do not name anyone.",
+        )
+        self.fields["checked"] = forms.CharField(widget=forms.HiddenInput, required=False)
+        self.helper.layout = Layout(
+            Fieldset(
+                "minimum_age",
+                "maximum_gravity",
+                "excluded_offence_groups",
+                "excluded_flags",
+                "prosecutor_authority_for",
+                "maximum_crime_age_days",
+                "maximum_previous_convictions",
+                "maximum_previous_cautions",
+                "must_live_in_force_area",
+                "accepts_no_comment_interview",
+                legend="Eligibility",
+                legend_size="m",
+            ),
+            Fieldset(
+                "compliance_period_default_days",
+                "compliance_period_max_days",
+                "breach_decision_days",
+                "reminder_lead_days",
+                "victim_notification_days",
+                "breach_countersignature_required",
+                "auto_confirm_without_excuse",
+                "random_allocation",
+                legend="Periods, deadlines and breaches",
+                legend_size="m",
+            ),
+            "reason",
+            "checked",
+        )
+
+    @staticmethod
+    def initial_for(scheme) -> dict:
+        return {name: getattr(scheme, name) for name in SCHEME_RULE_FIELDS}
+
+    def proposed(self) -> dict:
+        """The rules as the service takes them."""
+        return {name: self.cleaned_data[name] for name in SCHEME_RULE_FIELDS}

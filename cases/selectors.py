@@ -1,10 +1,10 @@
 """Scoped reads of people and cases: police users see their own force's records; nobody else does."""
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
-from offenderhub.accounts.models import POLICE_ROLES, Role, User
+from offenderhub.accounts.models import POLICE_ROLES, OrganisationKind, Role, User
 
 from .models import (
     Case,
@@ -132,6 +132,28 @@ def person_change_list_for(user, person):
 def scheme_list_for(user):
     force_id = _force_id_for(user)
     return Scheme.objects.filter(force_id=force_id, is_active=True) if force_id else Scheme.objects.none()
+
+
+def _administered_force_id(user):
+    """The police force whose schemes this administrator keeps; PermissionDenied for anyone else (an
+    administrator of a partner agency or a commissioner's office has no schemes)."""
+    if (
+        user.is_authenticated
+        and user.has_role(Role.ADMINISTRATOR)
+        and user.organisation is not None
+        and user.organisation.kind == OrganisationKind.POLICE_FORCE
+    ):
+        return user.organisation_id
+    raise PermissionDenied
+
+
+def scheme_admin_list_for(user):
+    """Every scheme of the administrator's force, the inactive ones included."""
+    return Scheme.objects.filter(force_id=_administered_force_id(user)).select_related("disposal_type")
+
+
+def scheme_admin_get_for(user, pk):
+    return get_object_or_404(scheme_admin_list_for(user), pk=pk)
 
 
 def case_worker_list_for(user):

@@ -6,7 +6,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, Min, OuterRef, Subquery
+from django.db.models import Exists, Min, OuterRef, Prefetch, Subquery
 from django.utils import timezone
 
 from offenderhub.accounts.models import Role, User
@@ -29,6 +29,7 @@ from .models import (
     PersonChange,
     ReferenceCounter,
     RestorativeJusticeConsent,
+    Scheme,
     Sex,
     VictimType,
     normalise_pnc_id,
@@ -1203,3 +1204,231 @@ def case_offence_correct_remove(*, case_id, case_offence_id, actor, reason: str)
         reason=reason,
         shown=[label, ""],
     )
+
+
+# --- A scheme's rules, changed by the force's administrators ------------------------------------------
+
+# The rules an administrator changes on the scheme page (cases.views.SchemeRulesView), in page order.
+SCHEME_RULE_FIELDS = (
+    "minimum_age",
+    "maximum_gravity",
+    "excluded_offence_groups",
+    "excluded_flags",
+    "prosecutor_authority_for",
+    "maximum_crime_age_days",
+    "maximum_previous_convictions",
+    "maximum_previous_cautions",
+    "must_live_in_force_area",
+    "accepts_no_comment_interview",
+    "compliance_period_default_days",
+    "compliance_period_max_days",
+    "breach_decision_days",
+    "reminder_lead_days",
+    "victim_notification_days",
+    "breach_countersignature_required",
+    "auto_confirm_without_excuse",
+    "random_allocation",
+)
+SCHEME_CHOICE_FIELDS = {
+    "excluded_offence_groups": OffenceGroup,
+    "excluded_flags": CaseFlag,
+    "prosecutor_authority_for": Classification,
+}
+SCHEME_OPTIONAL_NUMBERS = frozenset(
+    {"maximum_crime_age_days", "maximum_previous_convictions", "maximum_previous_cautions"}
+)
+# Conditions are completed normally within 16 weeks and exceptionally within 20 (DOMAIN.md, "Time to
+# complete"): a scheme may allow no more than 20 weeks.
+COMPLIANCE_PERIOD_LEGAL_MAX_DAYS = 20 * 7
+# The numbers' limits: (lowest, highest, the message when outside). The highest values without a legal
+# source keep the number in its column (a PositiveSmallIntegerField) and within sense.
+SCHEME_NUMBER_LIMITS = {
+    "minimum_age": (
+        18,
+        120,
+        "Enter an age from 18 to 120: a conditional caution is for adults (aged 18 or over at the decision); "
+        "youth conditional cautions are under separate law.",
+    ),
+    "maximum_gravity": (1, 4, "Enter a gravity score from 1 (low) to 4 (high)."),
+    "maximum_crime_age_days": (
+        1,
+        3650,
+        "Enter a number of days from 1 to 3650, or leave it blank for no limit.",
+    ),
+    "maximum_previous_convictions": (0, 500, "Enter a number from 0 to 500, or leave it blank for no limit."),
+    "maximum_previous_cautions": (0, 500, "Enter a number from 0 to 500, or leave it blank for no limit."),
+    "compliance_period_default_days": (
+        1,
+        COMPLIANCE_PERIOD_LEGAL_MAX_DAYS,
+        "Enter a default period from 1 to 140 days (20 weeks).",
+    ),
+    "compliance_period_max_days": (
+        1,
+        COMPLIANCE_PERIOD_LEGAL_MAX_DAYS,
+        "Enter a maximum period from 1 to 140 days: conditions must be completed within 16 weeks, "
+        "exceptionally 20 weeks (140 days), and no longer.",
+    ),
+    "breach_decision_days": (1, 90, "Enter a number of days from 1 to 90."),
+    "reminder_lead_days": (0, 90, "Enter a number of days from 0 to 90."),
+    # The Victims' Code 2020: told within 5 working days (1 for enhanced rights) (DOMAIN.md, Victims).
+    "victim_notification_days": (
+        1,
+        5,
+        "Enter a number of days from 1 to 5: the Victims' Code gives victims the news within 5 working days.",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class SchemeRulesEffect:
+    """A case the proposed rules would make ineligible, with the rules it would fail."""
+
+    case: Case
+    failures: list
+
+
+@dataclass(frozen=True)
+class SchemeRulesPreview:
+    """What saving the proposed rules would do: each rule changed (``{field: (old, new)}``, as the page
+    shows them) and the undecided cases they would make ineligible."""
+
+    changes: dict
+    ineligible: list
+
+
+def _scheme_rules_diff(scheme, candidate, fields) -> dict:
+    """``{field: (old, new)}`` for the rules the candidate changes (a list in another order is the same)."""
+
+    def value(obj, field):
+        found = getattr(obj, field)
+        return sorted(found) if field in SCHEME_CHOICE_FIELDS else found
+
+    return {
+        f: (value(scheme, f), value(candidate, f)) for f in fields if value(scheme, f) != value(candidate, f)
+    }
+
+
+def scheme_rule_display(field, value) -> str:
+    if value is None:
+        return "no limit"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if field in SCHEME_CHOICE_FIELDS:
+        labels = dict(SCHEME_CHOICE_FIELDS[field].choices)
+        return ", ".join(labels.get(v, v) for v in value) or "none"
+    return str(value)
+
+
+def scheme_rules_validate(scheme, proposed: dict) -> Scheme:
+    """The scheme as ``proposed`` (field name to new value, fields of ``SCHEME_RULE_FIELDS``) would make
+    it, unsaved. Raises ValidationError with a message for each rule refused."""
+    unknown = set(proposed) - set(SCHEME_RULE_FIELDS)
+    if unknown:
+        raise ValidationError(f"These rules cannot be changed here: {', '.join(sorted(unknown))}.")
+    candidate = Scheme(**{f.attname: getattr(scheme, f.attname) for f in Scheme._meta.concrete_fields})
+    errors = {}
+    for field, value in proposed.items():
+        if field in SCHEME_CHOICE_FIELDS:
+            value = sorted(set(value or []))
+        elif field in SCHEME_NUMBER_LIMITS:
+            lowest, highest, message = SCHEME_NUMBER_LIMITS[field]
+            blank = value is None
+            if (blank and field not in SCHEME_OPTIONAL_NUMBERS) or (
+                not blank and not lowest <= value <= highest
+            ):
+                errors[field] = message
+        else:
+            value = bool(value)
+        setattr(candidate, field, value)
+    if not errors and candidate.compliance_period_default_days > candidate.compliance_period_max_days:
+        errors["compliance_period_default_days"] = (
+            f"The default period ({candidate.compliance_period_default_days} days) cannot be longer than "
+            f"the maximum ({candidate.compliance_period_max_days} days)."
+        )
+    if not errors and candidate.reminder_lead_days >= candidate.compliance_period_default_days:
+        errors["reminder_lead_days"] = "Reminders must go out before the default period ends."
+    if errors:
+        raise ValidationError(errors)
+    candidate.clean()  # unknown offence groups, flags and classifications
+    return candidate
+
+
+# The cases the rules still decide: those not yet decided. A decision, once made, stands until a later
+# decision corrects it (DESIGN.md), so the rules are applied to a case again only at its next decision.
+SCHEME_PREVIEW_STATUSES = (CaseStatus.INTAKE, CaseStatus.AWAITING_DECISION)
+
+
+def scheme_rules_preview(*, scheme, proposed: dict, on: date | None = None) -> SchemeRulesPreview:
+    """Which of the scheme's undecided cases (``SCHEME_PREVIEW_STATUSES``) the proposed rules would make
+    ineligible that its rules today do not, with the rules each would fail. Saves nothing. Two queries
+    whatever the number of cases. Raises ValidationError as ``scheme_rules_validate``."""
+    candidate = scheme_rules_validate(scheme, proposed)
+    on = on or timezone.localdate()
+    cases = (
+        Case.objects.filter(scheme_id=scheme.pk, status__in=SCHEME_PREVIEW_STATUSES)
+        .select_related("person")
+        .prefetch_related(Prefetch("offences", queryset=CaseOffence.objects.select_related("offence")))
+        .order_by("reference")
+    )
+    effects = []
+    for case in cases:
+        offences = list(case.offences.all())
+        case.scheme = scheme
+        before = {c.code for c in assess_eligibility(case, offences, on=on).failures}
+        case.scheme = candidate
+        failures = assess_eligibility(case, offences, on=on).failures
+        case.scheme = scheme
+        new = [c for c in failures if c.code not in before]
+        if new:
+            effects.append(SchemeRulesEffect(case=case, failures=new))
+    changes = {
+        field: (scheme_rule_display(field, old), scheme_rule_display(field, new))
+        for field, (old, new) in _scheme_rules_diff(scheme, candidate, proposed).items()
+    }
+    return SchemeRulesPreview(changes=changes, ineligible=effects)
+
+
+@transaction.atomic
+def scheme_rules_change(*, scheme_id, actor, proposed: dict, reason: str) -> dict:
+    """Change a scheme's rules (``proposed``: see ``scheme_rules_validate``), with the reason. Locks the
+    scheme; writes one audit row with each changed rule, old and new. Returns ``{field: [old, new]}``:
+    empty when nothing would change (nothing is written)."""
+    if not actor.has_role(Role.ADMINISTRATOR):
+        raise CaseError("Only administrators change a scheme's rules.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Give the reason for changing the rules."})
+    try:
+        scheme = (
+            Scheme.objects.select_for_update(of=("self",))
+            .select_related("force")
+            .get(pk=scheme_id, force_id=actor.organisation_id)
+        )
+    except Scheme.DoesNotExist as exc:
+        raise CaseError("That scheme does not exist.") from exc
+    # A scheme that randomises eligible cases could not change its rules once cases were allocated
+    # without spoiling the trial's comparison (DOMAIN.md, Evaluation by randomised trial). No case is
+    # allocated by the code yet (``random_allocation`` is only recorded), so there is nothing to refuse
+    # today; the refusal belongs here once allocation is built.
+    candidate = scheme_rules_validate(scheme, proposed)
+    changed = _scheme_rules_diff(scheme, candidate, proposed)
+    if not changed:
+        return {}
+    for field, (_, new) in changed.items():
+        setattr(scheme, field, new)
+    scheme.save(update_fields=list(changed))
+    audit_record(
+        actor=actor,
+        action=AuditAction.CHANGED,
+        obj=scheme,
+        owner_organisation=scheme.force,
+        object_label=f"Scheme {scheme.code}",
+        changes={
+            field: [scheme_rule_display(field, old), scheme_rule_display(field, new)]
+            for field, (old, new) in changed.items()
+        },
+        # A scheme's rules hold no personal data, so the administrator's reason is kept with the change:
+        # the audit log is the scheme's only history.
+        reason=f"Scheme rules changed: {reason}",
+    )
+    return changed

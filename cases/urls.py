@@ -17,6 +17,8 @@ urlpatterns = [
         name="person_alias_end",
     ),
     path("new/<int:person_pk>/", views.CaseCreateView.as_view(), name="create"),
+    path("schemes/", views.SchemeListView.as_view(), name="scheme_list"),
+    path("schemes/<int:pk>/rules/", views.SchemeRulesView.as_view(), name="scheme_rules"),
     path("reassign/", views.CaseloadReassignView.as_view(), name="caseload_reassign"),
     path("<int:pk>/", views.CaseDetailView.as_view(), name="detail"),
     path("<int:pk>/submit/", views.CaseSubmitView.as_view(), name="submit"),

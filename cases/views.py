@@ -1,3 +1,6 @@
+import hashlib
+import json
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
@@ -5,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views import View
-from django.views.generic import ListView
+from django.views.generic import ListView, TemplateView
 
 from conditions.selectors import case_compliance_for
 from offenderhub.accounts.access import RoleRequiredMixin
@@ -30,6 +33,7 @@ from .forms import (
     PersonAliasForm,
     PersonForm,
     ReassignForm,
+    SchemeRulesForm,
     WithdrawForm,
 )
 from .models import CaseStatus
@@ -46,6 +50,8 @@ from .selectors import (
     person_get_for,
     person_match_list_for,
     person_search_for,
+    scheme_admin_get_for,
+    scheme_admin_list_for,
     scheme_list_for,
 )
 from .workflow import (
@@ -871,3 +877,104 @@ class CaseOffenceRemoveView(_CaseCorrectionView):
             reason=form.cleaned_data["reason"],
         )
         return f"{event.summary}." if event else ""
+
+
+# --- A scheme's rules, for the force's administrators ------------------------------------------------
+
+
+def _rules_fingerprint(scheme, proposed: dict) -> str:
+    """Names the rules whose effect was shown, so that only those are saved."""
+    text = json.dumps({"scheme": scheme.pk, **proposed}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class SchemeListView(RoleRequiredMixin, TemplateView):
+    """The force's schemes, each with a link to change its rules. Administrators of a police force
+    only (cases.selectors.scheme_admin_list_for)."""
+
+    required_roles = frozenset({Role.ADMINISTRATOR})
+    template_name = "cases/scheme_list.html"
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "schemes": list(scheme_admin_list_for(self.request.user)),
+        }
+
+
+class SchemeRulesView(RoleRequiredMixin, View):
+    """Change a scheme's rules: the form, then "Check the effect" (the same page with the undecided
+    cases the new rules would make ineligible), then "Save the rules", one service call. The rules are
+    saved only as they were checked: changed after the check, they are checked again first."""
+
+    required_roles = frozenset({Role.ADMINISTRATOR})
+    template_name = "cases/scheme_rules_form.html"
+
+    def render(self, scheme, form, *, status=200, effects=None, changes=None):
+        context = {
+            "scheme": scheme,
+            "form": form,
+            "checked": effects is not None,
+            "effects": effects or [],
+            "changes": changes or [],
+            "preview_statuses": [CaseStatus(s).label for s in services.SCHEME_PREVIEW_STATUSES],
+        }
+        return render(self.request, self.template_name, context, status=status)
+
+    def get(self, request, pk):
+        scheme = scheme_admin_get_for(request.user, pk)
+        return self.render(scheme, SchemeRulesForm(initial=SchemeRulesForm.initial_for(scheme)))
+
+    def post(self, request, pk):
+        scheme = scheme_admin_get_for(request.user, pk)
+        form = SchemeRulesForm(request.POST)
+        if not form.is_valid():
+            return self.render(scheme, form, status=400)
+        proposed = form.proposed()
+        fingerprint = _rules_fingerprint(scheme, proposed)
+        if request.POST.get("action") == "save" and form.cleaned_data["checked"] == fingerprint:
+            return self.save(scheme, form, proposed)
+        return self.check(scheme, form, proposed, fingerprint)
+
+    def check(self, scheme, form, proposed, fingerprint):
+        try:
+            preview = services.scheme_rules_preview(scheme=scheme, proposed=proposed)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+            return self.render(scheme, form, status=400)
+        audit_record(
+            actor=self.request.user,
+            action=AuditAction.VIEWED,
+            obj=scheme,
+            request=self.request,
+            owner_organisation=self.request.user.organisation,
+            object_label=f"Scheme {scheme.code}",
+            reason="Effect of proposed scheme rules checked: "
+            f"{len(preview.ineligible)} undecided cases would become ineligible",
+        )
+        data = form.data.copy()
+        data["checked"] = fingerprint
+        checked_form = SchemeRulesForm(data)
+        checked_form.is_valid()
+        changes = [(form.fields[name].label, old, new) for name, (old, new) in preview.changes.items()]
+        return self.render(scheme, checked_form, effects=preview.ineligible, changes=changes)
+
+    def save(self, scheme, form, proposed):
+        try:
+            changed = services.scheme_rules_change(
+                scheme_id=scheme.pk,
+                actor=self.request.user,
+                proposed=proposed,
+                reason=form.cleaned_data["reason"],
+            )
+        except (ValidationError, services.CaseError) as exc:
+            add_service_errors(form, exc)
+            return self.render(scheme, form, status=400)
+        if changed:
+            labels = ", ".join(form.fields[name].label.lower() for name in changed)
+            messages.success(self.request, f"The rules of {scheme.name} were changed: {labels}.")
+        else:
+            messages.info(
+                self.request, "Nothing was changed: the rules you entered are the ones already recorded."
+            )
+        return redirect("cases:scheme_list")

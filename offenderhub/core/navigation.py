@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
 
-from offenderhub.accounts.models import Role
+from offenderhub.accounts.models import OrganisationKind, Role
 
 
 @dataclass(frozen=True)
@@ -12,6 +12,7 @@ class NavItem:
     label: str
     url_name: str
     roles: frozenset
+    police_only: bool = False  # shown only to people of a police force
 
 
 NAVIGATION = [
@@ -27,6 +28,7 @@ NAVIGATION = [
     ),
     NavItem("Audit log", "audit:log", frozenset({Role.ADMINISTRATOR})),
     NavItem("Jobs", "core:jobs", frozenset({Role.ADMINISTRATOR})),
+    NavItem("Schemes", "cases:scheme_list", frozenset({Role.ADMINISTRATOR}), police_only=True),
     NavItem("Administration", "admin:index", frozenset({Role.ADMINISTRATOR})),
 ]
 
@@ -37,6 +39,8 @@ def navigation_for(user, current_path: str) -> list[dict]:
     items = []
     for item in NAVIGATION:
         if not user.has_role(*item.roles):
+            continue
+        if item.police_only and getattr(user.organisation, "kind", None) != OrganisationKind.POLICE_FORCE:
             continue
         try:
             url = reverse(item.url_name)
