@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Exists, F, Max, OuterRef, Q, Subquery
+from django.db.models import Case, DateTimeField, Exists, F, Max, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Upper
 from django.urls import reverse
 from django.utils import timezone
@@ -25,7 +25,7 @@ from cases.models import CaseEvent, Person
 from cases.selectors import case_list_for, person_list_for
 from cases.workflow import OPEN_STATUSES
 from conditions.models import LIVE_CONDITION_STATUSES, Condition
-from offenderhub.core.workdays import add_working_days
+from offenderhub.core.workdays import is_working_day
 from referrals.models import Referral, ReferralStatus
 
 # The most working days a service may give itself to respond (referrals.models.Service's validator).
@@ -133,18 +133,24 @@ def conditions_without_owner_for(user):
 
 def _response_overdue(*, today) -> Q:
     """Sent referrals past the service's response time: the rule of the daily chase
-    (``referrals.jobs.referral_response_due(r) < today``), written for the database. For each service
-    level the latest sending day still overdue today is worked out here, so the query compares
-    ``sent_at`` with a date."""
-    overdue = Q(pk__in=[])
-    for level in range(MAX_SERVICE_LEVEL_DAYS + 1):
-        day = today - timedelta(days=level + 1)
-        while add_working_days(day, level) >= today:
-            day -= timedelta(days=1)
-        overdue |= Q(
-            service__first_contact_working_days=level, sent_at__lt=_start_of(day + timedelta(days=1))
-        )
-    return overdue
+    (``referrals.jobs.referral_response_due(r) < today``), written for the database. The response is
+    due ``level`` working days after the day sent, and is late when that day is before today: when
+    the referral was sent before the ``level``-th working day before today (today itself for a level
+    of 0). So each level compares ``sent_at`` with the start of one day."""
+    bounds = [today]
+    day = today
+    while len(bounds) <= MAX_SERVICE_LEVEL_DAYS:
+        day -= timedelta(days=1)
+        if is_working_day(day):
+            bounds.append(day)
+    due_by = Case(
+        *(
+            When(service__first_contact_working_days=level, then=Value(_start_of(bound)))
+            for level, bound in enumerate(bounds)
+        ),
+        output_field=DateTimeField(),
+    )
+    return Q(sent_at__lt=due_by)
 
 
 def referrals_without_response_for(user, *, today=None):

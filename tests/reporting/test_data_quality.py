@@ -304,3 +304,29 @@ def test_the_pages_take_a_fixed_number_of_queries(
         with django_assert_num_queries(10 if category.slug == "duplicates" else 9):
             response = client.get(_list(category.slug))
         assert len(response.context["rows"]) == n, category.slug
+
+
+@pytest.mark.parametrize("level", [0, 1, 3, 5, 12])
+def test_referrals_late_are_those_the_chase_finds_late_whatever_the_service_level(
+    records, supervisor, agency, level
+):
+    # Each of the 26 days back from today, across weekends and the Spring bank holiday (31 May).
+    service = Service(
+        organisation=agency,
+        name=f"Level {level}",
+        pathways=["drugs_alcohol"],
+        first_contact_working_days=level,
+    )
+    service.full_clean()
+    service.save()
+    case = records.case(status=CaseStatus.ACTIVE)
+    today = timezone.localdate()
+    referrals = [records.referral(case, service, sent_on=today - timedelta(days=d)) for d in range(0, 26)]
+    for referral in referrals:
+        referral.refresh_from_db()
+
+    from referrals.jobs import referral_response_due
+
+    expected = {r.pk for r in referrals if referral_response_due(r) < today}
+    assert {r.pk for r in quality.referrals_without_response_for(supervisor)} == expected
+    assert expected and len(expected) < len(referrals)  # some late, some not (those sent today, at least)
