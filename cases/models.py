@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from offenderhub.accounts.models import Area, Organisation, OrganisationKind
@@ -325,6 +326,23 @@ class Person(models.Model):
             models.Index(fields=["force", "family_name", "date_of_birth"], name="person_match_idx"),
             # The caseload sorted by name reads people in name order.
             models.Index(fields=["family_name", "id"], name="person_name_idx"),
+            # The supervisor's data-quality page (reporting/quality.py): people missing an ethnicity or a
+            # PNC ID, and people with the same names and date of birth (intake's exact match).
+            models.Index(
+                fields=["force", "family_name", "id"],
+                condition=models.Q(ethnicity__isnull=True),
+                name="person_no_ethnicity_idx",
+            ),
+            models.Index(
+                fields=["force", "family_name", "id"], condition=models.Q(pnc_id=""), name="person_no_pnc_idx"
+            ),
+            models.Index(
+                "force",
+                Upper("family_name"),
+                Upper("given_names"),
+                "date_of_birth",
+                name="person_duplicate_key_idx",
+            ),
         ]
 
     def __str__(self):
@@ -698,6 +716,14 @@ class CaseEvent(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
+        indexes = [
+            # When a case entered its status: the data-quality page's stuck cases (reporting/quality.py).
+            models.Index(
+                fields=["case", "status_after", "occurred_at"],
+                condition=~models.Q(status_after=""),
+                name="case_event_status_entry_idx",
+            )
+        ]
 
     def __str__(self):
         return f"{self.case.reference}: {self.summary}"

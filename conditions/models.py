@@ -123,7 +123,17 @@ class Condition(models.Model):
 
     class Meta:
         ordering = ["due_date", "id"]
-        indexes = [models.Index(fields=["status", "due_date"], name="condition_status_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "due_date"], name="condition_status_due_idx"),
+            # Live conditions nobody owns: the supervisor's data-quality page (reporting/quality.py).
+            models.Index(
+                fields=["case", "due_date", "id"],
+                condition=models.Q(
+                    owner__isnull=True, status__in=sorted(s.value for s in LIVE_CONDITION_STATUSES)
+                ),
+                name="condition_live_no_owner_idx",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 name="condition_amount_not_negative",

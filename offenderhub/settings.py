@@ -325,6 +325,15 @@ WHITENOISE_KEEP_ONLY_HASHED_FILES = False
 
 # Warnings before the six-month limit for summary-only offences (days before the limit).
 TIME_LIMIT_WARNING_DAYS = [int(d) for d in env.list("TIME_LIMIT_WARNING_DAYS", default=["28", "7"])]
+# Data quality (reporting/quality.py): days a case may stay in each status before the supervisor's
+# data-quality page reports it as stuck, e.g. DATA_QUALITY_STUCK_DAYS="intake=21,assessment=35".
+DATA_QUALITY_STUCK_DAYS = {
+    "intake": 14,
+    "awaiting_decision": 7,
+    "assessment": 28,
+    "conditions_agreed": 14,
+    **{status: int(days) for status, days in env.dict("DATA_QUALITY_STUCK_DAYS", default={}).items()},
+}
 # Working days after an appointment before a missing outcome is chased.
 APPOINTMENT_OUTCOME_WORKING_DAYS = env.int("APPOINTMENT_OUTCOME_WORKING_DAYS", default=2)
 # The day of the week (0 = Monday) the weekly digest is sent.

@@ -166,6 +166,11 @@ class Referral(models.Model):
                 fields=["practitioner", "status", "due_date", "id"], name="referral_practitioner_idx"
             ),
             *_workspace_indexes(),
+            # Referrals waiting for the agency, by when they were sent: the supervisor's data-quality
+            # page (reporting/quality.py) reads only these.
+            models.Index(
+                fields=["sent_at", "id"], condition=models.Q(status="sent"), name="referral_waiting_idx"
+            ),
         ]
         constraints = [
             # One live referral per condition: a second one is a mistake or a double submit.

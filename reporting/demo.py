@@ -26,7 +26,7 @@ from cases.models import (
     Person,
     Scheme,
 )
-from cases.services import case_offence_add
+from cases.services import OffenceEntry, case_create, case_offence_add, person_create
 from conditions.document_store import caution_document_attach, removed_on_error
 from conditions.documents import caution_document_pdf
 from conditions.models import (
@@ -261,8 +261,52 @@ def _police_records(cases, rng):
     return buffer.getvalue()
 
 
+def _data_quality_examples(force) -> bool:
+    """For the supervisor's data-quality page: Daniel Whitmore recorded a second time, without his PNC
+    ID (as an import or a hurried intake might), with a case opened three weeks ago and left at intake.
+    With the demo's people without an ethnic group and its conditions without an owner, four of the
+    page's categories show something on a first run. Once only."""
+    original = Person.objects.filter(force=force, pnc_id="19/0012345A").first()
+    if original is None or Person.objects.filter(force=force, family_name="Whitmore", pnc_id="").exists():
+        return False
+    case_worker = User.objects.get(email="caseworker@fenshire-police.example")
+    person = person_create(
+        actor=case_worker,
+        data={
+            "given_names": original.given_names,
+            "family_name": original.family_name,
+            "date_of_birth": original.date_of_birth,
+            "sex": original.sex,
+            "address": "Flat 2, 40 Station Road\nFenchester",
+            "postcode": "FE2 9XY",
+        },
+    )
+    opened = timezone.now() - timedelta(days=21)
+    case = case_create(
+        actor=case_worker,
+        person=person,
+        scheme=Scheme.objects.get(code="OH"),
+        area=case_worker.area,
+        owner=case_worker,
+        arrest_date=opened.date() - timedelta(days=1),
+        offences=[
+            OffenceEntry(
+                Offence.objects.get(name="Shop theft (goods worth £200 or less)"),
+                opened.date() - timedelta(days=2),
+            )
+        ],
+        victim_type="none",
+        circumstances="Demo case: opened and not taken further.",
+    )
+    Case.objects.filter(pk=case.pk).update(created_at=opened)
+    CaseEvent.objects.filter(case=case).update(occurred_at=opened)
+    return True
+
+
 def seed_reporting(out):
     force = Organisation.objects.get(name="Fenshire Constabulary")
+    if _data_quality_examples(force):
+        out("data quality: a duplicate person with a case stuck at intake")
     rng = random.Random(2016)  # the Offender Hub's first year; a fixed seed keeps the demo the same
     cases = _cohort(force, rng)
     supervisor = User.objects.get(email="supervisor@fenshire-police.example")

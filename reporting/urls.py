@@ -10,4 +10,7 @@ urlpatterns = [
     path("reoffending/import/", views.ImportView.as_view(), name="import"),
     path("scrutiny/", views.SampleListView.as_view(), name="samples"),
     path("scrutiny/<int:pk>/", views.SampleView.as_view(), name="sample"),
+    path("quality/", views.DataQualityView.as_view(), name="quality"),
+    path("quality/<slug:slug>/", views.DataQualityListView.as_view(), name="quality_list"),
+    path("quality/<slug:slug>.csv", views.DataQualityExportView.as_view(), name="quality_export"),
 ]

@@ -3,6 +3,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, Max
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,9 +13,11 @@ from django.views import View
 from cases.services import CaseError
 from offenderhub.accounts.access import RoleRequiredMixin
 from offenderhub.accounts.models import Organisation, Role
+from offenderhub.audit.models import AuditAction
+from offenderhub.audit.services import audit_record
 from offenderhub.core.forms import add_service_errors
 
-from . import services, summaries
+from . import quality, services, summaries
 from .exports import HEADER, case_extract_rows, csv_lines
 from .filters import DashboardFilter
 from .forms import FindingForm, ImportForm, SampleForm
@@ -398,3 +401,91 @@ class SampleView(_Reporting):
                 messages.success(request, "Finding recorded.")
                 return redirect(f"{request.path}#item-{item_id}")
         return self.get(request, pk, form=form, form_item=item_id, status=400)
+
+
+# --- Data quality (issue 14, part 6) ------------------------------------------------------------------
+
+
+class _DataQuality(RoleRequiredMixin, View):
+    """Supervisors only: administrators hold no case role, analysts and partners see no names.
+    Every query is scoped to the supervisor's own force by the selectors of reporting/quality.py."""
+
+    required_roles = frozenset({Role.SUPERVISOR})
+
+    def category(self, slug):
+        if slug not in quality.CATEGORY_BY_SLUG:
+            raise Http404
+        return quality.CATEGORY_BY_SLUG[slug]
+
+    def audit_viewed(self, request, label, reason):
+        audit_record(
+            actor=request.user,
+            action=AuditAction.VIEWED,
+            request=request,
+            object_label=label,
+            owner_organisation=request.user.organisation,
+            reason=reason[:2000],
+        )
+
+
+class DataQualityView(_DataQuality):
+    def get(self, request):
+        counts = quality.quality_counts_for(request.user)
+        self.audit_viewed(
+            request,
+            "Data quality",
+            "Data quality counts: " + ", ".join(f"{c['category'].slug} {c['count']}" for c in counts),
+        )
+        return render(
+            request,
+            "reporting/quality.html",
+            {"counts": counts, "stuck_days": _stuck_days_labelled()},
+        )
+
+
+def _stuck_days_labelled():
+    from cases.models import CaseStatus
+
+    return [(CaseStatus(status).label, days) for status, days in quality.stuck_days().items()]
+
+
+class DataQualityListView(_DataQuality):
+    page_size = 25
+
+    def get(self, request, slug):
+        category = self.category(slug)
+        page = Paginator(category.rows(request.user), self.page_size).get_page(request.GET.get("page"))
+        partners = quality.partners_of(category, page.object_list)
+        rows = [category.cells(row, partners) for row in page.object_list]
+        self.audit_viewed(
+            request,
+            f"Data quality: {category.title}",
+            f"{category.title}, page {page.number}: " + (", ".join(row[0][0] for row in rows) or "none"),
+        )
+        return render(
+            request,
+            "reporting/quality_list.html",
+            {
+                "category": category,
+                "page_obj": page,
+                "rows": rows,
+                "stuck_days": _stuck_days_labelled() if slug == "stuck-cases" else None,
+            },
+        )
+
+
+class DataQualityExportView(_DataQuality):
+    def get(self, request, slug):
+        category = self.category(slug)
+        records = list(category.rows(request.user))
+        partners = quality.partners_of(category, records)
+        rows = [[text for text, _url in category.cells(row, partners)] for row in records]
+        services.export_record(
+            actor=request.user,
+            what=f"Data quality: {category.title}",
+            rows=len(rows),
+            force_id=request.user.organisation_id,
+            request=request,
+        )
+        today = timezone.localdate()
+        return _csv_response(f"offenderhub-{slug}-{today:%Y%m%d}.csv", category.header, rows)

@@ -144,3 +144,13 @@ def test_seed_demo_shows_a_case_corrected_on_its_timeline(db, debug):
     assert corrected.summary == "Corrected: circumstances changed"
     assert "placeholder" in corrected.notes
     assert "bus shelter" in case.circumstances
+
+
+def test_seed_demo_shows_data_quality_problems_to_the_supervisor(db, debug):
+    from reporting.quality import quality_counts_for
+
+    _seed()
+    supervisor = User.objects.get(email="supervisor@fenshire-police.example")
+    counts = {row["category"].slug: row["count"] for row in quality_counts_for(supervisor)}
+    for slug in ("no-pnc-id", "duplicates", "stuck-cases", "conditions-without-owner", "no-ethnicity"):
+        assert counts[slug] >= 1, slug
