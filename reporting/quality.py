@@ -103,11 +103,18 @@ def cases_stuck_for(user, *, now=None):
     Each row carries ``in_status_since``."""
     now = now or timezone.now()
     entered = CaseEvent.objects.filter(case=OuterRef("pk"), status_after=OuterRef("status")).order_by()
-    stuck = Q(pk__in=[])
-    for status, days in stuck_days().items():
-        cutoff = now - timedelta(days=days)
-        recently = entered.filter(occurred_at__gte=cutoff)
-        stuck |= Q(status=status, created_at__lt=cutoff) & ~Q(Exists(recently))
+    # One query a status, joined by UNION: each is then an anti-join the database answers with an
+    # index lookup for each candidate case; the same tests ORed together were answered by hashing
+    # every timeline event since each cut-off (about 250 ms at 100,000 cases, 25-40 ms so).
+    per_status = [
+        case_list_for(user)
+        .filter(status=status, created_at__lt=now - timedelta(days=days))
+        .exclude(Exists(entered.filter(occurred_at__gte=now - timedelta(days=days))))
+        .order_by()
+        .values("pk")
+        for status, days in stuck_days().items()
+    ]
+    stuck = Q(pk__in=per_status[0].union(*per_status[1:], all=True)) if per_status else Q(pk__in=[])
     since = entered.values("case").annotate(last=Max("occurred_at")).values("last")
     return (
         case_list_for(user)
