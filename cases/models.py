@@ -554,6 +554,11 @@ class Case(models.Model):
             models.Index(fields=["force", "-created_at", "-id"], name="case_force_opened_idx"),
             models.Index(fields=["force", "status", "-created_at", "-id"], name="case_force_status_idx"),
             models.Index(fields=["force", "area", "-created_at", "-id"], name="case_force_area_idx"),
+            # The sorts by the case worker's, the scheme's and the area's name, read a name at a time in
+            # id order (cases.pagination.DeferredJoinPaginator, groups).
+            models.Index(fields=["force", "owner", "id"], name="case_force_owner_id_idx"),
+            models.Index(fields=["force", "scheme", "id"], name="case_force_scheme_id_idx"),
+            models.Index(fields=["force", "area", "id"], name="case_force_area_id_idx"),
             models.Index(
                 fields=["force", "first_summary_offence_date", "id"], name="case_force_time_limit_idx"
             ),

@@ -1,7 +1,8 @@
 """Scoped reads of people and cases: police users see their own force's records; nobody else does."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404
 
 from offenderhub.accounts.models import POLICE_ROLES, OrganisationKind, Role, User
@@ -45,6 +46,35 @@ def caseload_for(user):
     six-month limit's start is the case's own column (kept by cases.services), so no row needs its
     offences read."""
     return case_list_for(user).select_related("person", "scheme", "area", "owner")
+
+
+# The caseload's sorts by a name kept on a small related table: the sort, the relation, its name field.
+CASELOAD_GROUPED_SORTS = {
+    "owner": ("owner", "full_name"),
+    "scheme": ("scheme", "name"),
+    "area": ("area", "name"),
+}
+
+
+def caseload_sort_groups_for(user, sort: str) -> tuple | None:
+    """For the caseload sorted by the case worker's, the scheme's or the area's name: the column
+    (``"owner_id"``) and, for every name the force's cases take in the database's own order (its
+    collation), the ids that bear it (usually one), for ``DeferredJoinPaginator`` to read a page a
+    name at a time. None for other sorts, and on a database that cannot limit the parts of a UNION
+    (SQLite), which then sorts as usual."""
+    grouped = CASELOAD_GROUPED_SORTS.get(sort.lstrip("-"))
+    if grouped is None or not connection.features.supports_slicing_ordering_in_compound:
+        return None
+    relation, name = grouped
+    model = Case._meta.get_field(relation).related_model
+    used = case_list_for(user).filter(**{relation: OuterRef("pk")})
+    groups, last = [], object()
+    for pk, value in model.objects.filter(Exists(used)).order_by(name, "pk").values_list("pk", name):
+        if value != last:
+            groups.append([])
+            last = value
+        groups[-1].append(pk)
+    return f"{relation}_id", groups
 
 
 def case_search(value: str) -> Q:

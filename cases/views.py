@@ -44,6 +44,7 @@ from .selectors import (
     case_worker_list_for,
     caseload_for,
     caseload_owner_list_for,
+    caseload_sort_groups_for,
     decision_list_for,
     person_case_list_for,
     person_change_list_for,
@@ -74,6 +75,12 @@ class CaseListView(RoleRequiredMixin, ListView):
     context_object_name = "cases"
     paginate_by = 25
     paginator_class = DeferredJoinPaginator
+
+    def get_paginator(self, queryset, per_page, orphans=0, allow_empty_first_page=True, **kwargs):
+        # Sorted by a name kept on another table: read a name at a time (DeferredJoinPaginator).
+        if queryset.query.order_by:
+            kwargs["groups"] = caseload_sort_groups_for(self.request.user, self.request.GET.get("sort", ""))
+        return super().get_paginator(queryset, per_page, orphans, allow_empty_first_page, **kwargs)
 
     def get_queryset(self):
         self.filterset = CaseFilter(
