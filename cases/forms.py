@@ -588,7 +588,7 @@ class SchemeRulesForm(GdsForm):
             widget=forms.Textarea(attrs={"rows": 3}),
             label="Why are you changing the rules?",
             help_text="Needed to save. For example, the board agreed to admit shop theft from 1 January. "
-            "It is kept in the audit log: do not name anyone.",
+            "It is kept with the scheme's history of changes.",
         )
         self.fields["checked"] = forms.CharField(widget=forms.HiddenInput, required=False)
         self.helper.layout = Layout(

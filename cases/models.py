@@ -421,6 +421,24 @@ class PersonChange(models.Model):
         return PERSON_FIELD_LABELS.get(self.field, self.field.replace("_", " ").capitalize())
 
 
+class SchemeChange(models.Model):
+    """One change of a scheme's rules: each rule's value before and after (as the page shows them), who
+    changed them, when and why. Written by ``cases.services.scheme_rules_change`` only; the audit log
+    keeps that they changed, in the service's own words, never the reason someone typed."""
+
+    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="changes")
+    changes = models.JSONField(default=dict)
+    reason = models.TextField()
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self):
+        return f"Rules of scheme #{self.scheme_id} changed"
+
+
 # The labels of the fields a correction may change, as the person's page and history name them.
 PERSON_FIELD_LABELS = {
     "given_names": "Given names",

@@ -30,6 +30,7 @@ from .models import (
     ReferenceCounter,
     RestorativeJusticeConsent,
     Scheme,
+    SchemeChange,
     Sex,
     VictimType,
     normalise_pnc_id,
@@ -1417,18 +1418,18 @@ def scheme_rules_change(*, scheme_id, actor, proposed: dict, reason: str) -> dic
     for field, (_, new) in changed.items():
         setattr(scheme, field, new)
     scheme.save(update_fields=list(changed))
+    shown = {
+        field: [scheme_rule_display(field, old), scheme_rule_display(field, new)]
+        for field, (old, new) in changed.items()
+    }
+    SchemeChange.objects.create(scheme=scheme, changes=shown, reason=reason, changed_by=actor)
     audit_record(
         actor=actor,
         action=AuditAction.CHANGED,
         obj=scheme,
         owner_organisation=scheme.force,
         object_label=f"Scheme {scheme.code}",
-        changes={
-            field: [scheme_rule_display(field, old), scheme_rule_display(field, new)]
-            for field, (old, new) in changed.items()
-        },
-        # A scheme's rules hold no personal data, so the administrator's reason is kept with the change:
-        # the audit log is the scheme's only history.
-        reason=f"Scheme rules changed: {reason}",
+        changes=shown,
+        reason="Scheme rules changed by an administrator",  # the typed reason is the SchemeChange's
     )
     return changed

@@ -8,7 +8,7 @@ from factories import ABH, CaseFactory, CaseOffenceFactory, OffenceFactory, Sche
 from pytest_django.asserts import assertContains, assertNotContains
 
 from cases import services
-from cases.models import Scheme
+from cases.models import Scheme, SchemeChange
 from offenderhub.accounts.models import Role
 from offenderhub.audit.models import AuditAction, AuditEvent
 
@@ -97,7 +97,7 @@ def test_checking_shows_the_cases_the_rules_would_make_ineligible_and_saves_noth
     assert AuditEvent.objects.filter(action=AuditAction.VIEWED, object_id=str(scheme.pk)).exists()
 
 
-def test_checked_rules_are_saved_with_the_reason_audited(client_for, administrator, scheme):
+def test_checked_rules_are_saved_and_audited_the_reason_kept_in_history(client_for, administrator, scheme):
     client = client_for(administrator)
     response = checked_then_saved(client, scheme, maximum_gravity=2, excluded_flags=["weapon"])
 
@@ -106,7 +106,8 @@ def test_checked_rules_are_saved_with_the_reason_audited(client_for, administrat
     assert (scheme.maximum_gravity, scheme.excluded_flags) == (2, ["weapon"])
     event = AuditEvent.objects.get(action=AuditAction.CHANGED, object_id=str(scheme.pk))
     assert event.changes == {"maximum_gravity": ["3", "2"], "excluded_flags": ["none", "Weapon involved"]}
-    assert REASON in event.reason
+    assert REASON not in event.reason  # kept with the scheme's history, never in the audit log
+    assert SchemeChange.objects.get(scheme=scheme).reason == REASON
     assertContains(client.get(LIST), "were changed: highest gravity score accepted")
 
 

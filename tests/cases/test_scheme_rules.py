@@ -15,7 +15,7 @@ from factories import (
 )
 
 from cases import services
-from cases.models import CaseStatus, Scheme
+from cases.models import CaseStatus, Scheme, SchemeChange
 from offenderhub.audit.models import AuditAction, AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -212,9 +212,12 @@ def test_a_change_saves_the_rules_and_audits_each_field_old_and_new_with_the_rea
         "excluded_flags": ["none", "Hate crime"],
         "compliance_period_max_days": ["140", "126"],
     }
-    assert event.reason == f"Scheme rules changed: {REASON}"
+    assert event.reason == "Scheme rules changed by an administrator"  # never what someone typed
+    assert REASON not in str(event.changes)
     assert event.actor == administrator and event.owner_organisation == scheme.force
     assert event.object_label == "Scheme OH"
+    [history] = SchemeChange.objects.filter(scheme=scheme)
+    assert (history.reason, history.changed_by, history.changes) == (REASON, administrator, event.changes)
 
 
 def test_no_change_writes_nothing(scheme, administrator):
@@ -226,6 +229,7 @@ def test_no_change_writes_nothing(scheme, administrator):
         == {}
     )
     assert not AuditEvent.objects.filter(action=AuditAction.CHANGED).exists()
+    assert not SchemeChange.objects.exists()
 
 
 def test_a_change_needs_a_reason_and_saves_nothing_without_one(scheme, administrator):
