@@ -12,6 +12,9 @@ Decision-makers record decisions, so the data changes: use a copy of the benchma
 3. signs in a session for each simulated person, with a demo user's password over HTTP, and marks it
    as having given its second factor (a code from an authenticator app is accepted once, and 100
    people share ten demo accounts; bench/run.py signs in with the codes themselves);
+   With them, unless ``--no-jobs``, the job worker and the scheduler (beat) run on Redis as
+   docker-compose.yml runs them (a worker of 2 processes), so the jobs every minute (the dashboard's
+   summaries and figures among them) run during the load, as in production;
 4. runs locust headless (``--users``, ``--spawn-rate``, ``--run-time``), then prints each page's
    requests, failures, p50 and p95 (locust's client-side times, queueing included) and whether the
    goal is met: p95 ≤ 300 ms on every page and no errors. The results go into docs/performance.md
@@ -19,6 +22,7 @@ Decision-makers record decisions, so the data changes: use a copy of the benchma
 """
 
 import argparse
+import contextlib
 import csv
 import json
 import math
@@ -102,6 +106,46 @@ def scenario_data(users: int) -> dict:
         .values_list("family_name", flat=True)[:6]
     )
     return {"decide": decide, "surnames": surnames}
+
+
+class Jobs:
+    """The Celery worker (2 processes, as docker-compose.yml) and beat, on a Redis broker of their
+    own (database ``--broker-db``), with the server's settings and shared cache."""
+
+    def __init__(self, env, broker_db: int):
+        broker = f"redis://127.0.0.1:6379/{broker_db}"
+        # REDIS_URL alone, as production sets it: the broker and the results both on it.
+        self.env = {k: v for k, v in env.items() if not k.startswith("CELERY_")} | {"REDIS_URL": broker}
+        celery = str(Path(run.PYTHON).parent / "celery")
+        schedule = run.WORK / "celerybeat-schedule"
+        for old in run.WORK.glob("celerybeat-schedule*"):
+            old.unlink()
+        self.commands = {
+            "worker": [celery, "-A", "offenderhub", "worker", "--loglevel=INFO", "--concurrency=2"],
+            "beat": [celery, "-A", "offenderhub", "beat", "--loglevel=INFO", "--schedule", str(schedule)],
+        }
+
+    def __enter__(self):
+        import redis
+
+        redis.Redis.from_url(self.env["REDIS_URL"]).flushdb()  # no tasks left from an earlier run
+        self.processes = []
+        for name, command in self.commands.items():
+            log = open(run.WORK / f"celery-{name}-load.log", "w")  # noqa: SIM115 (closed in __exit__)
+            process = subprocess.Popen(  # noqa: S603 (celery from our own environment)
+                command, env=self.env, cwd=run.ROOT, stdout=log, stderr=subprocess.STDOUT
+            )
+            self.processes.append((process, log))
+        return self
+
+    def __exit__(self, *exc):
+        for process, log in self.processes:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            log.close()
 
 
 def run_locust(env, port, args, sessions_file) -> Path:
@@ -228,6 +272,8 @@ def main():
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (the Dockerfile's 3).")
     parser.add_argument("--timeout", type=int, default=60, help="gunicorn's worker timeout (production's).")
     parser.add_argument("--no-write", action="store_true", help="Results to var/bench/load.md only.")
+    parser.add_argument("--no-jobs", action="store_true", help="Run no job worker or beat beside the server.")
+    parser.add_argument("--broker-db", type=int, default=2, help="The Redis database for the jobs' broker.")
     args = parser.parse_args()
     database_url = os.environ.get("BENCH_DATABASE_URL") or run.DEFAULT_DATABASE_URL
     run.WORK.mkdir(parents=True, exist_ok=True)
@@ -245,7 +291,14 @@ def main():
     with run.raw_connection(database_url) as raw, raw.cursor() as cursor:
         host = {k: v for k, v in run.machine(cursor).items() if k in ("CPUs (nproc)", "PostgreSQL", "commit")}
     data = scenario_data(args.users)
-    with run.Server(env, workers=args.workers, timeout=args.timeout, log_name="gunicorn-load.log") as server:
+    jobs = contextlib.nullcontext() if args.no_jobs else Jobs(env, args.broker_db)
+    if not args.no_jobs:
+        env = jobs.env  # the server queues its jobs on the same broker
+    host["jobs"] = "none" if args.no_jobs else "a Celery worker (2 processes) and beat on Redis"
+    with (
+        jobs,
+        run.Server(env, workers=args.workers, timeout=args.timeout, log_name="gunicorn-load.log") as server,
+    ):
         print(f"gunicorn ({args.workers} workers) on 127.0.0.1:{server.port}; signing in the people...")
         sessions_file = run.WORK / "load-sessions.json"
         sessions_file.write_text(json.dumps({"sessions": sessions_for(server.port, args.users), **data}))

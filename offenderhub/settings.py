@@ -350,6 +350,10 @@ DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=600)
 # ... and computes them again after a change at most once every this many seconds (the page says when
 # its figures were made): 0 computes them again after every change.
 DASHBOARD_REFRESH_SECONDS = env.int("DASHBOARD_REFRESH_SECONDS", default=60)
+# The job that refreshes the summaries every minute makes the unfiltered dashboard's figures as soon as
+# they change; a request shows the figures the job made for this much longer again before it makes them
+# itself (which it then does only if the job has stopped running).
+DASHBOARD_JOB_GRACE_SECONDS = env.int("DASHBOARD_JOB_GRACE_SECONDS", default=60)
 
 # Evidence uploads: PDF, PNG or JPEG, checked by their content, up to this size.
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)

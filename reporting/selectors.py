@@ -41,7 +41,7 @@ from django.utils import timezone
 from assessments.models import IN_NEED, Pathway
 from cases.models import Case as CaseRecord
 from cases.models import CaseStatus
-from offenderhub.accounts.models import Role
+from offenderhub.accounts.models import Organisation, OrganisationKind, Role
 from referrals.models import ReferralStatus
 
 from .models import CaseCostFact, CaseFact, ReferralFact, need_columns
@@ -382,7 +382,7 @@ def fairness_for(cases, *, dimension: str) -> dict:
     return {"label": label, "rows": rows, "reference": reference["name"] if reference else None}
 
 
-def dashboard_figures_kept(facts, *, force, today, filters, fairness=()) -> tuple:
+def dashboard_figures_kept(facts, *, force, today, filters, fairness=(), by_job=False) -> tuple:
     """``(figures, fairness tables, as_at)``: ``dashboard_for(facts)`` and the fairness tables asked
     for, as the summaries stood at ``as_at`` (their last refresh then).
 
@@ -391,7 +391,12 @@ def dashboard_figures_kept(facts, *, force, today, filters, fairness=()) -> tupl
     once the force's summaries have changed (``force`` from ``summaries.with_freshness``), but not
     more than once every settings.DASHBOARD_REFRESH_SECONDS: a busy force, whose cases change every
     second, would otherwise have every analyst's request compute every figure again. The page says
-    when its figures were made."""
+    when its figures were made.
+
+    The job that refreshes the summaries every minute makes the unfiltered dashboard's figures too
+    (``by_job``, dashboard_figures_made_in_job), as soon as the summaries change, so that no request
+    waits for them: figures it made are shown for up to DASHBOARD_JOB_GRACE_SECONDS more before a
+    request makes them itself (which it then does only if the job has stopped)."""
 
     def compute():
         return (
@@ -404,27 +409,61 @@ def dashboard_figures_kept(facts, *, force, today, filters, fairness=()) -> tupl
     if not seconds:
         return compute()
     version = f"{force.summaries_version}-{force.summaries_refreshed_at}"
-    identity = f"{force.pk}|{today}|{urlencode(filters)}|{','.join(fairness)}"
-    key = "reporting-dashboard:" + hashlib.sha256(identity.encode()).hexdigest()
+    key = _dashboard_key(force, today, filters, fairness)
     now = timezone.now()
     kept = _cache_quietly(cache.get, key)
-    if kept is not None and (
-        kept["version"] == version
-        or now - kept["computed_at"] < timedelta(seconds=settings.DASHBOARD_REFRESH_SECONDS)
-    ):
-        return kept["figures"]
-    # One request makes them again (across processes, with a shared cache); the others meanwhile show
-    # the figures kept, rather than each making the same figures at once.
+    if kept is not None:
+        fresh_for = settings.DASHBOARD_REFRESH_SECONDS
+        if kept.get("by_job"):
+            fresh_for += settings.DASHBOARD_JOB_GRACE_SECONDS
+        recent = now - kept["computed_at"] < timedelta(seconds=fresh_for)
+        if kept["version"] == version or (recent and not by_job):
+            return kept["figures"]
+    # One request (or the job) makes them again, across processes with a shared cache; the others
+    # meanwhile show the figures kept, rather than each making the same figures at once.
     making = key + ":making"
     if kept is not None and not _cache_quietly(cache.add, making, 1, timeout=DASHBOARD_MAKING_SECONDS):
         return kept["figures"]
     try:
         figures = compute()
-        _cache_quietly(cache.set, key, {"version": version, "computed_at": now, "figures": figures}, seconds)
+        made = {"version": version, "computed_at": now, "figures": figures, "by_job": by_job}
+        _cache_quietly(cache.set, key, made, seconds)
     finally:
         if kept is not None:
             _cache_quietly(cache.delete, making)
     return figures
+
+
+def dashboard_figures_made_in_job(*, today=None) -> int:
+    """Make the unfiltered dashboard's figures (the page every analyst opens first) for each force
+    whose summaries changed since they were last made, as dashboard_figures_kept keeps them; run by
+    the job that refreshes the summaries (reporting.tasks.refresh_summaries). Returns how many
+    forces' figures were made."""
+    from .summaries import with_freshness
+
+    if not settings.DASHBOARD_CACHE_SECONDS:
+        return 0
+    today = today or timezone.localdate()
+    forces = with_freshness(Organisation.objects.filter(kind=OrganisationKind.POLICE_FORCE)).order_by("pk")
+    made = 0
+    for force in forces:
+        if force.summaries_refreshed_at is None:
+            continue  # no cases summarised: nothing to make
+        facts = CaseFact.objects.filter(force_id=force.pk).annotate(
+            age_band=age_band_expression(today, "date_of_birth")
+        )
+        fairness = tuple(FAIRNESS_DIMENSIONS)
+        key = _dashboard_key(force, today, [], fairness)
+        before = _cache_quietly(cache.get, key)
+        dashboard_figures_kept(facts, force=force, today=today, filters=[], fairness=fairness, by_job=True)
+        after = _cache_quietly(cache.get, key)
+        made += after is not None and (before is None or after["computed_at"] != before["computed_at"])
+    return made
+
+
+def _dashboard_key(force, today, filters, fairness) -> str:
+    identity = f"{force.pk}|{today}|{urlencode(filters)}|{','.join(fairness)}"
+    return "reporting-dashboard:" + hashlib.sha256(identity.encode()).hexdigest()
 
 
 def _cache_quietly(operation, *args, **kwargs):

@@ -209,6 +209,59 @@ def test_while_one_request_makes_the_figures_again_the_others_show_those_kept(
     assert client.get(dashboard).context["f"]["total"] == 14
 
 
+def test_the_summaries_job_makes_the_unfiltered_figures_so_no_request_waits_for_them(
+    client_for, analyst, populate, settings, time_machine
+):
+    """The job every minute summarises the changed cases and makes the unfiltered dashboard's figures
+    at once; a request then shows them without computing any figure, for DASHBOARD_REFRESH_SECONDS
+    and DASHBOARD_JOB_GRACE_SECONDS after the job made them, and makes them itself only after that
+    (the job has stopped). A filtered dashboard is not made by the job."""
+    from reporting.tasks import refresh_summaries
+
+    settings.DASHBOARD_CACHE_SECONDS, settings.DASHBOARD_REFRESH_SECONDS = 600, 60
+    settings.DASHBOARD_JOB_GRACE_SECONDS = 60
+    client = client_for(analyst)
+    dashboard = reverse("reporting:dashboard")
+    populate(7)
+    assert refresh_summaries() == {"summarised": 7, "dashboards_made": 1}
+    assert refresh_summaries() == {"summarised": 0, "dashboards_made": 0}  # nothing changed
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(dashboard)
+    assert response.context["f"]["total"] == 7
+    assert len(queries) == DASHBOARD_QUERIES - FIGURE_QUERIES
+
+    # A change, summarised by a request before the job runs: the job's figures are still shown.
+    time_machine.shift(timedelta(seconds=100))
+    client.get(dashboard)  # the session's expiry is written once a minute: not counted below
+    populate(7)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(dashboard)
+    assert response.context["f"]["total"] == 7
+    assert len(queries) == DASHBOARD_QUERIES + SUMMARY_QUERIES - FIGURE_QUERIES
+    # The job makes them again, as the summaries changed, however recently it last made them.
+    assert refresh_summaries() == {"summarised": 0, "dashboards_made": 1}
+    assert client.get(dashboard).context["f"]["total"] == 14
+    assert _count(client, dashboard, {"sex": "female"}) == DASHBOARD_QUERIES  # filtered: made here
+
+    # The job stops: after the grace, a request makes the figures itself.
+    populate(7)
+    time_machine.shift(timedelta(seconds=121))
+    # (The session's expiry is written, and the changes summarised, by another page first.)
+    client.get(reverse("reporting:dashboard"), {"sex": "male"})
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(dashboard)
+    assert response.context["f"]["total"] == 21
+    assert len(queries) == DASHBOARD_QUERIES
+
+
+def test_the_summaries_job_makes_no_figures_when_they_are_not_kept(analyst, populate, settings):
+    from reporting.tasks import refresh_summaries
+
+    settings.DASHBOARD_CACHE_SECONDS = 0
+    populate(3)
+    assert refresh_summaries() == {"summarised": 3, "dashboards_made": 0}
+
+
 def test_filtered_dashboard_runs_the_same_number_of_queries(client_for, supervisor, populate):
     client = client_for(supervisor)
     dashboard = reverse("reporting:dashboard")
