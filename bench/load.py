@@ -14,7 +14,8 @@ Decision-makers record decisions, so the data changes: use a copy of the benchma
    people share ten demo accounts; bench/run.py signs in with the codes themselves);
    With them, unless ``--no-jobs``, the job worker and the scheduler (beat) run on Redis as
    docker-compose.yml runs them (a worker of 2 processes), so the jobs every minute (the dashboard's
-   summaries and figures among them) run during the load, as in production;
+   summaries and figures among them) run during the load, as in production. The nightly jobs run
+   then too if the run falls in their hours (04:00-05:35, Europe/London): run it in the day;
 4. runs locust headless (``--users``, ``--spawn-rate``, ``--run-time``), then prints each page's
    requests, failures, p50 and p95 (locust's client-side times, queueing included) and whether the
    goal is met: p95 ≤ 300 ms on every page and no errors. The results go into docs/performance.md
@@ -114,8 +115,12 @@ class Jobs:
 
     def __init__(self, env, broker_db: int):
         broker = f"redis://127.0.0.1:6379/{broker_db}"
-        # REDIS_URL alone, as production sets it: the broker and the results both on it.
-        self.env = {k: v for k, v in env.items() if not k.startswith("CELERY_")} | {"REDIS_URL": broker}
+        # REDIS_URL alone, as production sets it: the broker and the results both on it. Emails are
+        # "sent" to nowhere (the outbox is still claimed and marked); the worker logs each task.
+        self.env = {k: v for k, v in env.items() if not k.startswith("CELERY_")} | {
+            "REDIS_URL": broker,
+            "EMAIL_URL": "dummymail://",
+        }
         celery = str(Path(run.PYTHON).parent / "celery")
         schedule = run.WORK / "celerybeat-schedule"
         for old in run.WORK.glob("celerybeat-schedule*"):
@@ -133,7 +138,7 @@ class Jobs:
         for name, command in self.commands.items():
             log = open(run.WORK / f"celery-{name}-load.log", "w")  # noqa: SIM115 (closed in __exit__)
             process = subprocess.Popen(  # noqa: S603 (celery from our own environment)
-                command, env=self.env, cwd=run.ROOT, stdout=log, stderr=subprocess.STDOUT
+                command, env={**self.env, "LOG_LEVEL": "INFO"}, cwd=run.ROOT, stdout=log, stderr=log
             )
             self.processes.append((process, log))
         return self
