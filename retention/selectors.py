@@ -7,7 +7,8 @@ from datetime import datetime, time, timedelta
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Case as DbCase
+from django.db.models import DateTimeField, Exists, F, OuterRef, Prefetch, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -41,8 +42,8 @@ def case_ended_at():
     ``case_event_status_entry_idx``); for a record migrated without one, its latest event, or its
     opening. Over a Case queryset."""
     entered = (
-        CaseEvent.objects.filter(case=OuterRef("pk"), status_after=OuterRef("status"))
-        .order_by("-occurred_at", "-id")
+        CaseEvent.objects.filter(~Q(status_after=""), case=OuterRef("pk"), status_after=OuterRef("status"))
+        .order_by("-occurred_at")
         .values("occurred_at")[:1]
     )
     latest = (
@@ -57,24 +58,26 @@ def _start_of(day):
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def past_retention(today) -> Q:
-    """Over cases annotated with ``ended_at``: ended, and longer ago than the period for how they ended
-    (``RETENTION_REVIEW_YEARS``): a case that ended on D with a 6-year period is due from D + 6 years."""
-    due = Q(pk__in=[])
-    for status, years in settings.RETENTION_REVIEW_YEARS.items():
-        last_day = today - relativedelta(years=years)
-        due |= Q(status=status, ended_at__lt=_start_of(last_day + timedelta(days=1)))
-    return due
+def review_from(today):
+    """Over cases: the instant before which a case in its status must have ended to be due for review on
+    ``today`` (``RETENTION_REVIEW_YEARS``: a case that ended on D with a 6-year period is due from D + 6
+    years), or NULL for a status that never is (the case is still open)."""
+    whens = [
+        When(status=status, then=Value(_start_of(today - relativedelta(years=years) + timedelta(days=1))))
+        for status, years in settings.RETENTION_REVIEW_YEARS.items()
+    ]
+    return DbCase(*whens, default=None, output_field=DateTimeField())
 
 
 def people_due_for_review(today):
     """The people, of every force, whose record falls due for review on ``today``: they have cases,
     every one ended longer ago than its period, no legal hold on them or on a case of theirs, no review
     open, none kept until a later date, and they are not erased."""
+    # A case not due yet: still open, or ended too recently (when it ended is read only for an ended case).
     not_yet = (
         Case.objects.filter(person=OuterRef("pk"))
-        .annotate(ended_at=case_ended_at())
-        .exclude(past_retention(today))
+        .annotate(review_from=review_from(today))
+        .filter(Q(review_from__isnull=True) | Q(review_from__lte=case_ended_at()))
     )
     held = LegalHold.objects.filter(cleared_at__isnull=True).filter(
         Q(person=OuterRef("pk")) | Q(case__person=OuterRef("pk"))
