@@ -2,9 +2,11 @@
 Another force's record is a 404, the wrong role a 403, a refused form a 400 with its message and
 nothing saved, and every page takes a fixed number of queries."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from django.urls import reverse
+from django.utils import timezone
 from factories import UserFactory
 from retention_support import make_person_held
 
@@ -369,3 +371,18 @@ def test_an_erased_persons_page_says_so_without_links_to_change_it(
     assert "/change/" not in page and "/retention/holds/" not in page
     listed = client_for(case_worker).get("/cases/").content.decode()
     assert f"Erased person #{review.person_id}" in listed
+
+
+def test_an_erased_cases_page_says_its_signed_document_was_erased_and_the_document_is_not_found(
+    client_for, journey, flagged, supervisor, second_supervisor, decision_maker
+):
+    case = journey.cases[0]
+    client = client_for(decision_maker)
+    assert client.get(reverse("conditions:caution_document", args=[case.pk])).status_code == 200
+    review = flagged(journey.person, today=timezone.localdate() + timedelta(days=7 * 365))
+    retention_review_erasure_request(review_id=review.pk, actor=supervisor)
+    retention_review_erasure_approve(review_id=review.pk, actor=second_supervisor)
+
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert "The signed caution document was erased" in page and "Erased person #" in page
+    assert client.get(reverse("conditions:caution_document", args=[case.pk])).status_code == 404
