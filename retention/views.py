@@ -31,7 +31,6 @@ from .forms import (
 from .selectors import (
     holds_of,
     register_list_for,
-    retention_force_id_for,
     review_cases_for,
     review_get_for,
     review_history_for,
@@ -46,7 +45,6 @@ class QueueView(RoleRequiredMixin, View):
     required_roles = QUEUE_ROLES
 
     def get(self, request):
-        retention_force_id_for(request.user)
         page = Paginator(review_queue_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
         reviewer = request.user.has_role(*REVIEWERS)
         audit_record(
