@@ -69,3 +69,5 @@ class EventCode(models.TextChoices):
     CONDITION_OVERDUE = "condition_overdue", "Condition overdue"
     BREACH_REVIEW_ESCALATED = "breach_review_escalated", "Breach review escalated"
     CASE_FILE_TEAM_NOTIFIED = "case_file_team_notified", "Case file team notified"
+    # Retention (retention/)
+    PERSON_ERASED = "person_erased", "Personal details erased after a retention review"

@@ -313,6 +313,13 @@ class Person(models.Model):
         editable=False,
         help_text="Makes a repeated form submission harmless.",
     )
+    erased_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the person's names, contact details, free text and documents were erased after a "
+        "retention review (retention/erasure.py). What the statistics need is kept, under the record number.",
+    )
 
     class Meta:
         ordering = ["family_name", "given_names"]
@@ -350,7 +357,20 @@ class Person(models.Model):
 
     @property
     def full_name(self):
+        if self.erased_at:
+            return f"Erased person #{self.pk}"
         return f"{self.given_names} {self.family_name}"
+
+    @property
+    def listed_name(self):
+        """The name as lists show it: "FAMILY, Given"."""
+        if self.erased_at:
+            return self.full_name
+        return f"{self.family_name.upper()}, {self.given_names}"
+
+    @property
+    def is_erased(self):
+        return self.erased_at is not None
 
     def audit_label(self):
         return f"Person #{self.pk}"

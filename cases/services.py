@@ -204,6 +204,12 @@ def person_create(*, actor, data: dict, aliases: list[tuple[str, str]] = (), sub
 
 # --- Correcting a person -----------------------------------------------------------------------------
 
+# What a change to an erased person's record is told (retention/erasure.py).
+ERASED_PERSON_REFUSAL = (
+    "This person's record was erased after a retention review: it cannot be changed or given a new case. "
+    "Record the person again if they are arrested again."
+)
+
 # Who corrects a person: the police roles that open cases (the decision-maker reads, and decides).
 PERSON_CORRECTION_ROLES = frozenset({Role.CASE_WORKER, Role.SUPERVISOR})
 
@@ -231,13 +237,16 @@ def _person_lock(person_id, *, actor) -> Person:
     if not actor.has_role(*PERSON_CORRECTION_ROLES):
         raise CaseError("Only case workers and supervisors correct a person's details.")
     try:
-        return (
+        person = (
             Person.objects.select_for_update(of=("self",))
             .select_related("ethnicity")
             .get(pk=person_id, force_id=actor.organisation_id)
         )
     except Person.DoesNotExist as exc:
         raise CaseError("That person does not exist.") from exc
+    if person.is_erased:
+        raise CaseError(ERASED_PERSON_REFUSAL)
+    return person
 
 
 def _require_reason(reason: str) -> str:
@@ -480,6 +489,8 @@ def case_create(
         raise CaseError("Only case workers and supervisors open cases.")
     if submission_token and (done := Case.objects.filter(submission_token=submission_token).first()):
         return _already_submitted(done, actor)
+    if person.is_erased:
+        raise CaseError(ERASED_PERSON_REFUSAL)
     _validate_case(
         actor=actor,
         scheme=scheme,

@@ -325,6 +325,8 @@ class CaseDetailView(RoleRequiredMixin, View):
                 "can_decide": case.status in DECIDABLE_STATUSES and user.has_role(Role.DECISION_MAKER),
                 "can_reassign": case.status in REASSIGNABLE_STATUSES and user.has_role(Role.SUPERVISOR),
                 "can_withdraw": user.has_role(*allowed_roles(case.status, CaseStatus.WITHDRAWN)),
+                # Legal holds (retention/): a supervisor's, on a person or a case, so the record is kept.
+                "can_hold": user.has_role(Role.SUPERVISOR) and not case.person.is_erased,
                 "notes_form": NotesForm(),
                 "can_correct_person": user.has_role(*services.PERSON_CORRECTION_ROLES),
                 # The parts of the case this user may correct now: a "Change" link beside each.
@@ -609,7 +611,9 @@ class PersonDetailView(RoleRequiredMixin, View):
                 "current_aliases": [a for a in aliases if a.is_current],
                 "ended_aliases": [a for a in aliases if not a.is_current],
                 "cases": cases,
-                "can_change": request.user.has_role(*services.PERSON_CORRECTION_ROLES),
+                "can_change": request.user.has_role(*services.PERSON_CORRECTION_ROLES)
+                and not person.is_erased,
+                "can_hold": request.user.has_role(Role.SUPERVISOR) and not person.is_erased,
             },
         )
 

@@ -67,7 +67,10 @@ def caution_for(user, case) -> Caution | None:
 
 
 def caution_document_get_for(user, case) -> Caution:
-    return get_object_or_404(Caution.objects.filter(case__in=case_list_for(user)), case=case)
+    """The case's caution, with its signed document (one erased with its person's record is not found)."""
+    return get_object_or_404(
+        Caution.objects.filter(case__in=case_list_for(user)).exclude(document=""), case=case
+    )
 
 
 def variation_list_for(user, case):

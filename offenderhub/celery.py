@@ -123,6 +123,13 @@ BEAT_SCHEDULE = {
         "args": ["appointment_outcomes"],
         "schedule": crontab(hour=9, minute=35, day_of_week="mon-fri"),
     },
+    # 06:00 daily, before the working day: records whose retention period has passed are flagged for
+    # review and the force's administrators and supervisors told (one notification a force a day).
+    "retention-review": {
+        "task": "offenderhub.core.tasks.run_job",
+        "args": ["retention_review"],
+        "schedule": crontab(hour=6, minute=0),
+    },
     # 07:00 daily: the weekly digest for those who asked for one instead of an email per event. The
     # job itself sends only on DIGEST_WEEKDAY (Monday by default), so the setting alone decides the day.
     "weekly-digest": {

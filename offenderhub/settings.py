@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "conditions",
     "referrals",
     "reporting",
+    "retention",
 ]
 
 MIDDLEWARE = [
@@ -333,6 +334,18 @@ DATA_QUALITY_STUCK_DAYS = {
     "assessment": 28,
     "conditions_agreed": 14,
     **{status: int(days) for status, days in env.dict("DATA_QUALITY_STUCK_DAYS", default={}).items()},
+}
+# Retention review (retention/): years after a case ended, by how it ended, before the person's record
+# is flagged for review (DOMAIN.md, Data protection: normally kept at least six years), e.g.
+# RETENTION_REVIEW_YEARS="withdrawn=3,ineligible=3". A person falls due once every case of theirs has
+# ended that long ago; never while a case is open or a legal hold is set.
+RETENTION_REVIEW_YEARS = {
+    "completed": 6,
+    "closed": 6,
+    "ineligible": 6,
+    "declined": 6,
+    "withdrawn": 6,
+    **{status: int(years) for status, years in env.dict("RETENTION_REVIEW_YEARS", default={}).items()},
 }
 # Working days after an appointment before a missing outcome is chased.
 APPOINTMENT_OUTCOME_WORKING_DAYS = env.int("APPOINTMENT_OUTCOME_WORKING_DAYS", default=2)

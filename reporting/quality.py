@@ -43,7 +43,7 @@ def _start_of(day):
 def people_without_ethnicity_for(user):
     """The force's people with no ethnic group recorded (``Person.ethnicity`` is optional; the
     fairness figures count them as "not recorded"). Index: ``person_no_ethnicity_idx``."""
-    return person_list_for(user).filter(ethnicity__isnull=True).order_by("family_name", "id")
+    return person_list_for(user).filter(ethnicity__isnull=True, erased_at=None).order_by("family_name", "id")
 
 
 def people_without_pnc_id_for(user):
@@ -69,6 +69,7 @@ def _later_duplicates_of(user):
             family_upper=OuterRef("family_upper"),
             given_upper=OuterRef("given_upper"),
             pk__gt=OuterRef("pk"),
+            erased_at=None,
         )
     )
 
@@ -80,6 +81,7 @@ def duplicate_people_for(user):
     later = _later_duplicates_of(user)
     return (
         person_list_for(user)
+        .filter(erased_at=None)  # an erased record has no names left to match
         .annotate(family_upper=Upper("family_name"), given_upper=Upper("given_names"))
         .filter(Exists(later))
         .annotate(duplicate_id=Subquery(later.order_by("pk").values("pk")[:1]))

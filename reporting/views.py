@@ -14,7 +14,7 @@ from cases.services import CaseError
 from offenderhub.accounts.access import RoleRequiredMixin
 from offenderhub.accounts.models import Organisation, Role
 from offenderhub.audit.models import AuditAction
-from offenderhub.audit.services import audit_record
+from offenderhub.audit.services import audit_label, audit_record
 from offenderhub.core.forms import add_service_errors
 
 from . import quality, services, summaries
@@ -457,10 +457,13 @@ class DataQualityListView(_DataQuality):
         page = Paginator(category.rows(request.user), self.page_size).get_page(request.GET.get("page"))
         partners = quality.partners_of(category, page.object_list)
         rows = [category.cells(row, partners) for row in page.object_list]
+        # The records listed, by number (Person #12, Case OH-2026-000123): an audit row is never erased,
+        # so it names nobody (the list's first column is a person's name on the people's lists).
         self.audit_viewed(
             request,
             f"Data quality: {category.title}",
-            f"{category.title}, page {page.number}: " + (", ".join(row[0][0] for row in rows) or "none"),
+            f"{category.title}, page {page.number}: "
+            + (", ".join(audit_label(record) for record in page.object_list) or "none"),
         )
         return render(
             request,

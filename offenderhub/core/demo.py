@@ -69,6 +69,14 @@ DEMO_USERS = [
         (Role.SUPERVISOR,),
         "Inspector, Offender Hub",
     ),
+    # A second supervisor: an erasure asked for by one supervisor is approved by another (retention/).
+    DemoUser(
+        "supervisor2@fenshire-police.example",
+        "Insp Mark Bell",
+        FORCE,
+        (Role.SUPERVISOR,),
+        "Inspector, records and disclosure",
+    ),
     DemoUser(
         "admin@fenshire-police.example", "Sam Lee", FORCE, (Role.ADMINISTRATOR,), "Systems administrator"
     ),
@@ -218,7 +226,13 @@ def seed_reporting(out):
     seed(out)
 
 
-DEMO_STEPS = [seed_organisations, seed_users, seed_cases, seed_compliance, seed_reporting]
+def seed_retention(out):
+    from retention.demo import seed_retention as seed
+
+    seed(out)
+
+
+DEMO_STEPS = [seed_organisations, seed_users, seed_cases, seed_compliance, seed_reporting, seed_retention]
 
 
 def seed_demo(out=print):

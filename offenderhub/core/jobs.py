@@ -25,8 +25,8 @@ from .models import JobRun
 
 # In order: reminders and overdue conditions first, then breach reviews (automatic confirmation
 # before escalation, so supervisors are not asked about a review the scheme confirms), then what
-# follows a confirmed breach, then the time-limit warnings, the partners' chases and the digest, and
-# the audit log's check.
+# follows a confirmed breach, then the time-limit warnings, the partners' chases, the retention review
+# and the digest, and the audit log's check.
 DAILY_JOBS = {
     "condition_reminders": "conditions.jobs.condition_reminders_send",
     "overdue_conditions": "conditions.jobs.conditions_overdue_sweep",
@@ -37,6 +37,8 @@ DAILY_JOBS = {
     "time_limit_warnings": "conditions.jobs.time_limits_warn",
     "referral_chase": "referrals.jobs.referrals_chase",
     "appointment_outcomes": "referrals.jobs.appointment_outcomes_chase",
+    # Records whose retention period has passed flagged for review (retention/), administrators told.
+    "retention_review": "retention.jobs.retention_reviews_flag",
     "weekly_digest": "offenderhub.notifications.jobs.weekly_digest_send",
     # Last: the audit log's hash chain checked, administrators and supervisors told if it is broken.
     "audit_verify": "offenderhub.audit.jobs.audit_chain_verify",

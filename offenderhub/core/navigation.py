@@ -26,6 +26,9 @@ NAVIGATION = [
         "accounts:my_organisation",
         frozenset({Role.SUPERVISOR, Role.PARTNER_MANAGER, Role.ADMINISTRATOR}),
     ),
+    NavItem(
+        "Retention", "retention:queue", frozenset({Role.SUPERVISOR, Role.ADMINISTRATOR}), police_only=True
+    ),
     NavItem("Audit log", "audit:log", frozenset({Role.ADMINISTRATOR})),
     NavItem("Jobs", "core:jobs", frozenset({Role.ADMINISTRATOR})),
     NavItem("Schemes", "cases:scheme_list", frozenset({Role.ADMINISTRATOR}), police_only=True),

@@ -40,6 +40,8 @@ class NotificationKind(models.TextChoices):
     APPOINTMENT_OUTCOME_MISSING = "appointment_outcome_missing", "Appointment outcome missing"
     DIGEST = "digest", "Digest"
     AUDIT_CHAIN_BROKEN = "audit_chain_broken", "Audit log tampered with"
+    RETENTION_REVIEW_DUE = "retention_review_due", "Records due for retention review"
+    ERASURE_AWAITING_APPROVAL = "erasure_awaiting_approval", "Erasure awaiting approval"
 
 
 class EmailStatus(models.TextChoices):

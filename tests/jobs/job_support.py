@@ -21,6 +21,7 @@ NOTHING_DONE = {
     "time_limit_warnings": {"time_limit_warnings": 0, "time_limits_passed": 0},
     "referral_chase": {"referrals_chased": 0},
     "appointment_outcomes": {"appointment_outcomes_chased": 0},
+    "retention_review": {"retention_reviews_flagged": 0, "erasure_files_removed": 0},
     "weekly_digest": {"digests": 0},
     "audit_verify": {"audit_chain_broken": 0},
 }

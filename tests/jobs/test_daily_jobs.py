@@ -168,6 +168,8 @@ def test_daily_jobs_do_exactly_what_is_due_and_nothing_the_second_time(run_jobs,
         "time_limit_warnings": {"time_limit_warnings": 1, "time_limits_passed": 0},
         "referral_chase": {"referrals_chased": 1},
         "appointment_outcomes": {"appointment_outcomes_chased": 1},
+        # Every case is open: no record is due for retention review.
+        "retention_review": {"retention_reviews_flagged": 0, "erasure_files_removed": 0},
         "weekly_digest": {"digests": 0},
         "audit_verify": {"audit_chain_broken": 0},
     }
