@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "conditions",
     "referrals",
     "reporting",
+    "subjectaccess",
 ]
 
 MIDDLEWARE = [
