@@ -327,6 +327,7 @@ class CaseDetailView(RoleRequiredMixin, View):
                 "can_withdraw": user.has_role(*allowed_roles(case.status, CaseStatus.WITHDRAWN)),
                 "notes_form": NotesForm(),
                 "can_correct_person": user.has_role(*services.PERSON_CORRECTION_ROLES),
+                "can_review_access": user.has_role(Role.SUPERVISOR),
                 # The parts of the case this user may correct now: a "Change" link beside each.
                 "can_correct": {
                     part.replace("-", "_"): not case_correction_refusal(
@@ -610,6 +611,8 @@ class PersonDetailView(RoleRequiredMixin, View):
                 "ended_aliases": [a for a in aliases if not a.is_current],
                 "cases": cases,
                 "can_change": request.user.has_role(*services.PERSON_CORRECTION_ROLES),
+                # Who accessed the record, and subject access requests: supervisors (subjectaccess app).
+                "can_review_access": request.user.has_role(Role.SUPERVISOR),
             },
         )
 

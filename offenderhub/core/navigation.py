@@ -26,6 +26,7 @@ NAVIGATION = [
         "accounts:my_organisation",
         frozenset({Role.SUPERVISOR, Role.PARTNER_MANAGER, Role.ADMINISTRATOR}),
     ),
+    NavItem("Subject access", "subjectaccess:list", frozenset({Role.SUPERVISOR}), police_only=True),
     NavItem("Audit log", "audit:log", frozenset({Role.ADMINISTRATOR})),
     NavItem("Jobs", "core:jobs", frozenset({Role.ADMINISTRATOR})),
     NavItem("Schemes", "cases:scheme_list", frozenset({Role.ADMINISTRATOR}), police_only=True),
