@@ -198,7 +198,7 @@ def _person_items(person):
         _item(
             "person",
             person.pk,
-            "Your details",
+            "As recorded now",
             [
                 ("given_names", "Given names", person.given_names),
                 ("family_name", "Family name", person.family_name),

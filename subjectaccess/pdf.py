@@ -46,12 +46,17 @@ ABOUT = [
     "restrict it (sections 46 and 47). If we withheld something, the section “Information withheld” "
     "says on which ground. If you are unhappy with our response you can complain to the Information "
     "Commissioner's Office (ico.org.uk, 0303 123 1113).",
-    "Staff are named by their organisation only. Dates and times are UK time.",
+    "Staff are named by their organisation only. Details we do not hold are left out. Dates and times "
+    "are UK time.",
 ]
 
 
 def _styles():
     regular, bold = _fonts()
+    if regular != "Helvetica":  # <b> inside a paragraph needs the font's bold face named
+        from reportlab.pdfbase.pdfmetrics import registerFontFamily
+
+        registerFontFamily(regular, normal=regular, bold=bold, italic=regular, boldItalic=bold)
     sheet = getSampleStyleSheet()
     body = ParagraphStyle("Body", parent=sheet["BodyText"], fontName=regular, fontSize=10.5, leading=14)
     return {
@@ -62,6 +67,7 @@ def _styles():
         "h4": ParagraphStyle("H4", parent=sheet["Heading4"], fontName=bold, fontSize=10.5, leading=14),
         "body": body,
         "label": ParagraphStyle("Label", parent=body, fontName=bold, spaceBefore=3, spaceAfter=0),
+        "field": ParagraphStyle("Field", parent=body, spaceBefore=1, spaceAfter=1),
         "value": ParagraphStyle("Value", parent=body, leftIndent=6 * mm, spaceBefore=0, spaceAfter=2),
         "withheld": ParagraphStyle(
             "Withheld", parent=body, leftIndent=6 * mm, textColor=colors.HexColor("#505a5f")
@@ -221,15 +227,29 @@ def _item(item: Item, styles, depth, *, outline=False) -> list:
         flowables.append(Paragraph(_text(item.withheld), styles["withheld"]))
         return flowables
     for f in item.fields:
-        flowables.append(Paragraph(_text(f.label), styles["label"]))
         if f.withheld:
+            flowables.append(Paragraph(_text(f.label), styles["label"]))
             flowables.append(Paragraph(_text(f.withheld), styles["withheld"]))
+        elif _empty(f.value):
+            continue  # nothing held: left out of the PDF (the archive says null)
+        elif _short(value := display(f.value)):
+            flowables.append(Paragraph(f"<b>{_text(f.label)}:</b> {_text(value)}", styles["field"]))
         else:
-            flowables.append(Paragraph(_text(display(f.value)), styles["value"]))
+            flowables.append(Paragraph(_text(f.label), styles["label"]))
+            flowables.append(Paragraph(_text(value), styles["value"]))
     for section in item.sections:
         # The parts of a case are in the outline below it; deeper parts are headings only.
         flowables += _section(section, styles, depth + 1)
     return flowables
+
+
+def _empty(value) -> bool:
+    return value is None or value == "" or value == []
+
+
+def _short(text: str) -> bool:
+    """A value shown on its label's line: short and on one line."""
+    return len(text) <= 70 and "\n" not in text
 
 
 def _fields(rows, styles) -> list:

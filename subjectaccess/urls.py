@@ -11,7 +11,7 @@ urlpatterns = [
     path("<int:pk>/withhold/", views.RedactionCreateView.as_view(), name="redaction_create"),
     path("<int:pk>/release/", views.RequestReleaseView.as_view(), name="release"),
     path("<int:pk>/withdraw/", views.RequestWithdrawView.as_view(), name="withdraw"),
-    path("<int:pk>/download/<str:kind>/", views.RequestDownloadView.as_view(), name="download"),
+    path("<int:pk>/download/<slug:kind>/", views.RequestDownloadView.as_view(), name="download"),
     # Who accessed a record (supervisors and administrators).
     path("accessed/", views.RecordFindView.as_view(), name="record_find"),
     path("people/<int:pk>/accessed/", views.PersonAccessLogView.as_view(), name="person_access"),
