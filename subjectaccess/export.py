@@ -25,7 +25,7 @@ from decimal import Decimal
 from django.db.models import Q
 from django.utils import timezone
 
-from assessments.models import Assessment, Contribution, PathwayNeed, RiskFlag
+from assessments.models import Assessment, Contribution, Pathway, PathwayNeed, RiskFlag
 from cases.models import Case, CaseEvent, CaseFlag, CaseOffence, EligibilityDecision, PersonChange
 from conditions.models import (
     BreachReview,
@@ -840,8 +840,6 @@ def _prosecution_item(p) -> Item:
 
 
 def _referral_item(r, outcomes, appointments, notes, report, documents) -> Item:
-    from assessments.models import Pathway
-
     item = _item(
         "referral",
         r.pk,
