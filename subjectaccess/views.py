@@ -242,6 +242,12 @@ class RequestReleaseView(_RequestAction):
 
 
 class RequestWithdrawView(_RequestAction):
+    def get(self, request, pk):
+        sar = request_get_for(request.user, pk)
+        if not sar.is_open:
+            return redirect("subjectaccess:detail", pk=sar.pk)
+        return render(request, "subjectaccess/withdraw_confirm.html", {"sar": sar, "person": sar.person})
+
     def post(self, request, pk):
         sar = request_get_for(request.user, pk)
         try:

@@ -100,6 +100,7 @@ def test_only_supervisors_use_the_subject_access_pages(request, client_for, sar,
         reverse("subjectaccess:create", args=[subject.pk]),
         reverse("subjectaccess:detail", args=[sar.pk]),
         reverse("subjectaccess:download", args=[sar.pk, "pdf"]),
+        reverse("subjectaccess:withdraw", args=[sar.pk]),
     ):
         assert client.get(url).status_code == 403, url
     assert client.post(reverse("subjectaccess:produce", args=[sar.pk])).status_code == 403
@@ -202,6 +203,7 @@ def test_unknown_file_kind_is_not_found(client_for, supervisor, sar):
 
 def test_withdrawn_request_cannot_be_produced(client_for, supervisor, sar):
     client = client_for(supervisor)
+    assertContains(client.get(reverse("subjectaccess:withdraw", args=[sar.pk])), "Record it as withdrawn")
     client.post(reverse("subjectaccess:withdraw", args=[sar.pk]))
 
     response = client.post(reverse("subjectaccess:produce", args=[sar.pk]), follow=True)
