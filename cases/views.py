@@ -329,6 +329,7 @@ class CaseDetailView(RoleRequiredMixin, View):
                 "can_hold": user.has_role(Role.SUPERVISOR) and not case.person.is_erased,
                 "notes_form": NotesForm(),
                 "can_correct_person": user.has_role(*services.PERSON_CORRECTION_ROLES),
+                "can_review_access": user.has_role(Role.SUPERVISOR),
                 # The parts of the case this user may correct now: a "Change" link beside each.
                 "can_correct": {
                     part.replace("-", "_"): not case_correction_refusal(
@@ -614,6 +615,8 @@ class PersonDetailView(RoleRequiredMixin, View):
                 "can_change": request.user.has_role(*services.PERSON_CORRECTION_ROLES)
                 and not person.is_erased,
                 "can_hold": request.user.has_role(Role.SUPERVISOR) and not person.is_erased,
+                # Who accessed the record, and subject access requests: supervisors (subjectaccess app).
+                "can_review_access": request.user.has_role(Role.SUPERVISOR),
             },
         )
 

@@ -42,6 +42,7 @@ app.autodiscover_tasks()
 SWEEPS = (
     "offenderhub.notifications.tasks.send_outbox_emails",
     "conditions.tasks.prosecution_resumption_sweep",
+    "subjectaccess.tasks.subject_access_export_sweep",
 )
 
 
@@ -73,6 +74,13 @@ BEAT_SCHEDULE = {
     },
     "prosecution-resumption-sweep": {
         "task": "conditions.tasks.prosecution_resumption_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    # Every minute: produce any subject access export whose job was lost or died (normally queued the
+    # moment a supervisor asks for it). A run not started within the minute is dropped.
+    "subject-access-export-sweep": {
+        "task": "subjectaccess.tasks.subject_access_export_sweep",
         "schedule": 60.0,
         "options": {"expires": 55},
     },

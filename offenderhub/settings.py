@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "referrals",
     "reporting",
     "retention",
+    "subjectaccess",
 ]
 
 MIDDLEWARE = [

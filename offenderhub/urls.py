@@ -46,6 +46,7 @@ urlpatterns = [
     path("referrals/", include("referrals.urls")),
     path("reports/", include("reporting.urls")),
     path("retention/", include("retention.urls")),
+    path("subject-access/", include("subjectaccess.urls")),
     path("", include("offenderhub.core.urls")),
 ]
 

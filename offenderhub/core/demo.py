@@ -232,7 +232,21 @@ def seed_retention(out):
     seed(out)
 
 
-DEMO_STEPS = [seed_organisations, seed_users, seed_cases, seed_compliance, seed_reporting, seed_retention]
+def seed_subject_access(out):
+    from subjectaccess.demo import seed_subject_access as seed
+
+    seed(out)
+
+
+DEMO_STEPS = [
+    seed_organisations,
+    seed_users,
+    seed_cases,
+    seed_compliance,
+    seed_reporting,
+    seed_retention,
+    seed_subject_access,
+]
 
 
 def seed_demo(out=print):

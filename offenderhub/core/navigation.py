@@ -29,6 +29,7 @@ NAVIGATION = [
     NavItem(
         "Retention", "retention:queue", frozenset({Role.SUPERVISOR, Role.ADMINISTRATOR}), police_only=True
     ),
+    NavItem("Subject access", "subjectaccess:list", frozenset({Role.SUPERVISOR}), police_only=True),
     NavItem("Audit log", "audit:log", frozenset({Role.ADMINISTRATOR})),
     NavItem("Jobs", "core:jobs", frozenset({Role.ADMINISTRATOR})),
     NavItem("Schemes", "cases:scheme_list", frozenset({Role.ADMINISTRATOR}), police_only=True),

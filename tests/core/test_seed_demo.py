@@ -154,3 +154,17 @@ def test_seed_demo_shows_data_quality_problems_to_the_supervisor(db, debug):
     counts = {row["category"].slug: row["count"] for row in quality_counts_for(supervisor)}
     for slug in ("no-pnc-id", "duplicates", "stuck-cases", "conditions-without-owner", "no-ethnicity"):
         assert counts[slug] >= 1, slug
+
+
+def test_seed_demo_shows_a_subject_access_request_in_review(db, debug):
+    from subjectaccess.models import RequestStatus, SubjectAccessRequest
+
+    _seed()
+
+    [sar] = SubjectAccessRequest.objects.all()
+    assert sar.person.pnc_id == "14/0101234K"
+    assert sar.status == RequestStatus.IN_REVIEW
+    assert sar.export_pdf.storage.exists(sar.export_pdf.name)
+    assert sar.export_archive.storage.exists(sar.export_archive.name)
+    assert [r.item.split(".")[1] for r in sar.redactions.all()] == ["victim_views"]
+    assert not sar.export_out_of_date

@@ -200,6 +200,7 @@ def test_the_sweeps_are_scheduled_every_minute_and_run_when_a_worker_starts():
     assert set(SWEEPS) == {
         "offenderhub.notifications.tasks.send_outbox_emails",
         "conditions.tasks.prosecution_resumption_sweep",
+        "subjectaccess.tasks.subject_access_export_sweep",
     }
 
 
