@@ -457,6 +457,7 @@ class DataQualityListView(_DataQuality):
         page = Paginator(category.rows(request.user), self.page_size).get_page(request.GET.get("page"))
         partners = quality.partners_of(category, page.object_list)
         rows = [category.cells(row, partners) for row in page.object_list]
+        actions = [category.action(row, partners) if category.action else None for row in page.object_list]
         self.audit_viewed(
             request,
             f"Data quality: {category.title}",
@@ -468,7 +469,8 @@ class DataQualityListView(_DataQuality):
             {
                 "category": category,
                 "page_obj": page,
-                "rows": rows,
+                "rows": list(zip(rows, actions, strict=True)),
+                "has_actions": category.action is not None,
                 "stuck_days": _stuck_days_labelled() if slug == "stuck-cases" else None,
             },
         )
