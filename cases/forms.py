@@ -403,9 +403,11 @@ class PersonMergeForm(SubmitOnceMixin, GdsForm):
         label="I have checked on the PNC that both PNC IDs belong to this one person",
         help_text="The PNC ID not kept becomes an alias of the kept record.",
     )
-    reason = _reason_field(
-        "Why are you merging these records?",
-        "For example, the same person was recorded twice at intake, with a misspelt name.",
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Why are you merging these records?",
+        help_text="For example, the same person was recorded twice at intake, with a misspelt name.",
+        error_messages={"required": "Give the reason for merging these records."},
     )
 
     def __init__(self, *args, first, second, details: list[str], **kwargs):
@@ -443,9 +445,11 @@ class PersonMergeForm(SubmitOnceMixin, GdsForm):
 
 
 class PersonMergeUndoForm(GdsForm):
-    reason = _reason_field(
-        "Why are you undoing this merge?",
-        "For example, the records were of two people with the same name and date of birth.",
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Why are you undoing this merge?",
+        help_text="For example, the records were of two people with the same name and date of birth.",
+        error_messages={"required": "Give the reason for undoing the merge."},
     )
 
 

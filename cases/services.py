@@ -644,6 +644,8 @@ def person_merge(
         _alias_key(a.given_names, a.family_name, a.pnc_id)
         for a in PersonAlias.objects.filter(person=kept, ended_at=None)
     }
+    # Aliases move but for those the kept record already has, or that are now its own name.
+    held.add(_alias_key(kept.given_names, kept.family_name, ""))
     merged_aliases = list(PersonAlias.objects.filter(person=merged).order_by("pk"))
     alias_ids = [
         a.pk
@@ -803,8 +805,8 @@ def person_merge_undo_refusal(merge, *, kept=None, merged=None) -> str | None:
     )
     if changed:
         return (
-            f"{kept.full_name}'s record has changed since the merge (see its history of changes). A merge "
-            "can be undone only while neither record has changed: correct the record instead."
+            "One of the records has changed since the merge (see their history of changes). A merge can be "
+            "undone only while neither record has changed: correct the kept record instead."
         )
     case_ids = merge.moved.get("cases", [])
     if case_ids and Case.objects.filter(pk__in=case_ids, person=kept).count() != len(case_ids):

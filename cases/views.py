@@ -849,15 +849,17 @@ class PersonMergeView(RoleRequiredMixin, View):
 
     def _render(self, request, first, second, form, status=200):
         cases, aliases = person_records_compared_for(request.user, [first, second])
+        differing = services.merge_details_differing(first, second)
         rows = [
             (
                 services.MERGE_DETAIL_LABELS[detail],
                 services.merge_detail_display(first, detail),
                 services.merge_detail_display(second, detail),
-                detail in form.details,
+                detail in differing,
             )
             for detail in services.MERGE_DETAILS
         ]
+        only_pnc_id = "pnc_id" in differing and "pnc_id" not in form.details
         return render(
             request,
             self.template_name,
@@ -865,6 +867,7 @@ class PersonMergeView(RoleRequiredMixin, View):
                 "first": first,
                 "second": second,
                 "rows": rows,
+                "only_pnc_id": (first.pnc_id or second.pnc_id) if only_pnc_id else "",
                 "first_cases": [c for c in cases if c.person_id == first.pk],
                 "second_cases": [c for c in cases if c.person_id == second.pk],
                 "first_aliases": [a for a in aliases if a.person_id == first.pk],

@@ -724,3 +724,12 @@ def test_every_reference_to_a_person_is_moved_by_a_merge():
         if field.is_relation and field.concrete and field.related_model is Person
     }
     assert found == handled
+
+
+def test_an_alias_that_is_the_kept_records_own_name_stays_behind(person, duplicate, supervisor):
+    PersonAlias.objects.create(person=duplicate, given_names="Kayleigh", family_name="BROOKS")
+
+    done = merge(person, duplicate, supervisor, choices=ALL_FROM_KEPT)
+
+    assert done.moved["aliases"] == []
+    assert not person.aliases.filter(family_name__iexact="brooks").exists()

@@ -166,6 +166,7 @@ def test_the_compare_page_shows_both_records_and_asks_only_what_differs(
     assert 'name="keep"' in page and 'name="choice_phone"' in page
     assert 'name="choice_name"' not in page  # the same on both
     assert 'name="choice_pnc_id"' not in page  # only one has one: it is kept
+    assert "Only one record has a PNC ID, so the kept record has it: 15/0023456B." in page
     assert 'name="pnc_confirmed"' not in page
     assert (
         AuditEvent.objects.filter(
@@ -211,7 +212,7 @@ def test_submitting_the_same_form_twice_merges_once(client_for, supervisor, pers
     [
         ({"choice_phone": ""}, "Choose which phone number to keep."),
         ({"keep": ""}, "Choose which record to keep."),
-        ({"reason": ""}, "Give the reason for the change."),
+        ({"reason": ""}, "Give the reason for merging these records."),
         ({"keep": "999999"}, "Select a valid choice."),
     ],
 )
@@ -317,7 +318,7 @@ def test_an_undo_needs_a_reason(client_for, supervisor, person, duplicate):
     response = client_for(supervisor).post(undo_url(done), {"reason": ""})
 
     assert response.status_code == 400
-    assert "Give the reason for the change." in response.content.decode()
+    assert "Give the reason for undoing the merge." in response.content.decode()
     assert PersonMerge.objects.get().is_live
 
 
