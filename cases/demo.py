@@ -11,7 +11,7 @@ from offenderhub.accounts.models import Organisation, User
 
 from . import services
 from .events import EventCode
-from .models import Case, DisposalType, Offence, Person, PersonChange, Scheme
+from .models import Case, DisposalType, Offence, Person, PersonChange, PersonMerge, Scheme
 
 SCHEMES = [
     {
@@ -254,6 +254,53 @@ def demo_case_correction():
     )
 
 
+def demo_merge() -> bool:
+    """Marcus Oyelaran recorded a second time, misspelt "Oyelaren" and without his PNC ID, with a case
+    opened at intake; a supervisor merged that record into his, keeping his name and the newer phone
+    number. His page lists the merged record (with "Undo", which works until either record changes),
+    and the merged record's page says where it went. (Daniel Whitmore's second record, from
+    ``reporting.demo``, is left as a suspected duplicate to merge.) Once only."""
+    force = Organisation.objects.get(name="Fenshire Constabulary")
+    original = Person.objects.filter(force=force, pnc_id="21/0034567C").first()
+    if original is None or PersonMerge.objects.filter(kept=original).exists():
+        return False
+    case_worker = User.objects.get(email="caseworker2@fenshire-police.example")
+    supervisor = User.objects.get(email="supervisor@fenshire-police.example")
+    second = services.person_create(
+        actor=case_worker,
+        data={
+            "given_names": original.given_names,
+            "family_name": "Oyelaren",
+            "date_of_birth": original.date_of_birth,
+            "sex": original.sex,
+            "address": original.address,
+            "postcode": original.postcode,
+            "phone": "07700 900789",
+        },
+    )
+    offence_date = timezone.localdate() - timedelta(days=5)
+    services.case_create(
+        actor=case_worker,
+        person=second,
+        scheme=Scheme.objects.get(code="OH"),
+        area=case_worker.area,
+        owner=case_worker,
+        arrest_date=offence_date,
+        offences=[services.OffenceEntry(Offence.objects.get(name="Common assault"), offence_date)],
+        victim_type="none",
+        circumstances="Demo case: a second arrest, recorded under a misspelt surname.",
+    )
+    services.person_merge(
+        actor=supervisor,
+        kept_id=original.pk,
+        merged_id=second.pk,
+        choices={"name": "kept", "phone": "merged"},
+        reason="The same person: the custody record misspelt his surname and the PNC check at intake was "
+        "missed. He confirmed the new phone number at the second arrest.",
+    )
+    return True
+
+
 def seed_cases(out):
     force = Organisation.objects.get(name="Fenshire Constabulary")
     for spec in SCHEMES:
@@ -266,5 +313,7 @@ def seed_cases(out):
         demo_case(*spec)
     demo_corrections()
     demo_case_correction()
+    if demo_merge():
+        out("a person's two records merged (Marcus Oyelaran)")
     counts = dict(Case.objects.values_list("status").annotate(n=Count("id")).order_by())
     out(f"schemes: {Scheme.objects.count()}, cases by status: {counts}")

@@ -1,4 +1,8 @@
-"""Case timeline event codes, declared once."""
+"""Case timeline event codes, declared once; and the domain events that people and cases announce to
+the apps above (STYLE.md, "Between apps")."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db import models
 
@@ -16,6 +20,8 @@ class EventCode(models.TextChoices):
     STATUS_CHANGED = "status_changed", "Status changed"
     REASSIGNED = "reassigned", "Case reassigned"
     WITHDRAWN = "withdrawn", "Case withdrawn"
+    PERSON_MERGED = "person_merged", "Person's records merged"
+    PERSON_MERGE_UNDONE = "person_merge_undone", "Merge of the person's records undone"
     # Needs assessment
     ASSESSMENT_STARTED = "assessment_started", "Needs assessment started"
     ASSESSMENT_CONTRIBUTION = "assessment_contribution", "Contribution to the assessment"
@@ -71,3 +77,56 @@ class EventCode(models.TextChoices):
     CASE_FILE_TEAM_NOTIFIED = "case_file_team_notified", "Case file team notified"
     # Retention (retention/)
     PERSON_ERASED = "person_erased", "Personal details erased after a retention review"
+
+
+# --- Domain events ------------------------------------------------------------------------------------
+# A change here that an app above must act on is announced as one of these; the app registers a handler
+# in its ``AppConfig.ready`` (``subscribe``), which calls a service of its own. Handlers run synchronously,
+# inside the announcing transaction, in the order they were registered.
+
+
+@dataclass(frozen=True)
+class PersonMerged:
+    """One record of a person merged into another (``cases.services.person_merge``). Each handler moves
+    what its app holds of the merged person to the kept one and returns the ids it moved as
+    ``{name: [ids]}``; they are kept with the merge, for its undoing."""
+
+    kept_id: int
+    merged_id: int
+
+
+@dataclass(frozen=True)
+class PersonMergeUndoAsked:
+    """Whether a merge may be undone (asked before the undo, and to show the undo page). A handler
+    returns the reason it may not, in words a supervisor can act on, or None."""
+
+    merge_id: int
+    kept_id: int
+    merged_id: int
+    merged_at: datetime
+
+
+@dataclass(frozen=True)
+class PersonMergeUndone:
+    """A merge undone: each handler moves back what its app moved (``moved``, as its handlers returned it
+    when the merge was made)."""
+
+    merge_id: int
+    kept_id: int
+    merged_id: int
+    moved: dict = field(default_factory=dict)
+
+
+_HANDLERS: dict[type, list] = {}
+
+
+def subscribe(event_type: type, handler) -> None:
+    """Call ``handler(event)`` whenever an ``event_type`` is announced (once, however often registered)."""
+    handlers = _HANDLERS.setdefault(event_type, [])
+    if handler not in handlers:
+        handlers.append(handler)
+
+
+def announce(event) -> list:
+    """Tell every handler of the event's type; returns what each returned, in order."""
+    return [handler(event) for handler in _HANDLERS.get(type(event), [])]

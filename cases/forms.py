@@ -2,6 +2,8 @@ import uuid
 
 from crispy_forms_gds.layout import Fieldset, Layout
 from django import forms
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from offenderhub.core.forms import GdsDateField, GdsForm
 
@@ -19,7 +21,12 @@ from .models import (
     Sex,
     VictimType,
 )
-from .services import SCHEME_OPTIONAL_NUMBERS, SCHEME_RULE_FIELDS
+from .services import (
+    MERGE_DETAIL_LABELS,
+    SCHEME_OPTIONAL_NUMBERS,
+    SCHEME_RULE_FIELDS,
+    merge_detail_display,
+)
 
 
 def _date_field(label, required=True, help_text=""):
@@ -363,6 +370,86 @@ class PersonAliasEndForm(PersonCorrectionForm):
         "Why does this alias end?",
         "For example, it was a misspelling, or the person no longer uses it. The alias stays in the person's "
         "history.",
+    )
+
+
+# --- Merging two records of a person ------------------------------------------------------------------
+
+
+def _record_label(person) -> str:
+    recorded = date_format(timezone.localtime(person.created_at), "j F Y")
+    return f"{person.full_name}, record {person.pk}, recorded on {recorded}"
+
+
+def _choice_label(text: str) -> str:
+    return text.replace("\n", ", ") if text else "Not recorded"
+
+
+class PersonMergeForm(SubmitOnceMixin, GdsForm):
+    """Merge two records: which record is kept, which value of each detail on which they differ, and
+    why. Radios name each record by its id, so the choice stands whichever record is kept. The values
+    come from ``cases.services.merge_detail_display``."""
+
+    keep = forms.TypedChoiceField(
+        coerce=int,
+        widget=forms.RadioSelect,
+        label="Which record should be kept?",
+        help_text="The other record is kept as a merged record that points to it. Its cases, aliases and "
+        "police records move to the kept record, and its names and PNC ID become aliases.",
+        error_messages={"required": "Choose which record to keep."},
+    )
+    pnc_confirmed = forms.BooleanField(
+        required=False,
+        label="I have checked on the PNC that both PNC IDs belong to this one person",
+        help_text="The PNC ID not kept becomes an alias of the kept record.",
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Why are you merging these records?",
+        help_text="For example, the same person was recorded twice at intake, with a misspelt name.",
+        error_messages={"required": "Give the reason for merging these records."},
+    )
+
+    def __init__(self, *args, first, second, details: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.first, self.second = first, second
+        self.fields["keep"].choices = [(p.pk, _record_label(p)) for p in (first, second)]
+        self.details = details
+        for detail in details:
+            label = MERGE_DETAIL_LABELS[detail]
+            self.fields[f"choice_{detail}"] = forms.TypedChoiceField(
+                coerce=int,
+                widget=forms.RadioSelect,
+                label=f"{label}: which value should the kept record have?",
+                choices=[(p.pk, _choice_label(merge_detail_display(p, detail))) for p in (first, second)],
+                error_messages={"required": f"Choose which {label.lower()} to keep."},
+            )
+        if not (first.pnc_id and second.pnc_id):
+            del self.fields["pnc_confirmed"]
+        self.order_fields(["keep", *(f"choice_{d}" for d in details), "pnc_confirmed", "reason"])
+
+    def merge_arguments(self) -> dict:
+        """The service's arguments: the kept and merged record, and which side each chosen detail's value
+        comes from."""
+        data = self.cleaned_data
+        kept = data["keep"]
+        merged = self.second.pk if kept == self.first.pk else self.first.pk
+        return {
+            "kept_id": kept,
+            "merged_id": merged,
+            "choices": {d: "kept" if data[f"choice_{d}"] == kept else "merged" for d in self.details},
+            "pnc_confirmed": data.get("pnc_confirmed", False),
+            "reason": data["reason"],
+            "submission_token": data.get("submission_token"),
+        }
+
+
+class PersonMergeUndoForm(GdsForm):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Why are you undoing this merge?",
+        help_text="For example, the records were of two people with the same name and date of birth.",
+        error_messages={"required": "Give the reason for undoing the merge."},
     )
 
 

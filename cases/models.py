@@ -320,6 +320,18 @@ class Person(models.Model):
         help_text="When the person's names, contact details, free text and documents were erased after a "
         "retention review (retention/erasure.py). What the statistics need is kept, under the record number.",
     )
+    # Set when a supervisor merged this record into another (``cases.services.person_merge``): the
+    # record is kept, pointing to the one that holds its cases now, and left out of every list, search
+    # and match (``cases.selectors.person_list_for``). Cleared if the merge is undone.
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_records",
+        editable=False,
+        help_text="The record this one was merged into.",
+    )
 
     class Meta:
         ordering = ["family_name", "given_names"]
@@ -387,12 +399,21 @@ class Person(models.Model):
 
 
 class PersonAlias(models.Model):
-    """Another name the person uses or used. An alias that is no longer right is ended, never deleted:
-    who ended it, when and why are kept (and the person's history says so too)."""
+    """Another name the person uses or used, or another PNC ID they were recorded under (a record merged
+    into theirs). An alias that is no longer right is ended, never deleted: who ended it, when and why
+    are kept (and the person's history says so too). Only undoing the merge that added an alias
+    removes it."""
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="aliases")
     given_names = models.CharField(max_length=100, blank=True)
-    family_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100, blank=True)
+    pnc_id = models.CharField(
+        "PNC ID",
+        max_length=12,
+        blank=True,
+        editable=False,
+        help_text="A PNC ID of a record merged into this person's (normalised).",
+    )
     ended_at = models.DateTimeField(null=True, blank=True, editable=False)
     ended_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -407,9 +428,24 @@ class PersonAlias(models.Model):
     class Meta:
         ordering = ["family_name", "given_names"]
         verbose_name_plural = "person aliases"
+        constraints = [
+            models.CheckConstraint(
+                name="person_alias_name_or_pnc_id",
+                condition=~models.Q(family_name="") | ~models.Q(pnc_id=""),
+                violation_error_message="An alias needs a family name or a PNC ID.",
+            )
+        ]
+        indexes = [
+            # A PNC ID held as an alias is still the person's: intake and the reoffending import look
+            # it up (cases.services._validate_person, reporting.services.reoffending_import).
+            models.Index(fields=["pnc_id"], condition=~models.Q(pnc_id=""), name="person_alias_pnc_idx")
+        ]
 
     def __str__(self):
-        return f"{self.given_names} {self.family_name}".strip()
+        name = f"{self.given_names} {self.family_name}".strip()
+        if self.pnc_id:
+            return f"{name} (PNC ID {self.pnc_id})" if name else f"PNC ID {self.pnc_id}"
+        return name
 
     @property
     def is_current(self):
@@ -439,6 +475,72 @@ class PersonChange(models.Model):
     @property
     def field_label(self):
         return PERSON_FIELD_LABELS.get(self.field, self.field.replace("_", " ").capitalize())
+
+
+class PersonMerge(models.Model):
+    """Two records of one person made one by a supervisor (``cases.services.person_merge``). The kept
+    record took the chosen value of each detail and everything that hung off the other record (cases,
+    aliases, police records); the other record (``merged``) is kept, pointing to it
+    (``Person.merged_into``). Holds what undoing the merge needs to put both back exactly, while
+    neither has changed since: each record's details before and after the merge (as stored: dates in
+    ISO form, the ethnic group's id), the rows moved, the aliases added, and the last history row the
+    merge wrote. Like the history, it holds personal details and goes with the people."""
+
+    force = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    kept = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="merges_kept")
+    merged = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="merges_merged")
+    from_merged = models.JSONField(
+        default=list, help_text="The details (groups of fields) whose value was taken from the merged record."
+    )
+    before = models.JSONField(default=dict, help_text='{"kept": {field: value}, "merged": {...}} before.')
+    after = models.JSONField(default=dict, help_text="The same, as the merge left them.")
+    moved = models.JSONField(
+        default=dict, help_text='Ids of the rows moved to the kept record: {"cases": [...], ...}.'
+    )
+    aliases_added = models.JSONField(default=list, help_text="Ids of the aliases the merge added.")
+    last_change_id = models.BigIntegerField(
+        default=0, help_text="The last history row (PersonChange) the merge wrote: a later one is a change."
+    )
+    reason = models.TextField()
+    merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    merged_at = models.DateTimeField(default=timezone.now)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    undo_reason = models.TextField(blank=True)
+    submission_token = models.UUIDField(
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
+        help_text="Makes a repeated form submission harmless.",
+    )
+
+    class Meta:
+        ordering = ["-merged_at", "-id"]
+        constraints = [
+            # A record is merged into one other at a time.
+            models.UniqueConstraint(
+                fields=["merged"], condition=models.Q(undone_at__isnull=True), name="person_merge_live_once"
+            ),
+            models.CheckConstraint(
+                name="person_merge_two_records", condition=~models.Q(kept=models.F("merged"))
+            ),
+        ]
+
+    def __str__(self):
+        return f"Person #{self.merged_id} merged into person #{self.kept_id}"
+
+    def audit_label(self):
+        return f"Merge of person #{self.merged_id} into person #{self.kept_id}"
+
+    def audit_owner(self):
+        return self.force
+
+    @property
+    def is_live(self):
+        return self.undone_at is None
 
 
 class SchemeChange(models.Model):
@@ -477,6 +579,10 @@ PERSON_FIELD_LABELS = {
     "interpreter_language": "Interpreter language",
     "alias_added": "Alias added",
     "alias_ended": "Alias ended",
+    "merged_from": "Record merged in",
+    "merged_into": "Merged into another record",
+    "merge_undone": "Merge undone",
+    "alias_removed": "Alias removed",
 }
 
 

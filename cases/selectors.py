@@ -11,7 +11,9 @@ from .models import (
     Case,
     EligibilityDecision,
     Person,
+    PersonAlias,
     PersonChange,
+    PersonMerge,
     Scheme,
     normalise_pnc_id,
 )
@@ -93,11 +95,19 @@ def case_search(value: str) -> Q:
     return Q(pk__in=by_reference.union(by_person))
 
 
-def person_list_for(user):
+def person_record_list_for(user):
+    """Every person record of the user's force, those merged into another included: for the pages of
+    one record (a merged record's page says where it went) and its history."""
     force_id = _force_id_for(user)
     if force_id is None:
         return Person.objects.none()
     return Person.objects.filter(force_id=force_id)
+
+
+def person_list_for(user):
+    """The people of the user's force: every list, search and match starts here. A record merged into
+    another is left out (its cases, aliases and PNC ID are the other record's now)."""
+    return person_record_list_for(user).filter(merged_into__isnull=True)
 
 
 def name_words_match(value: str, prefix: str = "") -> Q:
@@ -135,16 +145,88 @@ def person_match_list_for(user, *, given_names="", family_name="", date_of_birth
 
 
 def person_search_for(user, q: str, *, limit: int = 20) -> list:
-    """The person search when opening a case: an exact PNC ID first, otherwise every word in the name."""
+    """The person search when opening a case: an exact PNC ID first (the person's own, or one of a
+    record merged into theirs), otherwise every word in the name."""
     q = q.strip()
     if not q:
         return []
     people = list(person_match_list_for(user, pnc_id=q))
+    if not people and (pnc_id := pnc_id_or_none(q)):
+        people = list(person_with_alias_pnc_id_for(user, pnc_id))
     return people or list(person_list_for(user).filter(name_words_match(q)).order_by("family_name")[:limit])
 
 
+def person_with_alias_pnc_id_for(user, pnc_id: str):
+    """The person holding the (normalised) PNC ID as a current alias: a record merged into theirs had
+    it. Index: ``person_alias_pnc_idx``."""
+    held = PersonAlias.objects.filter(pnc_id=pnc_id, ended_at=None).values("person_id")
+    return person_list_for(user).filter(pk__in=held).order_by("family_name")
+
+
 def person_get_for(user, pk):
+    """A person of the user's force who has not been merged into another (a merged record is a 404 to
+    the pages that change a person or open a case)."""
     return get_object_or_404(person_list_for(user).select_related("ethnicity"), pk=pk)
+
+
+def person_record_get_for(user, pk):
+    """Any person record of the user's force, merged or not, with the record it was merged into."""
+    return get_object_or_404(person_record_list_for(user).select_related("ethnicity", "merged_into"), pk=pk)
+
+
+# --- Merging records ------------------------------------------------------------------------------------
+
+
+def person_merge_candidates_for(user, person, *, limit: int = 20) -> list:
+    """People who may be the same as ``person``: intake's matching (``person_match_list_for``), by the
+    person's PNC ID, names and date of birth, without the person."""
+    return list(
+        person_match_list_for(
+            user,
+            given_names=person.given_names,
+            family_name=person.family_name,
+            date_of_birth=person.date_of_birth,
+            pnc_id=person.pnc_id,
+        ).exclude(pk=person.pk)[:limit]
+    )
+
+
+def person_merge_search_for(user, person, q: str, *, limit: int = 20) -> list:
+    """The search for the other record on the merge page: as at intake, without the person."""
+    return [other for other in person_search_for(user, q, limit=limit + 1) if other.pk != person.pk][:limit]
+
+
+def person_records_compared_for(user, people) -> tuple[list, list]:
+    """For the merge page: the cases and the current aliases of the records compared (two queries)."""
+    cases = list(
+        case_list_for(user).filter(person__in=people).select_related("scheme").order_by("-created_at", "-id")
+    )
+    aliases = list(PersonAlias.objects.filter(person__in=people, ended_at=None).order_by("pk"))
+    return cases, aliases
+
+
+def person_merge_list_for(user):
+    """Merges of the user's force's records, with the people and who merged or undid them."""
+    force_id = _force_id_for(user)
+    if force_id is None:
+        return PersonMerge.objects.none()
+    return PersonMerge.objects.filter(force_id=force_id).select_related(
+        "kept", "merged", "merged_by", "undone_by"
+    )
+
+
+def person_merge_get_for(user, pk):
+    return get_object_or_404(person_merge_list_for(user), pk=pk)
+
+
+def person_merges_into_for(user, person):
+    """The merges into ``person``'s record still in force, newest first."""
+    return person_merge_list_for(user).filter(kept=person, undone_at__isnull=True)
+
+
+def person_merge_of_for(user, person):
+    """The merge that made ``person``'s record a merged one (None if it is not)."""
+    return person_merge_list_for(user).filter(merged=person, undone_at__isnull=True).first()
 
 
 def person_case_list_for(user, person):

@@ -6,14 +6,14 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, Min, OuterRef, Prefetch, Subquery
+from django.db.models import Exists, Max, Min, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 
 from offenderhub.accounts.models import Role, User
 from offenderhub.audit.models import AuditAction, AuditEvent
 from offenderhub.audit.services import FREE_TEXT_CHANGED, audit_record, field_changes
 
-from .events import EventCode
+from .events import EventCode, PersonMerged, PersonMergeUndoAsked, PersonMergeUndone, announce
 from .models import (
     Case,
     CaseEvent,
@@ -23,10 +23,12 @@ from .models import (
     Classification,
     DecisionOutcome,
     EligibilityDecision,
+    Ethnicity,
     OffenceGroup,
     Person,
     PersonAlias,
     PersonChange,
+    PersonMerge,
     ReferenceCounter,
     RestorativeJusticeConsent,
     Scheme,
@@ -160,14 +162,26 @@ def _validate_person(
         except ValidationError as exc:
             errors["pnc_id"] = exc.messages[0]
         else:
-            clash = Person.objects.filter(force=force, pnc_id=data["pnc_id"]).exclude(pk=exclude_pk)
-            if clash.exists():
+            if _pnc_id_held(data["pnc_id"], force=force, exclude_pk=exclude_pk):
                 errors["pnc_id"] = pnc_clash_message
     if data.get("interpreter_needed") and not data.get("interpreter_language"):
         errors["interpreter_language"] = "Enter the language the interpreter is needed for."
     if errors:
         raise ValidationError(errors)
     return data
+
+
+def _pnc_id_held(pnc_id: str, *, force, exclude_pk=None) -> bool:
+    """Whether another person of the force holds the (normalised) PNC ID: as their own, or as a current
+    alias (the PNC ID of a record merged into theirs)."""
+    if Person.objects.filter(force=force, pnc_id=pnc_id).exclude(pk=exclude_pk).exists():
+        return True
+    return (
+        PersonAlias.objects.filter(pnc_id=pnc_id, ended_at=None)
+        .filter(person__force=force, person__merged_into=None)
+        .exclude(person_id=exclude_pk)
+        .exists()
+    )
 
 
 @transaction.atomic
@@ -246,6 +260,8 @@ def _person_lock(person_id, *, actor) -> Person:
         raise CaseError("That person does not exist.") from exc
     if person.is_erased:
         raise CaseError(ERASED_PERSON_REFUSAL)
+    if person.merged_into_id:
+        raise CaseError("This record was merged into another person's record: correct that record instead.")
     return person
 
 
@@ -410,6 +426,510 @@ def person_alias_end(*, person_id, alias_id, actor, reason: str) -> PersonAlias:
     return alias
 
 
+# --- Merging two records of one person (issue 14, part 3) --------------------------------------------
+
+# Who merges records, and undoes a merge: supervisors, who oversee the force's records.
+PERSON_MERGE_ROLES = frozenset({Role.SUPERVISOR})
+
+# The details compared side by side, each kept whole from one record or the other: a name as written
+# (given and family names together), an address with its postcode, a need with its notes.
+MERGE_DETAILS = {
+    "name": ("given_names", "family_name"),
+    "date_of_birth": ("date_of_birth",),
+    "sex": ("sex",),
+    "ethnicity": ("ethnicity",),
+    "pnc_id": ("pnc_id",),
+    "address": ("address", "postcode"),
+    "phone": ("phone",),
+    "email": ("email",),
+    "vulnerability": ("vulnerable", "vulnerability_notes"),
+    "interpreter": ("interpreter_needed", "interpreter_language"),
+}
+MERGE_DETAIL_LABELS = {
+    "name": "Name",
+    "date_of_birth": "Date of birth",
+    "sex": "Sex",
+    "ethnicity": "Ethnicity",
+    "pnc_id": "PNC ID",
+    "address": "Address",
+    "phone": "Phone number",
+    "email": "Email address",
+    "vulnerability": "Vulnerability",
+    "interpreter": "Interpreter",
+}
+
+
+def merge_detail_display(person, detail) -> str:
+    """A detail of the person as the merge page shows it ('' when not recorded)."""
+    fields = MERGE_DETAILS[detail]
+    if detail == "name":
+        return person.full_name
+    if detail == "address":
+        return "\n".join(v for v in (person.address, person.postcode) if v)
+    if detail in ("vulnerability", "interpreter"):
+        flag, words = (getattr(person, f) for f in fields)
+        if not flag:
+            return "No"
+        return f"Yes: {words}" if words else "Yes"
+    return _display(fields[0], getattr(person, fields[0]))
+
+
+def _raw(person, field):
+    return getattr(person, Person._meta.get_field(field).attname)
+
+
+def merge_details_differing(kept, merged) -> list[str]:
+    """The details on which two records differ, in the page's order."""
+    return [
+        detail
+        for detail, fields in MERGE_DETAILS.items()
+        if any(_raw(kept, f) != _raw(merged, f) for f in fields)
+    ]
+
+
+def merge_detail_choosable(kept, merged, detail) -> bool:
+    """Whether the supervisor chooses this detail: it differs, and it is not a PNC ID only one record
+    has (a PNC ID is never dropped: the kept record takes the only one)."""
+    if detail == "pnc_id" and not (kept.pnc_id and merged.pnc_id):
+        return False
+    return detail in merge_details_differing(kept, merged)
+
+
+def _stored(person) -> dict:
+    """The person's details as stored, JSON-safe: dates in ISO form, the ethnic group by id."""
+    values = {}
+    for name in PERSON_FIELDS:
+        value = _raw(person, name)
+        values[name] = value.isoformat() if isinstance(value, date) else value
+    return values
+
+
+def _people_lock(person_ids, *, actor) -> dict:
+    """Lock the people's rows one at a time, the lowest id first, so that two merges of the same two
+    records (from either side) or of overlapping pairs wait for each other instead of deadlocking.
+    Another force's person does not exist."""
+    if not actor.has_role(*PERSON_MERGE_ROLES):
+        raise CaseError("Only supervisors merge people's records.")
+    locked = {}
+    for pk in sorted(set(person_ids)):
+        try:
+            locked[pk] = (
+                Person.objects.select_for_update(of=("self",))
+                .select_related("ethnicity")
+                .get(pk=pk, force_id=actor.organisation_id)
+            )
+        except Person.DoesNotExist as exc:
+            raise CaseError("That person does not exist.") from exc
+    return locked
+
+
+def _alias_key(given, family, pnc_id):
+    return (given.strip().casefold(), family.strip().casefold(), pnc_id)
+
+
+def _merge_refusal(kept, merged, *, choices, pnc_confirmed) -> None:
+    """The rules a merge must pass, as messages on the merge form."""
+    if kept.merged_into_id:
+        raise CaseError(
+            f"{kept.full_name}'s record was itself merged into another record: merge into that one instead."
+        )
+    if merged.merged_into_id:
+        raise CaseError(f"{merged.full_name}'s record was already merged into another record.")
+    if kept.pnc_id and merged.pnc_id and not pnc_confirmed:
+        raise ValidationError(
+            {
+                "pnc_confirmed": f"The records have different PNC IDs ({kept.pnc_id} and {merged.pnc_id}). "
+                "Merge them only once the PNC shows they are the same person, and confirm that you have "
+                "checked."
+            }
+        )
+    missing = [
+        MERGE_DETAIL_LABELS[d].lower()
+        for d in MERGE_DETAILS
+        if merge_detail_choosable(kept, merged, d) and d not in choices
+    ]
+    if missing:
+        raise CaseError(f"Choose which record's value to keep for: {', '.join(missing)}.")
+
+
+@transaction.atomic
+def person_merge(
+    *,
+    actor,
+    kept_id,
+    merged_id,
+    choices: dict,
+    reason: str,
+    pnc_confirmed: bool = False,
+    submission_token=None,
+) -> PersonMerge:
+    """Merge the record ``merged_id`` into ``kept_id``: two records of one person made one.
+
+    ``choices`` says, for each detail of ``MERGE_DETAILS`` on which the records differ, which record's
+    value is kept: ``"kept"`` or ``"merged"`` (a PNC ID only one record has is always kept). The kept
+    record takes the chosen values and everything that hangs off the other record: its cases, its
+    aliases (but for those the kept record already has), and what the apps above hold of it (announced
+    as ``PersonMerged``: the police records of reporting). The names and PNC ID no longer the kept
+    record's become its aliases. The other record is kept, pointing to it (``merged_into``), without its
+    PNC ID (unique in a force), and drops out of every list, search and match.
+
+    Writes the history of both records (a row per detail of the kept record that changed, with the
+    reason), a timeline event on every case moved, and an audit row for each record; returns the
+    ``PersonMerge``, which holds what undoing it needs. Both rows are locked, lowest id first. A
+    repeated submission, or a second supervisor merging the same records, returns the merge already
+    made."""
+    if not actor.has_role(*PERSON_MERGE_ROLES):
+        raise CaseError("Only supervisors merge people's records.")
+    if submission_token and (done := PersonMerge.objects.filter(submission_token=submission_token).first()):
+        if done.merged_by_id != actor.pk or done.force_id != actor.organisation_id:
+            raise CaseError("This form has already been used. Start again.")
+        return done
+    reason = _require_reason(reason)
+    unknown = {d for d, side in choices.items() if d not in MERGE_DETAILS or side not in ("kept", "merged")}
+    if unknown:
+        raise CaseError(f"These details cannot be chosen here: {', '.join(sorted(unknown))}.")
+    try:
+        kept_id, merged_id = int(kept_id), int(merged_id)
+    except (TypeError, ValueError) as exc:
+        raise CaseError("That person does not exist.") from exc
+    if kept_id == merged_id:
+        raise CaseError("A record cannot be merged into itself: choose another person.")
+    people = _people_lock([kept_id, merged_id], actor=actor)
+    kept, merged = people[kept_id], people[merged_id]
+    if merged.merged_into_id == kept.pk:  # already done: a repeated submission, or two supervisors at once
+        return PersonMerge.objects.get(merged=merged, undone_at=None)
+    _merge_refusal(kept, merged, choices=choices, pnc_confirmed=pnc_confirmed)
+    from_merged = sorted(
+        d for d in MERGE_DETAILS if merge_detail_choosable(kept, merged, d) and choices.get(d) == "merged"
+    )
+    if not kept.pnc_id and merged.pnc_id:
+        from_merged = sorted({*from_merged, "pnc_id"})
+
+    # The kept record's details after the merge, checked as a correction would be.
+    new_values = {f: getattr(merged, f) for d in from_merged for f in MERGE_DETAILS[d]}
+    changed = {f: v for f, v in new_values.items() if getattr(kept, f) != v}
+    dob = changed.get("date_of_birth", kept.date_of_birth)
+    offences = CaseOffence.objects.filter(case__person__in=[kept, merged])
+    earliest = offences.aggregate(first=Min("offence_date"))["first"]
+    if earliest and dob > earliest:
+        raise ValidationError(
+            {
+                "date_of_birth": f"The date of birth kept ({_display('date_of_birth', dob)}) is after the "
+                f"offence on {_display('date_of_birth', earliest)} recorded on one of the cases: keep the "
+                "other one."
+            }
+        )
+    before = {"kept": _stored(kept), "merged": _stored(merged)}
+    shown_before = {f: _display(f, getattr(kept, f)) for f in changed}
+    identities = [
+        (kept.given_names, kept.family_name, kept.pnc_id),
+        (merged.given_names, merged.family_name, merged.pnc_id),
+    ]
+    merged_shown = (
+        f"{merged.full_name}, born {_display('date_of_birth', merged.date_of_birth)}, "
+        f"PNC ID {merged.pnc_id or 'not recorded'}"
+    )
+    now = timezone.now()
+
+    # The merged record gives up its PNC ID first: the kept record may be taking it.
+    merged_fields = ["merged_into"]
+    if merged.pnc_id:
+        merged.pnc_id = ""
+        merged_fields.append("pnc_id")
+    merged.merged_into = kept
+    merged.save(update_fields=merged_fields)
+    for field, value in changed.items():
+        setattr(kept, field, value)
+    if changed:
+        kept.save(update_fields=list(changed))
+
+    # Everything that hangs off the merged record moves to the kept one.
+    case_ids = list(
+        Case.objects.select_for_update().filter(person=merged).order_by("pk").values_list("pk", flat=True)
+    )
+    Case.objects.filter(pk__in=case_ids).update(person=kept, updated_at=now)
+    held = {
+        _alias_key(a.given_names, a.family_name, a.pnc_id)
+        for a in PersonAlias.objects.filter(person=kept, ended_at=None)
+    }
+    # Aliases move but for those the kept record already has, or that are now its own name.
+    held.add(_alias_key(kept.given_names, kept.family_name, ""))
+    merged_aliases = list(PersonAlias.objects.filter(person=merged).order_by("pk"))
+    alias_ids = [
+        a.pk
+        for a in merged_aliases
+        if not a.is_current or _alias_key(a.given_names, a.family_name, a.pnc_id) not in held
+    ]
+    PersonAlias.objects.filter(pk__in=alias_ids).update(person=kept)
+    moved = {"cases": case_ids, "aliases": alias_ids}
+    for result in announce(PersonMerged(kept_id=kept.pk, merged_id=merged.pk)):
+        moved.update(result or {})
+
+    # The names and PNC IDs the kept record no longer has become its aliases.
+    known = held | {
+        _alias_key(a.given_names, a.family_name, a.pnc_id) for a in merged_aliases if a.is_current
+    }
+    final_name = _alias_key(kept.given_names, kept.family_name, "")[:2]
+    added = []
+    for given, family, pnc_id in identities:
+        other_name = _alias_key(given, family, "")[:2] != final_name
+        alias = PersonAlias(
+            person=kept,
+            given_names=given if other_name else "",
+            family_name=family if other_name else "",
+            pnc_id=pnc_id if pnc_id and pnc_id != kept.pnc_id else "",
+        )
+        key = _alias_key(alias.given_names, alias.family_name, alias.pnc_id)
+        if (alias.family_name or alias.pnc_id) and key not in known:
+            known.add(key)
+            added.append(alias)
+    for alias in added:
+        alias.save()
+
+    # The history of both records, with the reason.
+    rows = [
+        PersonChange(person=kept, field=f, old_value=shown_before[f], new_value=_display(f, v))
+        for f, v in changed.items()
+    ]
+    rows.append(
+        PersonChange(
+            person=kept,
+            field="merged_from",
+            new_value=f"{merged_shown}: {_count(len(case_ids), 'case')} and "
+            f"{_count(len(alias_ids), 'alias')} moved to this record",
+        )
+    )
+    rows += [PersonChange(person=kept, field="alias_added", new_value=str(alias)) for alias in added]
+    rows.append(PersonChange(person=merged, field="merged_into", new_value=kept.full_name))
+    if "pnc_id" in merged_fields:
+        rows.append(PersonChange(person=merged, field="pnc_id", old_value=identities[1][2], new_value=""))
+    for row in rows:
+        row.reason, row.changed_by, row.changed_at = reason, actor, now
+    PersonChange.objects.bulk_create(rows)
+    last_change_id = PersonChange.objects.filter(person__in=[kept, merged]).aggregate(last=Max("pk"))["last"]
+
+    merge = PersonMerge(
+        force_id=actor.organisation_id,
+        kept=kept,
+        merged=merged,
+        from_merged=from_merged,
+        before=before,
+        after={"kept": _stored(kept), "merged": _stored(merged)},
+        moved=moved,
+        aliases_added=[a.pk for a in added],
+        last_change_id=last_change_id,
+        reason=reason,
+        merged_by=actor,
+        merged_at=now,
+        submission_token=submission_token,
+    )
+    try:
+        with transaction.atomic():
+            merge.save()
+    except IntegrityError as exc:  # the token of another merge: a form used twice
+        raise CaseError("This form has already been used. Start again.") from exc
+    _merge_case_events(
+        case_ids,
+        actor=actor,
+        code=EventCode.PERSON_MERGED,
+        summary=f"Person's records merged: {merged.full_name}'s record (#{merged.pk}) into "
+        f"{kept.full_name}'s (#{kept.pk})",
+        reason=reason,
+        details={"merge": merge.pk, "from_person": merged.pk, "to_person": kept.pk},
+    )
+    _merge_audit(merge, kept=kept, merged=merged, actor=actor, changed=changed, shown_before=shown_before)
+    return merge
+
+
+def _count(n, noun):
+    plural = "aliases" if noun == "alias" else f"{noun}s"
+    return f"{n} {noun if n == 1 else plural}"
+
+
+def _merge_case_events(case_ids, *, actor, code, summary, reason, details):
+    """One timeline event on each case moved (one insert however many)."""
+    CaseEvent.objects.bulk_create(
+        CaseEvent(
+            case_id=case_id,
+            code=code,
+            actor=actor,
+            actor_organisation_id=actor.organisation_id,
+            summary=summary[:300],
+            notes=reason,
+            details=details,
+        )
+        for case_id in case_ids
+    )
+
+
+def _merge_audit(merge, *, kept, merged, actor, changed, shown_before, undone=False):
+    """An audit row for each record: which fields of the kept one changed (never their values or the
+    reason typed: the history holds those, and goes with the person), what moved, by number."""
+    moved = merge.moved
+    what = ", ".join(f"{name.replace('_', ' ')} {len(ids)}" for name, ids in sorted(moved.items()))
+    fields = sorted(changed)
+    labels = ", ".join(PersonChange(field=f).field_label.lower() for f in fields)
+    audit_record(
+        actor=actor,
+        action=AuditAction.CHANGED,
+        obj=kept,
+        changes=field_changes(
+            {f: shown_before[f] for f in fields},
+            {f: _display(f, getattr(kept, f)) for f in fields},
+            free_text=set(fields),
+        ),
+        reason=(
+            f"Merge of person #{merged.pk} into this record undone; moved back: {what}"
+            if undone
+            else f"Person #{merged.pk} merged into this record; moved: {what}"
+        )
+        + (f"; changed: {labels}" if fields else ""),
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CHANGED,
+        obj=merged,
+        reason=f"Merge into person #{kept.pk} undone" if undone else f"Record merged into person #{kept.pk}",
+    )
+
+
+def person_merge_undo_refusal(merge, *, kept=None, merged=None) -> str | None:
+    """Why the merge cannot be undone now, or None. A merge is undone only while neither record has
+    changed since: no history row after the merge's own (a correction, an alias, another merge), the
+    details of both exactly as the merge left them (whatever wrote them), the cases and aliases it moved
+    and added where it left them, and nothing an app above holds in the way (``PersonMergeUndoAsked``)."""
+    if not merge.is_live:
+        return "This merge has already been undone."
+    kept = kept or merge.kept
+    merged = merged or merge.merged
+    if merged.merged_into_id != kept.pk:
+        return f"{merged.full_name}'s record is no longer merged into {kept.full_name}'s."
+    if kept.merged_into_id:
+        return f"{kept.full_name}'s record has since been merged into another record: undo that merge first."
+    changed = (
+        PersonChange.objects.filter(person__in=[kept.pk, merged.pk], pk__gt=merge.last_change_id).exists()
+        or _stored(kept) != merge.after.get("kept")
+        or _stored(merged) != merge.after.get("merged")
+    )
+    if changed:
+        return (
+            "One of the records has changed since the merge (see their history of changes). A merge can be "
+            "undone only while neither record has changed: correct the kept record instead."
+        )
+    case_ids = merge.moved.get("cases", [])
+    if case_ids and Case.objects.filter(pk__in=case_ids, person=kept).count() != len(case_ids):
+        return "A case the merge moved is no longer on the kept record."
+    aliases = merge.moved.get("aliases", [])
+    added = merge.aliases_added
+    if aliases or added:
+        in_place = PersonAlias.objects.filter(person=kept).filter(
+            Q(pk__in=aliases) | Q(pk__in=added, ended_at=None)
+        )
+        if in_place.count() != len(aliases) + len(added):
+            return "An alias the merge moved or added has changed since: correct the record instead."
+    for refusal in announce(
+        PersonMergeUndoAsked(
+            merge_id=merge.pk, kept_id=kept.pk, merged_id=merged.pk, merged_at=merge.merged_at
+        )
+    ):
+        if refusal:
+            return refusal
+    return None
+
+
+@transaction.atomic
+def person_merge_undo(*, merge_id, actor, reason: str) -> PersonMerge:
+    """Undo a merge while neither record has changed since (``person_merge_undo_refusal``): both records
+    get back the details they had, the merged one its PNC ID and its place in lists and searches, and
+    the cases, aliases and police records the merge moved go back to it; the aliases it added are
+    removed. Writes the history of both (the kept record's details that change back, with the reason),
+    a timeline event on each case moved back, and an audit row for each. Undoing a merge already undone
+    does nothing and returns it."""
+    if not actor.has_role(*PERSON_MERGE_ROLES):
+        raise CaseError("Only supervisors undo a merge.")
+    reason = _require_reason(reason)
+    found = PersonMerge.objects.filter(pk=merge_id, force_id=actor.organisation_id).values_list(
+        "kept_id", "merged_id"
+    )
+    if not found:
+        raise CaseError("That merge does not exist.")
+    ((kept_id, merged_id),) = found
+    people = _people_lock([kept_id, merged_id], actor=actor)
+    kept, merged = people[kept_id], people[merged_id]
+    merge = PersonMerge.objects.select_for_update().get(pk=merge_id)
+    if not merge.is_live:
+        return merge
+    refusal = person_merge_undo_refusal(merge, kept=kept, merged=merged)
+    if refusal:
+        raise CaseError(refusal)
+    now = timezone.now()
+    kept_before = merge.before["kept"]
+    changed = [f for f in PERSON_FIELDS if merge.after["kept"][f] != kept_before[f]]
+    ethnicities = Ethnicity.objects.in_bulk(
+        [v for v in (kept_before["ethnicity"], merge.before["merged"]["ethnicity"]) if v]
+    )
+    shown_before = {f: _display(f, getattr(kept, f)) for f in changed}
+    _restore(kept, kept_before, ethnicities)
+    if changed:
+        kept.save(update_fields=changed)
+    restored_pnc = merge.before["merged"]["pnc_id"]
+    _restore(merged, merge.before["merged"], ethnicities)
+    merged.merged_into = None
+    merged.save(update_fields=["merged_into", *(["pnc_id"] if restored_pnc else [])])
+
+    case_ids = merge.moved.get("cases", [])
+    Case.objects.filter(pk__in=case_ids).update(person=merged, updated_at=now)
+    PersonAlias.objects.filter(pk__in=merge.moved.get("aliases", [])).update(person=merged)
+    added = {a.pk: str(a) for a in PersonAlias.objects.filter(pk__in=merge.aliases_added)}
+    PersonAlias.objects.filter(pk__in=merge.aliases_added).delete()
+    announce(PersonMergeUndone(merge_id=merge.pk, kept_id=kept.pk, merged_id=merged.pk, moved=merge.moved))
+
+    rows = [
+        PersonChange(person=kept, field=f, old_value=shown_before[f], new_value=_display(f, getattr(kept, f)))
+        for f in changed
+    ]
+    rows += [PersonChange(person=kept, field="alias_removed", old_value=name) for name in added.values()]
+    rows.append(
+        PersonChange(
+            person=kept,
+            field="merge_undone",
+            old_value=f"{merged.full_name}: {_count(len(case_ids), 'case')} moved back to their own record",
+        )
+    )
+    rows.append(PersonChange(person=merged, field="merge_undone", old_value=f"Merged into {kept.full_name}"))
+    if restored_pnc:
+        rows.append(PersonChange(person=merged, field="pnc_id", old_value="", new_value=restored_pnc))
+    for row in rows:
+        row.reason, row.changed_by, row.changed_at = reason, actor, now
+    PersonChange.objects.bulk_create(rows)
+
+    merge.undone_at, merge.undone_by, merge.undo_reason = now, actor, reason
+    merge.save(update_fields=["undone_at", "undone_by", "undo_reason"])
+    _merge_case_events(
+        case_ids,
+        actor=actor,
+        code=EventCode.PERSON_MERGE_UNDONE,
+        summary=f"Merge of the person's records undone: the case is back on {merged.full_name}'s record "
+        f"(#{merged.pk})",
+        reason=reason,
+        details={"merge": merge.pk, "from_person": kept.pk, "to_person": merged.pk},
+    )
+    _merge_audit(
+        merge, kept=kept, merged=merged, actor=actor, changed=changed, shown_before=shown_before, undone=True
+    )
+    return merge
+
+
+def _restore(person, values: dict, ethnicities: dict) -> None:
+    """Set the person's details back to ``_stored`` values (the ethnic groups read beforehand)."""
+    for name, value in values.items():
+        field = Person._meta.get_field(name)
+        if name == "ethnicity":
+            person.ethnicity = ethnicities.get(value) if value else None
+        else:
+            setattr(person, name, field.to_python(value))
+
+
 def _already_submitted(record, actor):
     if record.created_by_id != actor.pk:
         raise CaseError("This form has already been used. Start again.")
@@ -446,6 +966,8 @@ def _validate_case(*, actor, scheme, area, owner, person, arrest_date, offences)
         errors["owner"] = "Choose a case worker in your force."
     if person.force_id != force_id:
         errors["person"] = "Choose a person recorded by your force."
+    elif person.merged_into_id:
+        errors["person"] = "This record was merged into another person's record: open the case on that one."
     if arrest_date and arrest_date > today:
         errors["arrest_date"] = "The arrest or report date cannot be in the future."
     if not offences:
@@ -491,6 +1013,10 @@ def case_create(
         return _already_submitted(done, actor)
     if person.is_erased:
         raise CaseError(ERASED_PERSON_REFUSAL)
+    # The person's row is locked while their case is opened, so that a merge of their record waits for
+    # the case (and moves it) or the case waits for the merge (and is refused, below).
+    locked = Person.objects.select_for_update().filter(pk=person.pk)
+    person.merged_into_id = locked.values_list("merged_into_id", flat=True).first()
     _validate_case(
         actor=actor,
         scheme=scheme,

@@ -32,6 +32,8 @@ from .forms import (
     PersonAliasEndForm,
     PersonAliasForm,
     PersonForm,
+    PersonMergeForm,
+    PersonMergeUndoForm,
     ReassignForm,
     SchemeRulesForm,
     WithdrawForm,
@@ -50,6 +52,13 @@ from .selectors import (
     person_change_list_for,
     person_get_for,
     person_match_list_for,
+    person_merge_candidates_for,
+    person_merge_get_for,
+    person_merge_of_for,
+    person_merge_search_for,
+    person_merges_into_for,
+    person_record_get_for,
+    person_records_compared_for,
     person_search_for,
     scheme_admin_get_for,
     scheme_admin_list_for,
@@ -589,12 +598,15 @@ PERSON_HISTORY_PAGE_SIZE = 50
 
 class PersonDetailView(RoleRequiredMixin, View):
     """The person's page: their details with a "Change" link for each part (for those who correct
-    people), their aliases, current and ended, and their cases."""
+    people), their aliases, current and ended, their cases and the records merged into theirs. A record
+    merged into another says so, and where it went."""
 
     required_roles = POLICE_ROLES
 
     def get(self, request, pk):
-        person = person_get_for(request.user, pk)
+        person = person_record_get_for(request.user, pk)
+        if person.merged_into_id:
+            return self.merged(request, person)
         aliases = list(person.aliases.select_related("ended_by"))
         cases = list(person_case_list_for(request.user, person))
         audit_record(
@@ -612,11 +624,31 @@ class PersonDetailView(RoleRequiredMixin, View):
                 "current_aliases": [a for a in aliases if a.is_current],
                 "ended_aliases": [a for a in aliases if not a.is_current],
                 "cases": cases,
+                "merges": list(person_merges_into_for(request.user, person)),
                 "can_change": request.user.has_role(*services.PERSON_CORRECTION_ROLES)
                 and not person.is_erased,
                 "can_hold": request.user.has_role(Role.SUPERVISOR) and not person.is_erased,
                 # Who accessed the record, and subject access requests: supervisors (subjectaccess app).
                 "can_review_access": request.user.has_role(Role.SUPERVISOR),
+                "can_merge": request.user.has_role(*services.PERSON_MERGE_ROLES) and not person.is_erased,
+            },
+        )
+
+    def merged(self, request, person):
+        audit_record(
+            actor=request.user,
+            action=AuditAction.VIEWED,
+            obj=person,
+            request=request,
+            reason="Merged person record opened",
+        )
+        return render(
+            request,
+            "cases/person_merged.html",
+            {
+                "person": person,
+                "merge": person_merge_of_for(request.user, person),
+                "can_merge": request.user.has_role(*services.PERSON_MERGE_ROLES),
             },
         )
 
@@ -627,7 +659,7 @@ class PersonHistoryView(RoleRequiredMixin, View):
     required_roles = POLICE_ROLES
 
     def get(self, request, pk):
-        person = person_get_for(request.user, pk)
+        person = person_record_get_for(request.user, pk)
         changes = WindowPage(
             person_change_list_for(request.user, person),
             number=request.GET.get("page"),
@@ -680,8 +712,18 @@ class _PersonCorrectionView(RoleRequiredMixin, View):
     def context(self, person, form):
         return {"person": person, "form": form, "title": form.title}
 
+    def person(self, request, pk):
+        """The person, or None for a record merged into another (there is nothing to correct on it)."""
+        person = person_record_get_for(request.user, pk)
+        if person.merged_into_id:
+            messages.error(request, "This record was merged into another person's record: correct that one.")
+            return None
+        return person
+
     def get(self, request, pk, **kwargs):
-        person = person_get_for(request.user, pk)
+        person = self.person(request, pk)
+        if person is None:
+            return redirect("cases:person_detail", pk=pk)
         form = self.form_class()(initial=self.initial(person))
         audit_record(
             actor=request.user,
@@ -693,7 +735,9 @@ class _PersonCorrectionView(RoleRequiredMixin, View):
         return render(request, self.template_name, self.context(person, form))
 
     def post(self, request, pk, **kwargs):
-        person = person_get_for(request.user, pk)
+        person = self.person(request, pk)
+        if person is None:
+            return redirect("cases:person_detail", pk=pk)
         form = self.form_class()(request.POST)
         if _correction_made(request, form, lambda: self.perform(person, form)):
             return redirect("cases:person_detail", pk=person.pk)
@@ -762,6 +806,175 @@ class PersonAliasEndView(_PersonCorrectionView):
             reason=form.cleaned_data["reason"],
         )
         return f"Alias {alias} ended."
+
+
+# --- Two records of a person merged (issue 14, part 3) ------------------------------------------------
+
+
+class PersonMergeStartView(RoleRequiredMixin, View):
+    """ "Merge with another person": the other record, from the possible duplicates of this one or a
+    search by name or PNC ID."""
+
+    required_roles = services.PERSON_MERGE_ROLES
+
+    def get(self, request, pk):
+        person = person_get_for(request.user, pk)
+        q = request.GET.get("q", "").strip()
+        candidates = person_merge_candidates_for(request.user, person)
+        found = person_merge_search_for(request.user, person, q) if q else []
+        audit_record(
+            actor=request.user,
+            action=AuditAction.VIEWED,
+            obj=person,
+            request=request,
+            reason="Choosing a record to merge with this one"
+            + (f": {len(found)} found by a search" if q else ""),
+        )
+        return render(
+            request,
+            "cases/person_merge_start.html",
+            {"person": person, "candidates": candidates, "q": q, "found": found},
+        )
+
+
+class PersonMergeView(RoleRequiredMixin, View):
+    """The two records side by side: which to keep, which value of each detail on which they differ,
+    and why; then one service call (``person_merge``). A refused merge is shown again with its errors
+    and a 400, with nothing saved."""
+
+    required_roles = services.PERSON_MERGE_ROLES
+    template_name = "cases/person_merge_form.html"
+
+    def _people(self, request, pk, other_pk):
+        first = person_record_get_for(request.user, pk)
+        second = person_record_get_for(request.user, other_pk)
+        return first, second
+
+    def _form(self, first, second, data=None):
+        details = [d for d in services.MERGE_DETAILS if services.merge_detail_choosable(first, second, d)]
+        return PersonMergeForm(data, first=first, second=second, details=details)
+
+    def _render(self, request, first, second, form, status=200):
+        cases, aliases = person_records_compared_for(request.user, [first, second])
+        differing = services.merge_details_differing(first, second)
+        rows = [
+            (
+                services.MERGE_DETAIL_LABELS[detail],
+                services.merge_detail_display(first, detail),
+                services.merge_detail_display(second, detail),
+                detail in differing,
+            )
+            for detail in services.MERGE_DETAILS
+        ]
+        only_pnc_id = "pnc_id" in differing and "pnc_id" not in form.details
+        return render(
+            request,
+            self.template_name,
+            {
+                "first": first,
+                "second": second,
+                "rows": rows,
+                "only_pnc_id": (first.pnc_id or second.pnc_id) if only_pnc_id else "",
+                "first_cases": [c for c in cases if c.person_id == first.pk],
+                "second_cases": [c for c in cases if c.person_id == second.pk],
+                "first_aliases": [a for a in aliases if a.person_id == first.pk],
+                "second_aliases": [a for a in aliases if a.person_id == second.pk],
+                "form": form,
+            },
+            status=status,
+        )
+
+    def get(self, request, pk, other_pk):
+        first, second = self._people(request, pk, other_pk)
+        for person in (first, second):
+            if person.merged_into_id:
+                messages.info(request, f"{person.full_name}'s record has already been merged into another.")
+                return redirect("cases:person_detail", pk=person.pk)
+        if first.pk == second.pk:
+            messages.error(request, "A record cannot be merged into itself: choose another person.")
+            return redirect("cases:person_merge_start", pk=first.pk)
+        for person in (first, second):
+            audit_record(
+                actor=request.user,
+                action=AuditAction.VIEWED,
+                obj=person,
+                request=request,
+                reason="Person records compared for a merge",
+            )
+        return self._render(request, first, second, self._form(first, second))
+
+    def post(self, request, pk, other_pk):
+        first, second = self._people(request, pk, other_pk)
+        form = self._form(first, second, request.POST)
+        elsewhere = [p for p in (first, second) if p.merged_into_id not in (None, first.pk, second.pk)]
+        if elsewhere:  # merged into a third record (into the other: a repeated submission, made harmless)
+            form.is_valid()
+            form.add_error(None, f"{elsewhere[0].full_name}'s record was already merged into another record.")
+        elif form.is_valid():
+            try:
+                merge = services.person_merge(actor=request.user, **form.merge_arguments())
+            except (ValidationError, services.CaseError) as exc:
+                add_service_errors(form, exc)
+            else:
+                if merge.is_live:
+                    messages.success(request, _merged_message(merge))
+                else:
+                    messages.info(request, "This form was used before, and that merge has since been undone.")
+                return redirect("cases:person_detail", pk=merge.kept_id)
+        return self._render(request, first, second, form, status=400)
+
+
+def _merged_message(merge) -> str:
+    moved = merge.moved
+    cases, aliases = len(moved.get("cases", [])), len(moved.get("aliases", []))
+    return (
+        f"Record {merge.merged_id} merged into this record: {cases} case{'s' if cases != 1 else ''} and "
+        f"{aliases} alias{'es' if aliases != 1 else ''} moved. Supervisors can undo the merge from this page "
+        "while neither record changes."
+    )
+
+
+class PersonMergeUndoView(RoleRequiredMixin, View):
+    """Undo a merge: what it did and why, whether it can still be undone (and why not), and a reason."""
+
+    required_roles = services.PERSON_MERGE_ROLES
+    template_name = "cases/person_merge_undo.html"
+
+    def _render(self, request, merge, form, status=200):
+        refusal = services.person_merge_undo_refusal(merge)
+        return render(
+            request, self.template_name, {"merge": merge, "form": form, "refusal": refusal}, status=status
+        )
+
+    def get(self, request, pk):
+        merge = person_merge_get_for(request.user, pk)
+        audit_record(
+            actor=request.user,
+            action=AuditAction.VIEWED,
+            obj=merge,
+            request=request,
+            reason="Undoing a merge of person records: page opened",
+        )
+        return self._render(request, merge, PersonMergeUndoForm())
+
+    def post(self, request, pk):
+        merge = person_merge_get_for(request.user, pk)
+        form = PersonMergeUndoForm(request.POST)
+        if form.is_valid():
+            was_live = merge.is_live
+            try:
+                services.person_merge_undo(
+                    merge_id=merge.pk, actor=request.user, reason=form.cleaned_data["reason"]
+                )
+            except (ValidationError, services.CaseError) as exc:
+                add_service_errors(form, exc)
+            else:
+                if was_live:
+                    messages.success(request, "The merge was undone: this record is separate again.")
+                else:
+                    messages.info(request, "This merge had already been undone.")
+                return redirect("cases:person_detail", pk=merge.merged_id)
+        return self._render(request, merge, form, status=400)
 
 
 # --- A case, corrected --------------------------------------------------------------------------------

@@ -18,6 +18,13 @@ class ReportingConfig(AppConfig):
     name = "reporting"
 
     def ready(self):
-        from . import checks, tasks  # noqa: F401  (deployment check; the summaries' job)
+        from cases.events import PersonMerged, PersonMergeUndoAsked, PersonMergeUndone, subscribe
+
+        from . import checks, services, tasks  # noqa: F401  (deployment check; the summaries' job)
+
+        # Police records follow the person when two records are merged, and back when it is undone.
+        subscribe(PersonMerged, services.recorded_offences_merge)
+        subscribe(PersonMergeUndoAsked, services.recorded_offences_merge_undo_refusal)
+        subscribe(PersonMergeUndone, services.recorded_offences_merge_undo)
 
         post_migrate.connect(triggers_after_migrate, sender=self, dispatch_uid="reporting_summary_triggers")

@@ -186,6 +186,8 @@ class Category:
     rows: Callable  # rows(user) -> queryset
     header: tuple
     cells: Callable  # cells(row, partners) -> list of (text, url or None)
+    # action(row, partners) -> (text, visually hidden text, url): a link on the page, not in the CSV
+    action: Callable | None = None
 
 
 def _person_cells(person, partners):
@@ -204,6 +206,15 @@ def _duplicate_cells(person, partners):
         (person.date_of_birth.strftime("%d/%m/%Y"), None),
         ("Same names and date of birth", None),
     ]
+
+
+def _duplicate_action(person, partners):
+    other = partners.get(person.duplicate_id)
+    return (
+        "Compare and merge",
+        f" {person.full_name} and {other.full_name if other else 'the other record'}",
+        reverse("cases:person_merge", args=[person.pk, person.duplicate_id]),
+    )
 
 
 def _case_cells(case, partners):
@@ -261,6 +272,7 @@ CATEGORIES = [
         duplicate_people_for,
         ("Person", "May be the same as", "Date of birth", "Why"),
         _duplicate_cells,
+        _duplicate_action,
     ),
     Category(
         "stuck-cases",

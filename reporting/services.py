@@ -11,10 +11,11 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from cases.models import Case, Offence, Person, normalise_pnc_id
+from cases.events import PersonMerged, PersonMergeUndoAsked, PersonMergeUndone
+from cases.models import Case, Offence, Person, PersonAlias, normalise_pnc_id
 from cases.services import CaseError
 from offenderhub.accounts.models import Role
 from offenderhub.audit.models import AuditAction
@@ -30,6 +31,54 @@ MAX_ROWS = 50_000
 class ImportResult:
     batch: ReoffendingImport | None
     errors: list[tuple[int, str]]
+
+
+# --- A person's records merged (cases.events): police records follow the person ---------------------------
+
+
+def recorded_offences_merge(event: PersonMerged) -> dict:
+    """Move the merged record's police records to the kept record, but for those the kept record already
+    holds (the same offence, dates and outcome: ``subsequent_offence_unique``), which stay behind.
+    Returns the ids moved, for the merge's undoing."""
+    held = SubsequentOffence.objects.filter(
+        person_id=event.kept_id,
+        offence_id=OuterRef("offence_id"),
+        offence_date=OuterRef("offence_date"),
+        outcome_type=OuterRef("outcome_type"),
+        outcome_date=OuterRef("outcome_date"),
+    )
+    ids = list(
+        SubsequentOffence.objects.filter(person_id=event.merged_id)
+        .exclude(Exists(held))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if ids:
+        SubsequentOffence.objects.filter(pk__in=ids).update(person_id=event.kept_id)
+    return {"recorded_offences": ids}
+
+
+def recorded_offences_merge_undo_refusal(event: PersonMergeUndoAsked) -> str | None:
+    """A merge is not undone once police records were imported for the kept record after it: some may
+    have matched the merged record's PNC ID (an alias of the kept record meanwhile), and nothing says
+    which."""
+    imported = SubsequentOffence.objects.filter(
+        person_id=event.kept_id, source__imported_at__gt=event.merged_at
+    )
+    if imported.exists():
+        return (
+            "Police records have been imported for the kept record since the merge, and some may belong to "
+            "the merged record: the merge can no longer be undone."
+        )
+    return None
+
+
+def recorded_offences_merge_undo(event: PersonMergeUndone) -> None:
+    """Move back the police records the merge moved."""
+    ids = event.moved.get("recorded_offences", [])
+    if ids:
+        moved_back = SubsequentOffence.objects.filter(pk__in=ids, person_id=event.kept_id)
+        moved_back.update(person_id=event.merged_id)
 
 
 def _parse_date(value, column):
@@ -67,8 +116,19 @@ def reoffending_import(*, actor, upload, today=None) -> ImportResult:
     offences = {o.name.lower(): o for o in Offence.objects.all()}
     people = {
         p.pnc_id: p
-        for p in Person.objects.filter(force_id=actor.organisation_id).exclude(pnc_id="").only("pk", "pnc_id")
+        for p in Person.objects.filter(force_id=actor.organisation_id, merged_into=None)
+        .exclude(pnc_id="")
+        .only("pk", "pnc_id")
     }
+    # The PNC ID of a record merged into another is the other's now, kept as its alias.
+    for alias in (
+        PersonAlias.objects.filter(person__force_id=actor.organisation_id, person__merged_into=None)
+        .filter(ended_at=None)
+        .exclude(pnc_id="")
+        .select_related("person")
+        .only("pnc_id", "person__id", "person__pnc_id")
+    ):
+        people.setdefault(alias.pnc_id, alias.person)
     errors, rows, seen = [], [], set()
     records = []  # (the file's line number, the row): blank lines are skipped but still counted
     try:

@@ -457,6 +457,7 @@ class DataQualityListView(_DataQuality):
         page = Paginator(category.rows(request.user), self.page_size).get_page(request.GET.get("page"))
         partners = quality.partners_of(category, page.object_list)
         rows = [category.cells(row, partners) for row in page.object_list]
+        actions = [category.action(row, partners) if category.action else None for row in page.object_list]
         # The records listed, by number (Person #12, Case OH-2026-000123): an audit row is never erased,
         # so it names nobody (the list's first column is a person's name on the people's lists).
         self.audit_viewed(
@@ -471,7 +472,8 @@ class DataQualityListView(_DataQuality):
             {
                 "category": category,
                 "page_obj": page,
-                "rows": rows,
+                "rows": list(zip(rows, actions, strict=True)),
+                "has_actions": category.action is not None,
                 "stuck_days": _stuck_days_labelled() if slug == "stuck-cases" else None,
             },
         )

@@ -168,3 +168,19 @@ def test_seed_demo_shows_a_subject_access_request_in_review(db, debug):
     assert sar.export_archive.storage.exists(sar.export_archive.name)
     assert [r.item.split(".")[1] for r in sar.redactions.all()] == ["victim_views"]
     assert not sar.export_out_of_date
+
+
+def test_seed_demo_shows_a_merged_pair_and_a_pair_left_to_merge(db, debug):
+    from cases.models import PersonMerge
+    from cases.services import person_merge_undo_refusal
+    from reporting.quality import duplicate_people_for
+
+    _seed()
+
+    merge = PersonMerge.objects.get()
+    assert merge.kept.pnc_id == "21/0034567C" and merge.merged.family_name == "Oyelaren"
+    assert merge.kept.cases.count() == 2 and merge.kept.phone == "07700 900789"
+    assert [str(a) for a in merge.kept.aliases.all()] == ["Marcus Oyelaren"]
+    assert person_merge_undo_refusal(merge) is None  # a first run can try "Undo"
+    supervisor = User.objects.get(email="supervisor@fenshire-police.example")
+    assert [p.family_name for p in duplicate_people_for(supervisor)] == ["Whitmore"]
