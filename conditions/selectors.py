@@ -67,7 +67,11 @@ def caution_for(user, case) -> Caution | None:
 
 
 def caution_document_get_for(user, case) -> Caution:
-    return get_object_or_404(Caution.objects.filter(case__in=case_list_for(user)), case=case)
+    """The case's caution, if its signed document is in Offender Hub (a caution brought in by a caseload
+    import has its document in the force's earlier records: not found here)."""
+    return get_object_or_404(
+        Caution.objects.filter(case__in=case_list_for(user)).exclude(document=""), case=case
+    )
 
 
 def variation_list_for(user, case):
