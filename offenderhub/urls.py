@@ -45,6 +45,7 @@ urlpatterns = [
     path("conditions/", include("conditions.urls")),
     path("referrals/", include("referrals.urls")),
     path("reports/", include("reporting.urls")),
+    path("imports/", include("imports.urls")),
     path("", include("offenderhub.core.urls")),
 ]
 
