@@ -117,9 +117,12 @@ def _import(*, batch, actor, content, filename, progress) -> Plan:
     return plan
 
 
-def caseload_import_file(*, force, actor, content: bytes, filename: str, progress=None) -> ImportResult:
-    """Import a file read by the command: check, and if every row is right, write it all in one
-    transaction with its ``CaseloadImport`` record. Nothing is saved when a row is wrong."""
+def caseload_import_file(
+    *, force, actor, content: bytes, filename: str, progress=None, from_command=True
+) -> ImportResult:
+    """Import a file read by the command (or the demo): check, and if every row is right, write it all in
+    one transaction with its ``CaseloadImport`` record. Nothing is saved when a row is wrong, and no
+    record is kept when every case is held already."""
     _check_actor(actor, force)
     batch = CaseloadImport(
         force=force,
@@ -130,7 +133,7 @@ def caseload_import_file(*, force, actor, content: bytes, filename: str, progres
         uploaded_by=actor,
         confirmed_by=actor,
         started_at=timezone.now(),
-        from_command=True,
+        from_command=from_command,
     )
     with transaction.atomic():
         plan = _import(batch=batch, actor=actor, content=content, filename=filename, progress=progress)

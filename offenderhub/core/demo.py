@@ -218,7 +218,14 @@ def seed_reporting(out):
     seed(out)
 
 
-DEMO_STEPS = [seed_organisations, seed_users, seed_cases, seed_compliance, seed_reporting]
+def seed_imports(out):
+    from imports.demo import seed_imports as seed
+
+    seed(out)
+
+
+# The caseload import before the reporting step, which summarises every case for the dashboard.
+DEMO_STEPS = [seed_organisations, seed_users, seed_cases, seed_compliance, seed_imports, seed_reporting]
 
 
 def seed_demo(out=print):
