@@ -53,7 +53,6 @@ from conditions.models import (
     ConditionKind,
     ConditionStatus,
 )
-from conditions.rules import most_serious_classification
 from offenderhub.accounts.models import Area, Organisation, OrganisationKind, Role, RoleAssignment, User
 from referrals.models import OPEN_REFERRAL_STATUSES, ReferralStatus, Service
 from referrals.services import REFERRABLE_CASE_STATUSES
@@ -128,6 +127,9 @@ CONDITION_STATUSES_FOR = {
     S.WITHDRAWN: {C.PENDING, C.WITHDRAWN},
 }
 CLOSED_REFERRAL_STATUSES = frozenset(ReferralStatus.values) - OPEN_REFERRAL_STATUSES
+# Most serious first: the penalty cap follows the most serious offence (conditions.rules).
+SERIOUSNESS = ("indictable_only", "either_way", "summary_only")
+STATUS_LABELS = dict(CaseStatus.choices)
 
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _UK = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
@@ -415,6 +417,7 @@ class Row:
         self.values = values  # stripped; blank values left out
         self.failed = set()
         self.raw = lambda column: values.get(column, "")
+        self._get = values.get
 
     def problem(self, column, message):
         self.failed.add(column)
@@ -422,8 +425,8 @@ class Row:
 
     def get(self, column, parse=None, *, required=False, max_length=None, default=None, **kwargs):
         """The column's value parsed, ``default`` when blank, None when refused (the problem noted)."""
-        value = self.raw(column)
-        if not value:
+        value = self._get(column)
+        if value is None:
             if required:
                 self.problem(
                     column,
@@ -480,7 +483,7 @@ class Checker:
         self.plan.line_word = sheet.line_word
         if not self._header(sheet.header):
             return self.plan
-        total = sheet.total
+        total, header = sheet.total, sheet.header
         self.progress("Checking the rows", 0, total)
         count = 0
         try:
@@ -502,10 +505,10 @@ class Checker:
                 self._row(
                     number,
                     {
-                        name: v.strip()
-                        for name, v in zip(sheet.header, values, strict=False)
-                        if v and not v.isspace()
-                    },
+                        name: text
+                        for name, v in zip(header, values, strict=False)
+                        if v and (text := v.strip())
+                    },  # noqa: E501
                 )
                 if count % 1000 == 0:
                     self.progress("Checking the rows", count, max(total, count))
@@ -544,7 +547,8 @@ class Checker:
         self.offence_numbers = group_numbers(seen, "offence")
         self.condition_numbers = group_numbers(seen, "condition")
         self.condition_columns = {
-            n: [name for name in header if name.startswith(f"condition_{n}_")] for n in self.condition_numbers
+            n: frozenset(name for name in header if name.startswith(f"condition_{n}_"))
+            for n in self.condition_numbers
         }
         return not self.plan.errors_total
 
@@ -862,7 +866,7 @@ class Checker:
     # --- The journey ---------------------------------------------------------------------------------
 
     def _status_dates(self, r, status, dates, decision_maker, caution_place, withdrawn_reason):
-        label = CaseStatus(status).label
+        label = STATUS_LABELS[status]
         needed, allowed = NEEDS[status], NEEDS[status] + MAY_HAVE.get(status, ())
         for name, what in JOURNEY_DATES.items():
             given = bool(r.raw(name))
@@ -927,7 +931,7 @@ class Checker:
         refs = self.refs
         for n in self.condition_numbers:
             prefix = f"condition_{n}"
-            if not any(r.raw(c) for c in self.condition_columns[n]):
+            if self.condition_columns[n].isdisjoint(r.values):
                 continue
             kind = r.get(
                 f"{prefix}_kind",
@@ -992,7 +996,7 @@ class Checker:
             sent_on = r.get(f"{prefix}_referral_sent_on", parse_date)
             if status is None or None in (kind, wording, due, state) or organisation is None:
                 continue
-            label = CaseStatus(status).label
+            label = STATUS_LABELS[status]
             allowed = CONDITION_STATUSES_FOR.get(status)
             if status == S.CLOSED:
                 allowed = CONDITION_STATUSES_FOR[
@@ -1134,7 +1138,7 @@ class Checker:
     # --- The rules of the case as a whole ------------------------------------------------------------
 
     def _case_rules(self, r, row):  # noqa: C901
-        scheme, label = row.scheme, CaseStatus(row.status).label
+        scheme, label = row.scheme, STATUS_LABELS[row.status]
         first = "offence_1"
         if row.status != S.INELIGIBLE:
             for entry in row.offences:
@@ -1225,7 +1229,8 @@ class Checker:
             )
         penalties = [c for c in binding if c.amount_kind == AmountKind.PENALTY]
         if penalties and row.offences:
-            classification = most_serious_classification(row.offences)
+            held = {o.offence.classification for o in row.offences}
+            classification = next(c for c in SERIOUSNESS if c in held)
             cap = caps_source.max_penalty_for(classification)
             total = sum((c.amount or 0 for c in penalties), Decimal(0))
             if total > cap:

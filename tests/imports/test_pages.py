@@ -216,3 +216,14 @@ def test_a_large_file_is_checked_and_imported_by_jobs_whose_progress_the_page_sh
             client.post(f"/imports/{batch.pk}/confirm/")
     batch.refresh_from_db()
     assert batch.status == ImportStatus.IMPORTED and Case.objects.count() == 12
+
+
+def test_a_file_whose_cases_are_all_held_offers_only_to_discard_it(client_for, admin, checked):
+    client = client_for(admin)
+    client.post(f"/imports/{checked.pk}/confirm/")
+    client.post(LIST, {"file": upload()})
+    again = CaseloadImport.objects.exclude(pk=checked.pk).get()
+    response = client.get(detail(again))
+    assertContains(response, "Every case in the file is already held: importing it would add nothing.")
+    assertNotContains(response, f"/imports/{again.pk}/confirm/")
+    assert Case.objects.count() == 12
