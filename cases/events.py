@@ -9,6 +9,10 @@ from django.db import models
 
 class EventCode(models.TextChoices):
     CASE_OPENED = "case_opened", "Case opened"
+    # A caseload import (imports app): the case as the force's earlier records left it, on the day it
+    # entered its status, and the import that brought it in.
+    STATUS_BEFORE_IMPORT = "status_before_import", "Status recorded before Offender Hub"
+    CASE_IMPORTED = "case_imported", "Case imported"
     CASE_UPDATED = "case_updated", "Case details changed"
     CASE_CORRECTED = "case_corrected", "Case details corrected"
     OFFENCE_ADDED = "offence_added", "Offence added"

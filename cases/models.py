@@ -670,6 +670,15 @@ class Case(models.Model):
         editable=False,
         help_text="Makes a repeated form submission harmless.",
     )
+    # The force's own reference for a case brought in by a caseload import (imports app): importing
+    # the same file again finds the case by it and adds nothing. Blank for cases opened here.
+    external_reference = models.CharField(
+        "force's own reference",
+        max_length=40,
+        blank=True,
+        editable=False,
+        help_text="The reference the force's previous records gave the case (caseload import).",
+    )
     # Kept from the case's offences (cases.services.case_offence_columns_refresh), so that the
     # caseload can show and sort by the six-month limit without reading every case's offences. Named
     # before issue 14: it is the first offence the limit applies to (Offence.time_limit_applies), which
@@ -690,6 +699,13 @@ class Case(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["force", "external_reference"],
+                condition=~models.Q(external_reference=""),
+                name="case_external_reference_unique_in_force",
+            )
+        ]
         # The caseload's filters and sorts (cases.filters.CaseFilter), each scoped to the force and ending
         # with the id, so that a page of 25 is read from the index in order instead of sorting them all
         # (the reference's own unique index serves its sort).

@@ -67,7 +67,9 @@ def caution_for(user, case) -> Caution | None:
 
 
 def caution_document_get_for(user, case) -> Caution:
-    """The case's caution, with its signed document (one erased with its person's record is not found)."""
+    """The case's caution, if its signed document is in Offender Hub: one erased with its person's record
+    is not found, nor one brought in by a caseload import (its document is in the force's earlier
+    records)."""
     return get_object_or_404(
         Caution.objects.filter(case__in=case_list_for(user)).exclude(document=""), case=case
     )

@@ -91,6 +91,13 @@ BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Every minute: start a caseload import's job that was never queued (the broker was down), fail one
+    # whose job stopped, discard one checked and left unconfirmed for a week (imports/services.py).
+    "caseload-imports-sweep": {
+        "task": "imports.tasks.caseload_imports_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     # Nightly at 02:30: forget old lock-out records so the table stays small.
     "clean-login-attempts": {
         "task": "offenderhub.core.tasks.clean_login_attempts",

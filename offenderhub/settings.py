@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "reporting",
     "retention",
     "subjectaccess",
+    "imports",
 ]
 
 MIDDLEWARE = [
@@ -371,6 +372,13 @@ DASHBOARD_JOB_GRACE_SECONDS = env.int("DASHBOARD_JOB_GRACE_SECONDS", default=60)
 
 # Evidence uploads: PDF, PNG or JPEG, checked by their content, up to this size.
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
+
+# Caseload imports (imports app): files up to this size are checked and imported while the page waits;
+# larger ones by a job, whose progress the page shows. Uploads larger than the maximum are refused.
+CASELOAD_IMPORT_INLINE_BYTES = env.int("CASELOAD_IMPORT_INLINE_BYTES", default=200 * 1024)
+CASELOAD_IMPORT_MAX_BYTES = env.int("CASELOAD_IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+# A checked import not confirmed within this many days is discarded, and its file deleted.
+CASELOAD_IMPORT_KEEP_DAYS = env.int("CASELOAD_IMPORT_KEEP_DAYS", default=7)
 
 # --- Forms ----------------------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = ["gds"]

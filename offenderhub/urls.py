@@ -47,6 +47,7 @@ urlpatterns = [
     path("reports/", include("reporting.urls")),
     path("retention/", include("retention.urls")),
     path("subject-access/", include("subjectaccess.urls")),
+    path("imports/", include("imports.urls")),
     path("", include("offenderhub.core.urls")),
 ]
 

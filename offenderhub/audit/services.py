@@ -66,25 +66,35 @@ def audit_record(
 
 def audit_system_record_many(*, records, occurred_at) -> int:
     """Append the audit rows of what the system did on its own authority (the daily jobs), in bulk
-    and sealed onto the chain in the order given. Each record is a dict of ``action``,
-    ``content_type`` (a ``ContentType``), ``object_id``, ``object_label``, ``owner_organisation_id``
-    and ``reason``, with ``changes`` if any: the rows ``AuditEvent(actor_label=SYSTEM_ACTOR_LABEL,
-    ...)`` would be. On PostgreSQL they are inserted from their values, without building a model
-    instance for each of a job's thousands of rows. Returns how many."""
+    and sealed onto the chain in the order given: ``audit_record_many`` with no actor."""
+    return audit_record_many(actor=None, records=records, occurred_at=occurred_at)
+
+
+def audit_record_many(*, actor, records, occurred_at) -> int:
+    """Append many audit rows of one actor's work (``None``: the system's), in bulk and sealed onto
+    the chain in the order given. Each record is a dict of ``action``, ``content_type`` (a
+    ``ContentType``), ``object_id``, ``object_label``, ``owner_organisation_id`` and ``reason``, with
+    ``changes`` and ``recipient`` if any: the rows ``audit_record`` would write. On PostgreSQL they are
+    copied in from their values, without building a model instance for each of thousands of rows.
+    Returns how many."""
+    authenticated = actor is not None and getattr(actor, "is_authenticated", False)
+    actor_id = actor.pk if authenticated else None
+    actor_label = actor.email[:254] if authenticated else SYSTEM_ACTOR_LABEL
+    actor_organisation_id = actor.organisation_id if authenticated else None
     rows = [
         {
             "occurred_at": occurred_at,
-            "actor_id": None,
-            "actor_label": SYSTEM_ACTOR_LABEL,
-            "actor_organisation_id": None,
+            "actor_id": actor_id,
+            "actor_label": actor_label,
+            "actor_organisation_id": actor_organisation_id,
             "action": record["action"],
             "content_type_id": record["content_type"].pk,
             "object_id": str(record["object_id"]),
-            "object_label": record["object_label"],
+            "object_label": record["object_label"][:200],
             "owner_organisation_id": record["owner_organisation_id"],
             "changes": record.get("changes") or {},
             "reason": record["reason"],
-            "recipient": "",
+            "recipient": record.get("recipient", ""),
             "ip_address": None,
             "user_agent": "",
             "path": "",

@@ -232,17 +232,25 @@ def seed_retention(out):
     seed(out)
 
 
+def seed_imports(out):
+    from imports.demo import seed_imports as seed
+
+    seed(out)
+
+
 def seed_subject_access(out):
     from subjectaccess.demo import seed_subject_access as seed
 
     seed(out)
 
 
+# The caseload import before the reporting step, which summarises every case for the dashboard.
 DEMO_STEPS = [
     seed_organisations,
     seed_users,
     seed_cases,
     seed_compliance,
+    seed_imports,
     seed_reporting,
     seed_retention,
     seed_subject_access,

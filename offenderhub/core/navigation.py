@@ -33,6 +33,7 @@ NAVIGATION = [
     NavItem("Audit log", "audit:log", frozenset({Role.ADMINISTRATOR})),
     NavItem("Jobs", "core:jobs", frozenset({Role.ADMINISTRATOR})),
     NavItem("Schemes", "cases:scheme_list", frozenset({Role.ADMINISTRATOR}), police_only=True),
+    NavItem("Imports", "imports:list", frozenset({Role.ADMINISTRATOR}), police_only=True),
     NavItem("Administration", "admin:index", frozenset({Role.ADMINISTRATOR})),
 ]
 
