@@ -350,6 +350,10 @@ DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=600)
 # ... and computes them again after a change at most once every this many seconds (the page says when
 # its figures were made): 0 computes them again after every change.
 DASHBOARD_REFRESH_SECONDS = env.int("DASHBOARD_REFRESH_SECONDS", default=60)
+# Disclosure control (reporting/disclosure.py): the dashboard shows no figure for fewer cases than this,
+# withholds a table's group of fewer, and no row of the pseudonymised case extract has quasi-identifiers
+# that fit fewer cases (k-anonymity with this k).
+DISCLOSURE_MIN_COHORT = env.int("DISCLOSURE_MIN_COHORT", default=10)
 
 # Evidence uploads: PDF, PNG or JPEG, checked by their content, up to this size.
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
