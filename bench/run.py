@@ -64,6 +64,7 @@ class Page:
     sql_times: list = field(default_factory=list)
     failures: list = field(default_factory=list)
     queries: int | None = None
+    form: dict | None = None  # a form to submit (POST) rather than a page to read
 
 
 # --- Settings and the database --------------------------------------------------------------------
@@ -256,6 +257,33 @@ class Browser:
         self.last_path, self.last_headers = path, headers
         return status, body, ms
 
+    def form_post(self, path, fields) -> tuple:
+        """GET the form at ``path`` for its CSRF token (not timed), then POST ``fields`` to it:
+        ``(status, body, ms)`` of the POST."""
+        _, body, _ = self.get(path)
+        status, headers, content, ms = request(
+            self.port, "POST", path, **self.form_request(path, body, fields)
+        )
+        self._keep(headers)
+        return status, content, ms
+
+    def form_request(self, path, page: bytes, fields) -> dict:
+        """The body and headers of a POST of ``fields`` to the form on ``page`` (its CSRF token)."""
+        match = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+        if not match:
+            sys.exit(f"{path} has no form with a CSRF token (is the user allowed there?).")
+        origin = f"https://127.0.0.1:{self.port}"
+        return {
+            "body": urllib.parse.urlencode({"csrfmiddlewaretoken": match[1].decode(), **fields}),
+            "headers": self.headers(
+                {
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Origin": origin,
+                    "Referer": f"{origin}{path}",
+                }
+            ),
+        }
+
     def sign_in(self, email, password, *, second_factor=True) -> float:
         """The password over HTTP, then (unless told not to) the current code of the user's
         authenticator app. Returns the milliseconds the client waited for both."""
@@ -394,9 +422,6 @@ def choose(cursor, today: date) -> sql.Context:
 def pages_for(ctx: sql.Context) -> list[Page]:
     worker, supervisor = "caseworker@fenshire-police.example", "supervisor@fenshire-police.example"
     manager, analyst = "manager@compass.example", "analyst@fenshire-opcc.example"
-    extract = urllib.parse.urlencode(
-        {"opened_from": ctx.month_start, "opened_to": ctx.month_end - timedelta(days=1)}
-    )
     return [
         Page("caseload /cases/, default", worker, "/cases/", sql.caseload, 100, 3),
         Page("caseload sorted by name", worker, "/cases/?sort=name", sql.caseload_by_name, 100, 3),
@@ -439,10 +464,11 @@ def pages_for(ctx: sql.Context) -> list[Page]:
         Page("partner inbox", manager, "/notifications/", sql.partner_inbox, 150),
         Page("analyst dashboard /reports/", analyst, "/reports/", sql.dashboard, 500, 2),
         Page(
-            f"pseudonymised extract, {ctx.month_start:%B %Y}",
+            f"pseudonymised extract, cases opened in {ctx.month_start:%Y}",
             analyst,
-            f"/reports/extract.csv?{extract}",
-            sql.extract_month,
+            EXTRACT_PATH,
+            sql.extract_year,
+            form={**EXTRACT_FORM, "opened_in": ctx.month_start.year},
         ),
     ]
 
@@ -484,12 +510,16 @@ def measure(pages, browsers, cursor, ctx, *, rounds):
     # Unmeasured rounds first, as a worker in service has had (it serves up to max_requests): each of
     # the workers has connected and prepared the pages' statements (a connection prepares a statement
     # the second time it runs it), which the first requests to a new worker pay for.
+    def load(page):
+        browser = browsers[page.email]
+        return browser.form_post(page.path, page.form) if page.form else browser.get(page.path)
+
     for _ in range(WARM_UP_ROUNDS):
         for page in pages:
-            browsers[page.email].get(page.path)
+            load(page)
     for n in range(1, rounds + 1):
         for page in pages:
-            status, body, ms = browsers[page.email].get(page.path)
+            status, body, ms = load(page)
             if status == 200:
                 page.times.append(ms)
             else:
@@ -498,6 +528,20 @@ def measure(pages, browsers, cursor, ctx, *, rounds):
             page.query(cursor, ctx)
             page.sql_times.append((time.perf_counter() - started) * 1000)
         print(f"  round {n}/{rounds} done")
+
+
+def demo_users_current():
+    """Every demo user of this version (a database seeded by an earlier one may lack some) and the
+    analyst's permission to download the case extract, without loading the rest of the demo again."""
+    import django
+
+    django.setup()
+    from offenderhub.accounts.models import User
+    from offenderhub.core.demo import seed_users
+    from reporting.demo import seed_extract_permission
+
+    seed_users(lambda *_: None)
+    seed_extract_permission(User.objects.get(email="analyst@fenshire-opcc.example"))
 
 
 def count_queries(pages):
@@ -530,7 +574,13 @@ def count_queries(pages):
 
         try:
             with connection.execute_wrapper(count):
-                response = clients[page.email].get(page.path, secure=True)
+                client = clients[page.email]
+                if page.form:
+                    response = client.post(page.path, page.form, secure=True)
+                else:
+                    response = client.get(page.path, secure=True)
+                if response.streaming:  # its queries run as it is read
+                    b"".join(response.streaming_content)
         except Exception as exc:  # the count is reported missing, the run goes on
             print(f"  {page.name}: could not count its queries ({type(exc).__name__}: {exc})")
             continue
@@ -544,6 +594,10 @@ def count_queries(pages):
 
 FULL_EXTRACT = "pseudonymised extract, everything (streamed)"
 EXTRACT_SECONDS_GOAL, EXTRACT_MB_GOAL = 30, 300
+# The extract is a disclosure: its form records a purpose and a recipient each time (the demo analyst
+# holds the permission to download it).
+EXTRACT_PATH = "/reports/extract/"
+EXTRACT_FORM = {"purpose": "Benchmark of the extract (make bench)", "recipient": "The benchmark itself"}
 
 
 def worker_pids(master_pid: int) -> list[int]:
@@ -588,13 +642,14 @@ def reset_peak(pid: int) -> bool:
     return True
 
 
-def _stream(port, path, headers, outcome):
-    """GET ``path`` and read the body in chunks as it arrives, noting the status, the bytes and
-    lines received, the first and last byte's times; an error (the worker stopped) is noted too."""
+def _stream(port, path, headers, outcome, body=None):
+    """GET ``path`` (POST ``body`` to it, if given) and read the body in chunks as it arrives, noting
+    the status, the bytes and lines received, the first and last byte's times; an error (the worker
+    stopped) is noted too."""
     started = time.perf_counter()
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
     try:
-        connection.request("GET", path, headers=headers)
+        connection.request("POST" if body else "GET", path, body=body, headers=headers)
         response = connection.getresponse()
         outcome["status"] = response.status
         while chunk := response.read(256 * 1024):
@@ -623,8 +678,12 @@ def measure_full_extract(server, browser, *, memory_cap_mb: int, time_cap_s: int
     peak_reset = all(resets)
     sampled = {pid: before[pid].get("VmRSS", 0) for pid in workers}
     outcome, stopped = {}, None
+    _, form_page, _ = browser.get(EXTRACT_PATH)
+    submit = browser.form_request(EXTRACT_PATH, form_page, EXTRACT_FORM)
     thread = threading.Thread(
-        target=_stream, args=(server.port, "/reports/extract.csv", browser.headers(), outcome), daemon=True
+        target=_stream,
+        args=(server.port, EXTRACT_PATH, submit["headers"], outcome, submit["body"]),
+        daemon=True,
     )
     started = time.monotonic()
     thread.start()
@@ -737,7 +796,8 @@ def extract_lines(extract: dict | None) -> list[str]:
             else f" and {extract['rss_after_mb']:,} MB a second after"
         )
         lines += [
-            f"Full pseudonymised extract (`/reports/extract.csv`, every case, on a server of its own): "
+            f"Full pseudonymised extract (`{EXTRACT_PATH}`, every case, k-anonymous, on a server of its "
+            "own): "
             f"{how}; the worker that served it held {extract['rss_before_mb']:,} MB before, "
             f"{extract['rss_peak_mb']:,} MB at its peak{after} "
             f"(VmRSS and VmHWM from /proc){sql_part}; {goal}: {verdict(extract_verdict(extract))}.",
@@ -1057,6 +1117,7 @@ def main():
         print(
             "Data: " + ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}" for k, v in size.items())
         )
+        demo_users_current()
         print("Counting each page's queries...")
         count_queries(pages)
         from offenderhub.core.demo import DEMO_PASSWORD, DEMO_USERS, demo_password_hashes_upgrade

@@ -431,6 +431,12 @@ def extract_month(cursor, ctx):
     )
 
 
+def extract_year(cursor, ctx):
+    """The pseudonymised extract's rows for the cases opened in the year of ``ctx.month_start``."""
+    year = ctx.month_start.year
+    extract_month(cursor, replace(ctx, month_start=date(year, 1, 1), month_end=date(year + 1, 1, 1)))
+
+
 def extract_all(cursor, ctx):
     """The pseudonymised extract's rows for every case: the month's query over all of time."""
     extract_month(cursor, replace(ctx, month_start=date(1, 1, 1), month_end=date(9999, 12, 31)))

@@ -369,6 +369,10 @@ DASHBOARD_REFRESH_SECONDS = env.int("DASHBOARD_REFRESH_SECONDS", default=60)
 # they change; a request shows the figures the job made for this much longer again before it makes them
 # itself (which it then does only if the job has stopped running).
 DASHBOARD_JOB_GRACE_SECONDS = env.int("DASHBOARD_JOB_GRACE_SECONDS", default=60)
+# Disclosure control (reporting/disclosure.py): the dashboard shows no figure for fewer cases than this,
+# withholds a table's group of fewer, and no row of the pseudonymised case extract has quasi-identifiers
+# that fit fewer cases (k-anonymity with this k).
+DISCLOSURE_MIN_COHORT = env.int("DISCLOSURE_MIN_COHORT", default=10)
 
 # Evidence uploads: PDF, PNG or JPEG, checked by their content, up to this size.
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)

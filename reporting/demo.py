@@ -303,6 +303,23 @@ def _data_quality_examples(force) -> bool:
     return True
 
 
+def seed_extract_permission(analyst) -> bool:
+    """The analyst may download the pseudonymised case extract, granted by their office's
+    administrator on a data sharing agreement (once: a permission revoked since stays revoked)."""
+    from .models import ExtractPermission
+
+    if ExtractPermission.objects.filter(user=analyst).exists():
+        return False
+    administrator = User.objects.get(email="admin@fenshire-opcc.example")
+    services.extract_permission_grant(
+        actor=administrator,
+        user_id=analyst.pk,
+        authority="Data sharing agreement FEN-DSA-2026-03 between Fenshire Constabulary and the "
+        "commissioner's office, approved by the force's data protection officer",
+    )
+    return True
+
+
 def seed_reporting(out):
     force = Organisation.objects.get(name="Fenshire Constabulary")
     if _data_quality_examples(force):
@@ -332,5 +349,7 @@ def seed_reporting(out):
                 actor=analyst, item_id=item.pk, force_id=force.pk, finding=finding, observations=observations
             )
     out(f"historical cohort: {len(cases)} cases added; scrutiny samples: {ScrutinySample.objects.count()}")
+    if seed_extract_permission(analyst):
+        out("case extract: the commissioner's office's administrator let the analyst download it")
     summarised = rebuild()["cases"]
     out(f"dashboard summaries: {summarised} cases summarised")

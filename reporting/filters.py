@@ -1,4 +1,5 @@
 import django_filters
+from dateutil.relativedelta import relativedelta
 from django import forms
 
 from cases.models import CaseOffence, Ethnicity, OffenceGroup, Scheme, Sex
@@ -9,21 +10,35 @@ from .models import CaseFact
 from .selectors import AGE_BANDS
 
 
-def _date_widget():
-    return forms.DateInput(attrs={"type": "date", "class": "govuk-input govuk-input--width-10"})
+class MonthField(forms.DateField):
+    """A month, written 2027-03 (a full date is taken as its month): the first day of the month.
+    The dashboard's period is whole months: a day at a time, one period's figures taken from the
+    next would count the cases of a single day (reporting/disclosure.py)."""
+
+    input_formats = ["%Y-%m", "%Y-%m-%d"]
+    default_error_messages = {"invalid": "Enter a month like 2027-03"}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.TextInput(attrs={"class": "govuk-input govuk-input--width-5"}))
+        kwargs.setdefault("help_text", "For example, 2027-03")
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        day = super().to_python(value)
+        return day.replace(day=1) if day else day
+
+
+class MonthFilter(django_filters.DateFilter):
+    field_class = MonthField
 
 
 class DashboardFilter(django_filters.FilterSet):
-    """Filters for every dashboard figure: the period (cases opened), scheme, area, offence group,
-    sex, age band and ethnic group. They filter the dashboard's summaries (CaseFact, scoped_facts)
-    or the cases themselves (Case, scoped_cases, for the extract) alike."""
+    """Filters for every dashboard figure: the period (cases opened, in whole months), scheme, area,
+    offence group, sex, age band and ethnic group. They filter the dashboard's summaries (CaseFact,
+    scoped_facts) or the cases themselves (Case, scoped_cases) alike."""
 
-    opened_from = django_filters.DateFilter(
-        field_name="created_at", lookup_expr="date__gte", label="Opened from", widget=_date_widget()
-    )
-    opened_to = django_filters.DateFilter(
-        field_name="created_at", lookup_expr="date__lte", label="Opened to", widget=_date_widget()
-    )
+    opened_from = MonthFilter(field_name="created_at", lookup_expr="date__gte", label="Opened from (month)")
+    opened_to = MonthFilter(field_name="created_at", method="opened_to_month", label="Opened to (month)")
     scheme = django_filters.ModelChoiceFilter(
         queryset=Scheme.objects.none(), empty_label="All schemes", label="Scheme"
     )
@@ -63,6 +78,12 @@ class DashboardFilter(django_filters.FilterSet):
         self.filters["area"].queryset = Area.objects.filter(force_id=force_id)
         groups = Ethnicity.objects.order_by("group").values_list("group", flat=True).distinct()
         self.filters["ethnicity"].extra["choices"] = [(g, g) for g in groups]
+
+    def opened_to_month(self, queryset, name, value):
+        """Cases opened up to the end of the month."""
+        if not value:
+            return queryset
+        return queryset.filter(created_at__date__lt=value + relativedelta(months=1))
 
     def by_offence_group(self, queryset, name, value):
         if not value:

@@ -48,3 +48,40 @@ class FindingForm(GdsForm):
         label="Observations",
         help_text="Required unless the disposal was appropriate without observations.",
     )
+
+
+class ExtractPermissionForm(GdsForm):
+    authority = forms.CharField(
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="On whose authority, and why",
+        help_text="For example, the data sharing agreement and who approved it. Kept with the permission.",
+        error_messages={"required": "Enter on whose authority and why the permission is granted"},
+    )
+
+
+class CaseExtractForm(GdsForm):
+    purpose = forms.CharField(
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="What is the extract for?",
+        help_text="For example, the evaluation of the scheme's first two years for the commissioner's board.",
+        error_messages={"required": "Enter what the extract is for"},
+    )
+    recipient = forms.CharField(
+        max_length=300,
+        label="Who will receive it?",
+        help_text="The team or organisation that will hold the extract.",
+        error_messages={"required": "Enter who will receive the extract"},
+    )
+    opened_in = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        empty_value=None,
+        label="Cases opened in",
+        error_messages={"invalid_choice": "Choose a year from the list"},
+    )
+
+    def __init__(self, *args, years=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["opened_in"].choices = [("", "Every year")] + [(y, str(y)) for y in years]

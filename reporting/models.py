@@ -239,3 +239,71 @@ class SummaryState(models.Model):
 
     def __str__(self):
         return f"Summaries version {self.version}"
+
+
+# --- The pseudonymised case extract: a disclosure of its own (issue 15, part 5) ----------------------
+
+
+class ExtractPermission(models.Model):
+    """Permission for one analyst (or supervisor) to download the pseudonymised case extract,
+    granted by an administrator of their own organisation, on an authority they record. Revoking
+    it dates the row; the history is kept."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    authority = models.TextField(
+        help_text="On whose authority and why, as the administrator recorded it (for example the data "
+        "sharing agreement)."
+    )
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    granted_at = models.DateTimeField(default=timezone.now)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-granted_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="extract_permission_one_current",
+            )
+        ]
+
+    def __str__(self):
+        return f"Extract permission #{self.pk}"
+
+    def audit_label(self):
+        return f"Extract permission #{self.pk} of user #{self.user_id}"
+
+
+class CaseExtract(models.Model):
+    """One disclosure of the pseudonymised case extract: who drew it, when, for what purpose and for
+    whom, over which cases, and how many rows left (filled in when the last row has been sent)."""
+
+    force = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    made_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    made_at = models.DateTimeField(default=timezone.now)
+    purpose = models.TextField()
+    recipient = models.CharField(max_length=300)
+    opened_in = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Cases opened in this year only; empty: every case."
+    )
+    cases_considered = models.PositiveIntegerField()
+    min_cohort = models.PositiveSmallIntegerField(help_text="k: no row's quasi-identifiers fit fewer cases.")
+    rows_sent = models.PositiveIntegerField(null=True, blank=True)
+    rows_withheld = models.PositiveIntegerField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-made_at", "-id"]
+
+    def __str__(self):
+        return f"Pseudonymised case extract #{self.pk}"
+
+    def audit_label(self):
+        return f"Pseudonymised case extract #{self.pk}"
+
+    def audit_owner(self):
+        return self.force

@@ -13,7 +13,6 @@ Definitions (DOMAIN.md, What is measured):
 
 import hashlib
 import logging
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
@@ -27,6 +26,7 @@ from django.db.models import (
     CharField,
     Count,
     DurationField,
+    Exists,
     ExpressionWrapper,
     F,
     OuterRef,
@@ -48,7 +48,6 @@ from .models import CaseCostFact, CaseFact, ReferralFact, need_columns
 
 FOLLOW_UP = timedelta(days=365)
 WAITING = timedelta(days=365 + 183)  # the follow-up year and the further six months
-SUPPRESS_BELOW = 5
 
 AGE_BANDS = [("18-24", 18, 24), ("25-34", 25, 34), ("35-44", 35, 44), ("45-54", 45, 54), ("55+", 55, 200)]
 
@@ -107,20 +106,6 @@ def _days(value):
     if isinstance(value, timedelta):
         return round(value.total_seconds() / 86400, 1)
     return round(float(value) / 86400_000_000, 1)  # SQLite returns microseconds
-
-
-@dataclass
-class Cell:
-    """A count shown in a public table: fewer than five is shown as "<5" (and its rate withheld)."""
-
-    count: int
-
-    @property
-    def suppressed(self):
-        return 0 < self.count < SUPPRESS_BELOW
-
-    def __str__(self):
-        return "<5" if self.suppressed else str(self.count)
 
 
 def scoped_facts(user, *, today):
@@ -185,6 +170,12 @@ def dashboard_for(cases, *, today) -> dict:
             name: Avg(ExpressionWrapper(F(later) - F(earlier), output_field=DurationField()))
             for name, (later, earlier) in days_between.items()
         },
+        "offence_to_decision_n": Count(
+            "pk", filter=Q(first_decision_on__isnull=False, first_offence_on__isnull=False)
+        ),
+        "decision_to_caution_n": Count(
+            "pk", filter=Q(cautioned_on__isnull=False, first_decision_on__isnull=False)
+        ),
         "cohort": Count("pk", filter=matured),
         "reoffenders": Count("pk", filter=matured & Q(reoffences__gt=0)),
         "reoffence_total": Sum("reoffences", filter=matured),
@@ -231,9 +222,9 @@ def dashboard_for(cases, *, today) -> dict:
         needs.append(
             {
                 "pathway": labels[p],
-                "in_need": Cell(in_need),
-                "high": Cell(outcomes[f"high_{p}"]),
-                "rate": None if 0 < in_need < SUPPRESS_BELOW else _rate(in_need, outcomes["assessed"]),
+                "in_need": in_need,
+                "high": outcomes[f"high_{p}"],
+                "rate": _rate(in_need, outcomes["assessed"]),
                 "pairs": outcomes[f"pairs_{p}"],
                 "change": round(change, 2) if outcomes[f"pairs_{p}"] and change is not None else None,
             }
@@ -253,12 +244,14 @@ def dashboard_for(cases, *, today) -> dict:
             first_contact=Avg(
                 ExpressionWrapper(F("first_contact_at") - F("sent_at"), output_field=DurationField())
             ),
+            first_contact_n=Count("pk", filter=Q(first_contact_at__isnull=False)),
         )
         .order_by("organisation__name")
     )
     referral_to_contact = referrals.filter(first_contact_at__isnull=False).aggregate(
-        days=Avg(ExpressionWrapper(F("first_contact_at") - F("sent_at"), output_field=DurationField()))
-    )["days"]
+        days=Avg(ExpressionWrapper(F("first_contact_at") - F("sent_at"), output_field=DurationField())),
+        n=Count("pk"),
+    )
     for row in partners:
         row["acceptance_days"] = _days(row.pop("acceptance"))
         row["first_contact_days"] = _days(row.pop("first_contact"))
@@ -280,7 +273,10 @@ def dashboard_for(cases, *, today) -> dict:
         "breach_rate": _rate(outcomes["breached"], finished),
         "offence_to_decision_days": _days(outcomes["offence_to_decision"]),
         "decision_to_caution_days": _days(outcomes["decision_to_caution"]),
-        "referral_to_contact_days": _days(referral_to_contact),
+        "referral_to_contact_days": _days(referral_to_contact["days"]),
+        "offence_to_decision_n": outcomes["offence_to_decision_n"],
+        "decision_to_caution_n": outcomes["decision_to_caution_n"],
+        "referral_to_contact_n": referral_to_contact["n"],
         "reoffending": {
             "cohort": outcomes["cohort"],
             "reoffenders": outcomes["reoffenders"],
@@ -320,11 +316,26 @@ FAIRNESS_DIMENSIONS = {
     "age_band": ("Age band", "age_band"),
 }
 REFERENCE_GROUPS = {"ethnicity": "White", "sex": "male", "age_band": "25-34"}
+NOT_RECORDED = "Not recorded"
+
+
+def fairness_groups(dimension: str, *, ethnic_groups) -> list[tuple]:
+    """Every group of a fairness table, ``(value, name)``, whether or not it has cases: a table that
+    listed only the groups with cases would say which have none. ``ethnic_groups``: the groups'
+    names (the dashboard filter's choices)."""
+    if dimension == "sex":
+        from cases.models import Sex
+
+        return list(Sex.choices)
+    if dimension == "age_band":
+        return [("Under 18", "Under 18")] + [(label, label) for label, _, _ in AGE_BANDS]
+    return [(group, group) for group in ethnic_groups] + [(None, NOT_RECORDED)]
 
 
 def fairness_for(cases, *, dimension: str) -> dict:
-    """Outcomes by group with counts and rates relative to the reference group; small numbers
-    suppressed. Eligible rate = eligible / decided; completed and breached rates over finished cases."""
+    """Outcomes by group with counts and rates relative to the reference group, exact: what may be
+    shown of them is ``disclosure.protect_fairness``'s to say. Eligible rate = eligible / decided;
+    completed and breached rates over finished cases."""
     label, field = FAIRNESS_DIMENSIONS[dimension]
     rows = list(
         _facts(cases)
@@ -344,10 +355,10 @@ def fairness_for(cases, *, dimension: str) -> dict:
 
         names = dict(Sex.choices)
         for row in rows:
-            row["name"] = names.get(row["group"], row["group"] or "Not recorded")
+            row["name"] = names.get(row["group"], row["group"] or NOT_RECORDED)
     else:
         for row in rows:
-            row["name"] = row["group"] or "Not recorded"
+            row["name"] = row["group"] or NOT_RECORDED
     for row in rows:
         finished = row["completed_n"] + row["breached_n"]
         row["eligible_rate"] = _rate(row["eligible_n"], row["decided_n"])
@@ -358,28 +369,12 @@ def fairness_for(cases, *, dimension: str) -> dict:
         for measure in ("eligible", "completed", "breached"):
             mine, theirs = _share(row, measure), reference and _share(reference, measure)
             row[f"{measure}_relative"] = round(mine / theirs, 2) if mine is not None and theirs else None
-        suppress = row["cases"] < SUPPRESS_BELOW
-        row["cells"] = {
-            "cases": Cell(row["cases"]),
-            "eligible": Cell(row["eligible_n"]),
-            "completed": Cell(row["completed_n"]),
-            "breached": Cell(row["breached_n"]),
-        }
-        # A rate beside a suppressed count (or a relative rate against a suppressed reference group)
-        # would let the small number be worked back: withhold them too.
-        for measure in ("eligible", "completed", "breached"):
-            reference_count = reference[f"{measure}_n"] if reference else 0
-            reference_hidden = (
-                reference is None
-                or reference["cases"] < SUPPRESS_BELOW
-                or 0 < reference_count < SUPPRESS_BELOW
-            )
-            if suppress or row["cells"][measure].suppressed:
-                row[f"{measure}_rate"] = row[f"{measure}_relative"] = None
-            elif reference_hidden:
-                row[f"{measure}_relative"] = None
-        row["suppressed"] = suppress
-    return {"label": label, "rows": rows, "reference": reference["name"] if reference else None}
+    return {
+        "label": label,
+        "rows": rows,
+        "reference": reference["name"] if reference else None,
+        "reference_group": reference["group"] if reference else None,
+    }
 
 
 def dashboard_figures_kept(facts, *, force, today, filters, fairness=(), by_job=False) -> tuple:
@@ -478,3 +473,72 @@ def _cache_quietly(operation, *args, **kwargs):
 
 # How long one request may hold the making of a set of figures before another may try.
 DASHBOARD_MAKING_SECONDS = 60
+
+
+# --- The pseudonymised case extract (issue 15, part 5) -----------------------------------------------
+
+EXTRACT_ROLES = (Role.ANALYST, Role.SUPERVISOR)
+
+
+def extract_permitted(user) -> bool:
+    """The user reads the reports and an administrator has let them download the case extract."""
+    from .models import ExtractPermission
+
+    return (
+        user.is_authenticated
+        and user.has_role(*EXTRACT_ROLES)
+        and ExtractPermission.objects.filter(user=user, revoked_at__isnull=True).exists()
+    )
+
+
+def extract_permitted_expression(user):
+    """``extract_permitted`` as an expression, to read with another query (the dashboard's)."""
+    from .models import ExtractPermission
+
+    return Exists(ExtractPermission.objects.filter(user_id=user.pk, revoked_at__isnull=True))
+
+
+def extract_people_for(actor):
+    """The people of an administrator's organisation who read the reports, each with their current
+    permission to download the case extract (``permission_id``, ``granted_at``, ``granted_by_name``),
+    if any: the only people whose permission the administrator may change."""
+    from offenderhub.accounts.models import User
+
+    from .models import ExtractPermission
+
+    if not actor.has_role(Role.ADMINISTRATOR) or actor.organisation_id is None:
+        return User.objects.none()
+    current = ExtractPermission.objects.filter(user=OuterRef("pk"), revoked_at__isnull=True)
+    return (
+        User.objects.filter(
+            organisation_id=actor.organisation_id, is_active=True, role_assignments__role__in=EXTRACT_ROLES
+        )
+        .distinct()
+        .annotate(
+            permission_id=Subquery(current.values("pk")[:1]),
+            granted_at=Subquery(current.values("granted_at")[:1]),
+            granted_by_name=Subquery(current.values("granted_by__full_name")[:1]),
+        )
+        .order_by("full_name", "pk")
+    )
+
+
+def extract_person_get_for(actor, pk):
+    """One of ``extract_people_for(actor)``; anyone else is a 404."""
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(extract_people_for(actor), pk=pk)
+
+
+def extract_permissions_of(user):
+    """Every permission the person was granted, the current one first."""
+    from .models import ExtractPermission
+
+    return ExtractPermission.objects.filter(user=user).select_related("granted_by", "revoked_by")
+
+
+def case_extracts_of(user, *, limit: int = 10):
+    """The extracts the person drew, the latest first."""
+    from .models import CaseExtract
+
+    return CaseExtract.objects.filter(made_by=user)[:limit]

@@ -21,7 +21,16 @@ from offenderhub.accounts.models import Role
 from offenderhub.audit.models import AuditAction
 from offenderhub.audit.services import audit_record
 
-from .models import Finding, OutcomeType, ReoffendingImport, ScrutinyItem, ScrutinySample, SubsequentOffence
+from .models import (
+    CaseExtract,
+    ExtractPermission,
+    Finding,
+    OutcomeType,
+    ReoffendingImport,
+    ScrutinyItem,
+    ScrutinySample,
+    SubsequentOffence,
+)
 
 COLUMNS = ["pnc_id", "offence_date", "offence", "outcome_type", "outcome_date"]
 MAX_ROWS = 50_000
@@ -245,6 +254,146 @@ def export_record(*, actor, what: str, rows: int, force_id, request=None) -> Non
         owner_organisation=Organisation.objects.get(pk=force_id),
         recipient=f"{actor.email} ({actor.organisation})",
         reason=f"{rows} rows exported",
+    )
+
+
+# --- The pseudonymised case extract: permission and disclosures (issue 15, part 5) ------------------
+
+# Who may hold the permission: the people who read the reports.
+EXTRACT_ROLES = (Role.ANALYST, Role.SUPERVISOR)
+
+
+def _extract_grantee(*, actor, user_id):
+    """The person whose permission ``actor`` changes, locked: someone of the actor's organisation who
+    reads the reports, never the actor themselves (another administrator must)."""
+    from offenderhub.accounts.models import User
+
+    if not actor.has_role(Role.ADMINISTRATOR):
+        raise CaseError(
+            "Only an administrator grants or revokes the permission to download the case extract."
+        )
+    user = (
+        User.objects.select_for_update()
+        .filter(pk=user_id, organisation_id=actor.organisation_id, is_active=True)
+        .first()
+    )
+    if user is None or not user.has_role(*EXTRACT_ROLES):
+        raise CaseError("That person is not an analyst or supervisor of your organisation.")
+    if user.pk == actor.pk and not actor.is_superuser:
+        raise CaseError("Another administrator must change your own permission.")
+    return user
+
+
+def extract_permission_grant(*, actor, user_id, authority: str, request=None) -> ExtractPermission | None:
+    """Let one analyst (or supervisor) download the pseudonymised case extract, on the authority the
+    administrator records (kept on the permission; the audit row names it by number). Granting it
+    again while it stands changes nothing and returns None."""
+    authority = authority.strip()
+    if not authority:
+        raise ValidationError({"authority": "Enter on whose authority and why the permission is granted"})
+    with transaction.atomic():
+        user = _extract_grantee(actor=actor, user_id=user_id)
+        if ExtractPermission.objects.filter(user=user, revoked_at__isnull=True).exists():
+            return None
+        permission = ExtractPermission.objects.create(user=user, authority=authority, granted_by=actor)
+        audit_record(
+            actor=actor,
+            action=AuditAction.CHANGED,
+            obj=user,
+            request=request,
+            object_label=f"User #{user.pk}",
+            owner_organisation=user.organisation,
+            changes={"pseudonymised case extract": ["not permitted", "permitted"]},
+            reason="Permission to download the pseudonymised case extract granted "
+            f"({permission.audit_label()})",
+        )
+    return permission
+
+
+def extract_permission_revoke(*, actor, user_id, request=None) -> bool:
+    """Withdraw the permission (the row is kept, dated). Revoking a permission no longer held changes
+    nothing and returns False."""
+    with transaction.atomic():
+        user = _extract_grantee(actor=actor, user_id=user_id)
+        permission = (
+            ExtractPermission.objects.select_for_update().filter(user=user, revoked_at__isnull=True).first()
+        )
+        if permission is None:
+            return False
+        permission.revoked_by, permission.revoked_at = actor, timezone.now()
+        permission.save(update_fields=["revoked_by", "revoked_at"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.CHANGED,
+            obj=user,
+            request=request,
+            object_label=f"User #{user.pk}",
+            owner_organisation=user.organisation,
+            changes={"pseudonymised case extract": ["permitted", "not permitted"]},
+            reason="Permission to download the pseudonymised case extract revoked "
+            f"({permission.audit_label()})",
+        )
+    return True
+
+
+def case_extract_record(
+    *,
+    actor,
+    force_id,
+    purpose: str,
+    recipient: str,
+    opened_in,
+    cases_considered: int,
+    min_cohort: int,
+    request=None,
+) -> CaseExtract:
+    """Record a disclosure of the pseudonymised case extract before its first row leaves: who, for
+    what purpose, for whom (kept on the record, as typed) and over which cases; audited as a
+    disclosure naming the record by number. Refused without the permission."""
+    from offenderhub.accounts.models import Organisation
+
+    purpose, recipient = purpose.strip(), recipient.strip()
+    errors = {}
+    if not purpose:
+        errors["purpose"] = "Enter what the extract is for"
+    if not recipient:
+        errors["recipient"] = "Enter who will receive the extract"
+    if errors:
+        raise ValidationError(errors)
+    if not (
+        actor.has_role(*EXTRACT_ROLES)
+        and ExtractPermission.objects.filter(user=actor, revoked_at__isnull=True).exists()
+    ):
+        raise CaseError("You do not have permission to download the pseudonymised case extract.")
+    with transaction.atomic():
+        extract = CaseExtract.objects.create(
+            force=Organisation.objects.get(pk=force_id),
+            made_by=actor,
+            purpose=purpose,
+            recipient=recipient,
+            opened_in=opened_in,
+            cases_considered=cases_considered,
+            min_cohort=min_cohort,
+        )
+        audit_record(
+            actor=actor,
+            action=AuditAction.DISCLOSED,
+            obj=extract,
+            request=request,
+            recipient=f"{actor.email} ({actor.organisation}), "
+            f"for the recipient recorded on {extract.audit_label()}",
+            reason=f"Pseudonymised case extract disclosed for the purpose recorded: {cases_considered} cases "
+            f"considered, no row's quasi-identifiers fitting fewer than {min_cohort}",
+        )
+    return extract
+
+
+def case_extract_finished(*, extract_id: int, rows_sent: int, rows_withheld: int) -> bool:
+    """Note how many rows an extract sent and withheld, once its last row has gone (once)."""
+    return bool(
+        CaseExtract.objects.filter(pk=extract_id, finished_at__isnull=True).update(
+            rows_sent=rows_sent, rows_withheld=rows_withheld, finished_at=timezone.now()
+        )
     )
 
 

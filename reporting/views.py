@@ -2,14 +2,15 @@ import csv
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Min
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views import View
 
+from cases.models import Case as CaseRecord
 from cases.services import CaseError
 from offenderhub.accounts.access import RoleRequiredMixin
 from offenderhub.accounts.models import Organisation, Role
@@ -17,15 +18,16 @@ from offenderhub.audit.models import AuditAction
 from offenderhub.audit.services import audit_label, audit_record
 from offenderhub.core.forms import add_service_errors
 
-from . import quality, services, summaries
-from .exports import HEADER, case_extract_rows, csv_lines
+from . import disclosure, quality, selectors, services, summaries
+from .exports import HEADER, LEVELS, case_extract_rows, csv_lines
 from .filters import DashboardFilter
-from .forms import FindingForm, ImportForm, SampleForm
+from .forms import CaseExtractForm, ExtractPermissionForm, FindingForm, ImportForm, SampleForm
 from .models import ReoffendingImport, ScrutinySample
 from .pseudonyms import pseudonym
 from .selectors import (
     FAIRNESS_DIMENSIONS,
     dashboard_figures_kept,
+    fairness_groups,
     reporting_force_id_for,
     scoped_cases,
     scoped_facts,
@@ -62,22 +64,38 @@ class _Dashboard(_Reporting):
     def summary_scope(self, request):
         facts = self.scope(request, scoped=scoped_facts)  # lazy: read after the refresh
         summaries.refresh_stale(summaries.REQUEST_BATCH)
-        self.force = summaries.with_freshness(Organisation.objects).get(pk=self.force_id)
+        self.force = (
+            summaries.with_freshness(Organisation.objects)
+            .annotate(extract_permitted=selectors.extract_permitted_expression(request.user))
+            .get(pk=self.force_id)
+        )
         return facts
 
     def figures(self, request, facts, *, fairness=()):
-        return dashboard_figures_kept(
+        """``(figures, fairness tables, as_at)`` as they may be shown (reporting/disclosure.py): the
+        figures kept or computed, protected on every request (pure Python on a few small tables)."""
+        figures, tables, as_at = dashboard_figures_kept(
             facts,
             force=self.force,
             today=self.today,
             filters=sorted((k, v) for k, values in request.GET.lists() for v in values),
             fairness=fairness,
         )
+        shown = disclosure.protect(figures)
+        if shown["withheld"]:
+            return shown, {}, as_at
+        ethnic_groups = [group for group, _ in self.filterset.filters["ethnicity"].extra["choices"]]
+        shown_tables = {
+            key: disclosure.protect_fairness(table, groups=fairness_groups(key, ethnic_groups=ethnic_groups))
+            for key, table in tables.items()
+        }
+        return shown, shown_tables, as_at
 
 
 def _bars(rows, key, label_key):
-    """Rows for a server-drawn bar chart: each value as a share of the largest, for the SVG widths."""
-    values = [float(r[key] or 0) for r in rows]
+    """Rows for a server-drawn bar chart: each value (a count as shown) as a share of the largest,
+    for the SVG widths; a "<5" has no bar."""
+    values = [float(r[key].shown or 0) for r in rows]
     top = max(values, default=0) or 1
     return {
         "bars": [
@@ -92,8 +110,13 @@ class DashboardView(_Dashboard):
     def get(self, request):
         facts = self.summary_scope(request)
         figures, fairness, as_at = self.figures(request, facts, fairness=tuple(FAIRNESS_DIMENSIONS))
-        status_rows = [{"label": label, "n": n} for label, n in figures["by_status"]]
-        trend_rows = [{"label": f"{t['month']:%b %Y}", "n": t["opened"]} for t in figures["trends"]]
+        withheld = figures["withheld"]
+        status_rows = [] if withheld else [{"label": label, "n": n} for label, n in figures["by_status"]]
+        trend_rows = (
+            []
+            if withheld
+            else [{"label": f"{t['month']:%b %Y}", "n": t["opened"]} for t in figures["trends"]]
+        )
         query = urlencode({k: v for k, v in request.GET.items() if v})
         return render(
             request,
@@ -137,62 +160,117 @@ class DashboardExportView(_Dashboard):
         "fairness_age_band",
     ]
 
+    HEADERS = {
+        "status": ["status", "cases"],
+        "outcomes": ["measure", "value"],
+        "needs": [
+            "pathway",
+            "in need (medium or high)",
+            "high",
+            "rate %",
+            "pairs assessed twice",
+            "average change",
+        ],
+        "partners": [
+            "agency",
+            "sent",
+            "accepted",
+            "declined",
+            "completed",
+            "not completed",
+            "completion rate %",
+            "days to accept",
+            "days to first contact",
+        ],
+        "trends": ["month", "cases opened", "cautions given"],
+        "fairness": [
+            "group",
+            "cases",
+            "eligible",
+            "eligible rate %",
+            "relative",
+            "completed",
+            "completed rate %",
+            "relative",
+            "breached",
+            "breached rate %",
+            "relative",
+        ],
+    }
+
     def get(self, request, table):
         if table not in self.TABLES:
             raise Http404
         dimension = table.removeprefix("fairness_") if table.startswith("fairness_") else None
         facts = self.summary_scope(request)
-        f, fair, _ = self.figures(request, facts, fairness=(dimension,) if dimension else ())
-        if table == "status":
-            header, rows = ["status", "cases"], f["by_status"]
-        elif table == "outcomes":
-            r, c = f["reoffending"], f["cost"]
-            header = ["measure", "value"]
+        # The figures the page shows (kept under the same key): each download matches the page.
+        f, fair, _ = self.figures(request, facts, fairness=tuple(FAIRNESS_DIMENSIONS))
+        header = self.HEADERS["fairness" if dimension else table]
+        if f["withheld"]:
             rows = [
-                ("cases", f["total"]),
-                ("cautions given", f["cautions"]),
-                ("diverted from prosecution", f["diverted"]),
-                ("breached", f["breached"]),
-                ("compliance rate %", f["compliance_rate"]),
-                ("breach rate %", f["breach_rate"]),
-                ("proven reoffending cohort", r["cohort"]),
-                ("reoffenders", r["reoffenders"]),
-                ("proven reoffending rate %", r["rate"]),
-                ("reoffences per reoffender", r["frequency"]),
-                ("still maturing", r["maturing"]),
-                ("cost of crime before (£)", c["before"]),
-                ("cost of crime after (£)", c["after"]),
-                ("people tracked for cost", c["people"]),
-                ("days offence to decision", f["offence_to_decision_days"]),
-                ("days decision to caution", f["decision_to_caution_days"]),
-                ("days referral to first contact", f["referral_to_contact_days"]),
+                [
+                    f"Figures withheld: fewer than {f['min_cohort']} cases match these filters, "
+                    "so none is shown, to protect the people in them"
+                ]
             ]
-        elif table == "needs":
-            header = [
-                "pathway",
-                "in need (medium or high)",
-                "high",
-                "rate %",
-                "pairs assessed twice",
-                "average change",
-            ]
-            rows = [
-                (n["pathway"], n["in_need"], n["high"], n["rate"], n["pairs"], n["change"])
-                for n in f["needs"]
-            ]
-        elif table == "partners":
-            header = [
-                "agency",
-                "sent",
-                "accepted",
-                "declined",
-                "completed",
-                "not completed",
-                "completion rate %",
-                "days to accept",
-                "days to first contact",
-            ]
-            rows = [
+        elif dimension:
+            rows = _fairness_rows(fair[dimension])
+        else:
+            rows = getattr(self, f"_{table}_rows")(f)
+        services.export_record(
+            actor=request.user,
+            what=f"Dashboard table: {table}",
+            rows=len(rows),
+            force_id=self.force_id,
+            request=request,
+        )
+        return _csv_response(f"offenderhub-{table}-{self.today:%Y%m%d}.csv", header, rows)
+
+    @staticmethod
+    def _status_rows(f):
+        return f["by_status"]
+
+    @staticmethod
+    def _outcomes_rows(f):
+        r, c = f["reoffending"], f["cost"]
+        return [
+            ("cases", f["total"]),
+            ("cautions given", f["cautions"]),
+            ("diverted from prosecution", f["diverted"]),
+            ("breached", f["breached"]),
+            ("compliance rate %", f["compliance_rate"]),
+            ("breach rate %", f["breach_rate"]),
+            ("proven reoffending cohort", r["cohort"]),
+            ("reoffenders", r["reoffenders"]),
+            ("proven reoffending rate %", r["rate"]),
+            ("reoffences", r["reoffences"]),
+            ("reoffences per reoffender", r["frequency"]),
+            ("still maturing", r["maturing"]),
+            ("people tracked for cost", c["people"]),
+            ("offences in the 12 months before", c["before_offences"]),
+            ("offences in the 12 months after", c["after_offences"]),
+            ("cost of crime before (£, nearest 1,000)", c["before"]),
+            ("cost of crime after (£, nearest 1,000)", c["after"]),
+            ("offences without a unit cost", c["unpriced"]),
+            ("days offence to decision", f["offence_to_decision_days"]),
+            ("days decision to caution", f["decision_to_caution_days"]),
+            ("days referral to first contact", f["referral_to_contact_days"]),
+        ]
+
+    @staticmethod
+    def _needs_rows(f):
+        return [
+            (n["pathway"], n["in_need"], n["high"], n["rate"], n["pairs"], n["change"]) for n in f["needs"]
+        ]
+
+    @staticmethod
+    def _partners_rows(f):
+        rows = []
+        for p in f["partners"]:
+            if p["withheld"]:
+                rows.append((p["organisation__name"], disclosure.WITHHELD_GROUP, *[""] * 7))
+                continue
+            rows.append(
                 (
                     p["organisation__name"],
                     p["sent"],
@@ -204,79 +282,215 @@ class DashboardExportView(_Dashboard):
                     p["acceptance_days"],
                     p["first_contact_days"],
                 )
-                for p in f["partners"]
-            ]
-        elif table == "trends":
-            header, rows = (
-                ["month", "cases opened", "cautions given"],
-                [(f"{t['month']:%Y-%m}", t["opened"], t["cautioned"]) for t in f["trends"]],
             )
-        else:
-            fair = fair[dimension]
-            header = [
-                "group",
-                "cases",
-                "eligible",
-                "eligible rate %",
-                "relative",
-                "completed",
-                "completed rate %",
-                "relative",
-                "breached",
-                "breached rate %",
-                "relative",
-            ]
-            rows = [
-                (
-                    r["name"],
-                    r["cells"]["cases"],
-                    r["cells"]["eligible"],
-                    r["eligible_rate"],
-                    r["eligible_relative"],
-                    r["cells"]["completed"],
-                    r["completed_rate"],
-                    r["completed_relative"],
-                    r["cells"]["breached"],
-                    r["breached_rate"],
-                    r["breached_relative"],
-                )
-                for r in fair["rows"]
-            ]
-        rows = list(rows)
-        services.export_record(
-            actor=request.user,
-            what=f"Dashboard table: {table}",
-            rows=len(rows),
-            force_id=self.force_id,
-            request=request,
+        return rows
+
+    @staticmethod
+    def _trends_rows(f):
+        return [(f"{t['month']:%Y-%m}", t["opened"], t["cautioned"]) for t in f["trends"]]
+
+
+def _fairness_rows(table):
+    rows = []
+    for r in table["rows"]:
+        if r["withheld"]:
+            rows.append((r["name"], disclosure.WITHHELD_GROUP, *[""] * 9))
+            continue
+        rows.append(
+            (
+                r["name"],
+                r["cells"]["cases"],
+                r["cells"]["eligible"],
+                r["eligible_rate"],
+                r["eligible_relative"],
+                r["cells"]["completed"],
+                r["completed_rate"],
+                r["completed_relative"],
+                r["cells"]["breached"],
+                r["breached_rate"],
+                r["breached_relative"],
+            )
         )
-        return _csv_response(f"offenderhub-{table}-{self.today:%Y%m%d}.csv", header, rows)
+    return rows
 
 
 class CaseExtractView(_Reporting):
-    """A pseudonymised row per case: no names, addresses, PNC IDs or free text; ages as bands.
+    """The pseudonymised case extract: a disclosure of its own (issue 15, part 5). Only an analyst or
+    supervisor an administrator has given the permission to (403 otherwise), for their force; the
+    purpose and the recipient are recorded each time (``services.case_extract_record``, audited as a
+    disclosure) before the first row leaves. The rows are k-anonymous (reporting/exports.py).
 
-    Streamed (reporting/exports.py): a full extract of a large force is never held in memory. The
-    export is audited before the first row leaves, with the number of rows counted then; the cases
-    streamed are those counted (none opened since is added), so the count is the rows sent unless a
-    case changed in the seconds between, say from one status to another under a status filter."""
+    Streamed: a full extract of a large force is never held in memory. The cases are those counted
+    when the disclosure was recorded (none opened since is added); the rows sent and withheld are
+    noted on the record when the last row has gone."""
+
+    template_name = "reporting/extract.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and request.user.has_role(*READERS):
+            self.force_id = reporting_force_id_for(request.user)
+            if self.force_id is None:
+                raise Http404("No force to report on.")
+            if not selectors.extract_permitted(request.user):
+                raise PermissionDenied(
+                    "You do not have permission to download the pseudonymised case extract."
+                )
+        return super().dispatch(request, *args, **kwargs)
+
+    def cases(self, opened_in=None):
+        cases = CaseRecord.objects.filter(force_id=self.force_id)
+        if opened_in is not None:
+            cases = cases.filter(created_at__year=opened_in)
+        return cases
+
+    def years(self):
+        first = self.cases().aggregate(first=Min("created_at"))["first"]
+        today = timezone.localdate()
+        start = timezone.localtime(first).year if first else today.year
+        return list(range(today.year, start - 1, -1))
+
+    def render_form(self, request, form, status=200):
+        return render(
+            request,
+            self.template_name,
+            {
+                "form": form,
+                "extracts": selectors.case_extracts_of(request.user),
+                "min_cohort": disclosure.min_cohort(),
+                "levels": LEVELS,
+            },
+            status=status,
+        )
 
     def get(self, request):
-        cases = self.scope(request)
-        counted = cases.aggregate(rows=Count("pk"), last=Max("pk"))
-        services.export_record(
-            actor=request.user,
-            what="Pseudonymised case extract",
-            rows=counted["rows"],
-            force_id=self.force_id,
-            request=request,
+        return self.render_form(request, CaseExtractForm(years=self.years()))
+
+    def post(self, request):
+        form = CaseExtractForm(request.POST, years=self.years())
+        if not form.is_valid():
+            return self.render_form(request, form, status=400)
+        opened_in = form.cleaned_data["opened_in"]
+        counted = self.cases(opened_in).aggregate(rows=Count("pk"), last=Max("pk"))
+        k = disclosure.min_cohort()
+        try:
+            extract = services.case_extract_record(
+                actor=request.user,
+                force_id=self.force_id,
+                purpose=form.cleaned_data["purpose"],
+                recipient=form.cleaned_data["recipient"],
+                opened_in=opened_in,
+                cases_considered=counted["rows"],
+                min_cohort=k,
+                request=request,
+            )
+        except (ValidationError, CaseError) as exc:
+            add_service_errors(form, exc)
+            return self.render_form(request, form, status=400)
+        cases = self.cases(opened_in).filter(pk__lte=counted["last"] or 0)
+        response = StreamingHttpResponse(
+            _extract_lines(extract.pk, cases, k), content_type="text/csv; charset=utf-8"
         )
-        rows = case_extract_rows(cases.filter(pk__lte=counted["last"] or 0))
-        response = StreamingHttpResponse(csv_lines(HEADER, rows), content_type="text/csv; charset=utf-8")
-        filename = f"offenderhub-case-extract-{self.today:%Y%m%d}.csv"
+        filename = f"offenderhub-case-extract-{extract.pk}-{timezone.localdate():%Y%m%d}.csv"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         response["Cache-Control"] = "private, no-store"
         return response
+
+
+def _extract_lines(extract_id, cases, k):
+    """The extract's CSV, then, once its last row has gone, the rows sent and withheld noted on the
+    disclosure's record."""
+    tally = {}
+    yield from csv_lines(HEADER, case_extract_rows(cases, k=k, tally=tally))
+    services.case_extract_finished(
+        extract_id=extract_id, rows_sent=tally["sent"], rows_withheld=tally["withheld"]
+    )
+
+
+class ExtractPermissionListView(RoleRequiredMixin, View):
+    """Administrators: who in their organisation may download the pseudonymised case extract."""
+
+    required_roles = frozenset({Role.ADMINISTRATOR})
+
+    def get(self, request):
+        return render(
+            request,
+            "reporting/extract_permissions.html",
+            {"people": list(selectors.extract_people_for(request.user))},
+        )
+
+
+class ExtractPermissionView(RoleRequiredMixin, View):
+    """One person's permission: its history, and the form to grant it (with the authority) or the
+    button to revoke it. Someone outside the administrator's organisation, or who does not read the
+    reports, is a 404."""
+
+    required_roles = frozenset({Role.ADMINISTRATOR})
+
+    def render_person(self, request, person, form=None, status=200):
+        return render(
+            request,
+            "reporting/extract_permission.html",
+            {
+                "person": person,
+                "history": list(selectors.extract_permissions_of(person)),
+                "form": form or ExtractPermissionForm(),
+                "own": person.pk == request.user.pk and not request.user.is_superuser,
+            },
+            status=status,
+        )
+
+    def get(self, request, pk):
+        return self.render_person(request, selectors.extract_person_get_for(request.user, pk))
+
+
+class ExtractPermissionGrantView(ExtractPermissionView):
+    def get(self, request, pk):
+        return redirect("reporting:extract_permission", pk=pk)
+
+    def post(self, request, pk):
+        person = selectors.extract_person_get_for(request.user, pk)
+        form = ExtractPermissionForm(request.POST)
+        if form.is_valid():
+            try:
+                granted = services.extract_permission_grant(
+                    actor=request.user,
+                    user_id=person.pk,
+                    authority=form.cleaned_data["authority"],
+                    request=request,
+                )
+            except (ValidationError, CaseError) as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(
+                    request,
+                    f"{person.full_name} may now download the pseudonymised case extract."
+                    if granted
+                    else f"{person.full_name} already had the permission: nothing changed.",
+                )
+                return redirect("reporting:extract_permission", pk=person.pk)
+        return self.render_person(request, person, form, status=400)
+
+
+class ExtractPermissionRevokeView(ExtractPermissionView):
+    def get(self, request, pk):
+        return redirect("reporting:extract_permission", pk=pk)
+
+    def post(self, request, pk):
+        person = selectors.extract_person_get_for(request.user, pk)
+        try:
+            revoked = services.extract_permission_revoke(
+                actor=request.user, user_id=person.pk, request=request
+            )
+        except CaseError as exc:
+            messages.error(request, str(exc))
+            return self.render_person(request, person, status=400)
+        messages.success(
+            request,
+            f"{person.full_name} may no longer download the pseudonymised case extract."
+            if revoked
+            else f"{person.full_name} did not have the permission: nothing changed.",
+        )
+        return redirect("reporting:extract_permission", pk=person.pk)
 
 
 class ImportView(RoleRequiredMixin, View):

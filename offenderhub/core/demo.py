@@ -101,6 +101,7 @@ DEMO_USERS = [
         "Housing support worker",
     ),
     DemoUser("analyst@fenshire-opcc.example", "Dr Nia Evans", OPCC, (Role.ANALYST,), "Performance analyst"),
+    DemoUser("admin@fenshire-opcc.example", "Kate Morris", OPCC, (Role.ADMINISTRATOR,), "Office manager"),
 ]
 
 

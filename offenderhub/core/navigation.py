@@ -13,6 +13,7 @@ class NavItem:
     url_name: str
     roles: frozenset
     police_only: bool = False  # shown only to people of a police force
+    kinds: frozenset | None = None  # shown only to people of these kinds of organisation
 
 
 NAVIGATION = [
@@ -34,6 +35,12 @@ NAVIGATION = [
     NavItem("Jobs", "core:jobs", frozenset({Role.ADMINISTRATOR})),
     NavItem("Schemes", "cases:scheme_list", frozenset({Role.ADMINISTRATOR}), police_only=True),
     NavItem("Imports", "imports:list", frozenset({Role.ADMINISTRATOR}), police_only=True),
+    NavItem(
+        "Extract permissions",
+        "reporting:extract_permissions",
+        frozenset({Role.ADMINISTRATOR}),
+        kinds=frozenset({OrganisationKind.POLICE_FORCE, OrganisationKind.COMMISSIONER_OFFICE}),
+    ),
     NavItem("Administration", "admin:index", frozenset({Role.ADMINISTRATOR})),
 ]
 
@@ -45,7 +52,10 @@ def navigation_for(user, current_path: str) -> list[dict]:
     for item in NAVIGATION:
         if not user.has_role(*item.roles):
             continue
-        if item.police_only and getattr(user.organisation, "kind", None) != OrganisationKind.POLICE_FORCE:
+        kind = getattr(user.organisation, "kind", None)
+        if item.police_only and kind != OrganisationKind.POLICE_FORCE:
+            continue
+        if item.kinds is not None and kind not in item.kinds:
             continue
         try:
             url = reverse(item.url_name)

@@ -184,3 +184,30 @@ def test_seed_demo_shows_a_merged_pair_and_a_pair_left_to_merge(db, debug):
     assert person_merge_undo_refusal(merge) is None  # a first run can try "Undo"
     supervisor = User.objects.get(email="supervisor@fenshire-police.example")
     assert [p.family_name for p in duplicate_people_for(supervisor)] == ["Whitmore"]
+
+
+def test_seed_demo_shows_disclosure_control_and_a_permitted_analyst(db, debug, client_for):
+    """A first run: the analyst's dashboard rounds every count down to a multiple of 5, shows "<5"
+    and withholds the small groups and cohorts, and the analyst may download the case extract
+    (granted by their office's administrator)."""
+    from django.urls import reverse
+
+    from reporting.models import ExtractPermission
+
+    _seed()
+    analyst = User.objects.get(email="analyst@fenshire-opcc.example")
+    permission = ExtractPermission.objects.get(user=analyst, revoked_at=None)
+    assert permission.granted_by.email == "admin@fenshire-opcc.example"
+    client = client_for(analyst)
+    response = client.get(reverse("reporting:dashboard"))
+    f = response.context["f"]
+    assert not f["withheld"] and f["total"].shown % 5 == 0
+    html = response.content.decode()
+    assert "&lt;5" in html and "&lt;10" in html
+    assert reverse("reporting:extract") in html
+    assert client.get(reverse("reporting:dashboard"), {"sex": "not_stated"}).context["f"]["withheld"]
+    extract = client.post(
+        reverse("reporting:extract"), {"purpose": "Demo", "recipient": "OPCC performance team"}
+    )
+    assert extract.status_code == 200
+    assert b"".join(extract.streaming_content).startswith(b"case,scheme")

@@ -168,3 +168,16 @@ def body(response) -> str:
 def csv_rows(response) -> list[list[str]]:
     """The cells of a CSV download."""
     return list(csv.reader(io.StringIO(body(response))))
+
+
+EXTRACT_FORM = {
+    "purpose": "Evaluation of the scheme for the commissioner's board",
+    "recipient": "OPCC performance team",
+}
+
+
+def extract_download(client, **data):
+    """Download the pseudonymised case extract, recording its purpose and recipient."""
+    from django.urls import reverse
+
+    return client.post(reverse("reporting:extract"), {**EXTRACT_FORM, **data})

@@ -1,8 +1,11 @@
-"""The pseudonymised case extract is streamed (issue 12, "Memory that stays flat"): the same rows as
-when it was built in memory, a fixed number of queries whatever the number of cases, audited before
-the first row leaves with the number of rows it sends."""
+"""The pseudonymised case extract: streamed (issue 12, "Memory that stays flat"), k-anonymous and a
+disclosure of its own (issue 15, part 5). With k = 1 the rows are those the ORM gives case by case;
+with k = 10 no row's quasi-identifiers, as shown, fit fewer than 10 rows; a fixed number of queries
+whatever the number of cases; recorded and audited before the first row leaves, the rows sent
+noted once the last has gone."""
 
 import itertools
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -11,25 +14,38 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from factories import ABH, COMMON_ASSAULT, ROBBERY, SEXUAL_ASSAULT
-from reporting_support import body, csv_rows
+from reporting_support import EXTRACT_FORM, body, csv_rows, extract_download
 
 from assessments.models import Assessment, AssessmentKind, AssessmentStatus, NeedLevel, Pathway, PathwayNeed
-from cases.models import Classification, DecisionOutcome, OffenceGroup
+from cases.models import Case, Classification, DecisionOutcome, OffenceGroup
 from offenderhub.audit.models import AuditAction, AuditEvent
+from reporting.exports import HEADER, WITHHELD, age_band
+from reporting.models import CaseExtract
 from reporting.pseudonyms import pseudonym
-from reporting.selectors import DIVERTED_STATUSES, scoped_cases
+from reporting.selectors import DIVERTED_STATUSES
 from reporting.services import csv_safe
 
 EXTRACT = reverse("reporting:extract")
 OUTCOMES = [None, "ineligible", "active", "completed", "breached", "completed"]
 OFFENCES = [(COMMON_ASSAULT,), (ABH, COMMON_ASSAULT), (ROBBERY,), (SEXUAL_ASSAULT, ABH, ROBBERY)]
+QUASI_IDENTIFIERS = [
+    "scheme",
+    "area",
+    "offence groups",
+    "most serious classification",
+    "sex",
+    "age band when opened",
+    "ethnic group",
+    "opened",
+    "cautioned",
+]
 
 
-def extract_as_before(user):
-    """The extract's rows as the view built them before it streamed (the code it had, kept here as
-    the reference): every case with select_related and prefetch_related, in memory."""
+def rows_case_by_case(force):
+    """Every case's row as recorded (k = 1), read case by case through the ORM: the reference the
+    streamed extract must match."""
     cases = (
-        scoped_cases(user, today=timezone.localdate())
+        Case.objects.filter(force=force)
         .select_related("scheme", "area", "person__ethnicity", "caution", "prosecution")
         .prefetch_related("offences__offence", "assessments__needs", "decisions")
         .order_by("pk")
@@ -46,9 +62,9 @@ def extract_as_before(user):
             (a for a in case.assessments.all() if a.kind == AssessmentKind.INITIAL and a.is_locked), None
         )
         levels = {n.pathway: n.get_level_display() for n in initial.needs.all()} if initial else {}
+        opened = timezone.localtime(case.created_at)
         row = [
             pseudonym("case", case.pk),
-            pseudonym("person", case.person_id),
             case.scheme.name,
             case.area.name,
             "; ".join(sorted({groups.get(o.offence.group, o.offence.group) for o in offences})),
@@ -61,12 +77,12 @@ def extract_as_before(user):
                 "",
             ),
             case.person.get_sex_display(),
-            case.age_band,
+            age_band(case.person.date_of_birth, opened.date()),
             case.person.ethnicity.group if case.person.ethnicity else "Not recorded",
+            f"{opened:%Y-%m}",
+            f"{caution.administered_on:%Y-%m}" if caution else "",
             case.get_status_display(),
             decision,
-            f"{case.created_at:%Y-%m}",
-            f"{caution.administered_on:%Y-%m}" if caution else "",
             "breached"
             if prosecution
             else ("completed" if case.status in DIVERTED_STATUSES and caution else ""),
@@ -126,19 +142,25 @@ def populate(build, case_worker):
     return add
 
 
-def _streamed(client, params=None):
-    response = client.get(EXTRACT, params or {})
+@pytest.fixture
+def analyst_client(client_for, analyst, permit):
+    permit(analyst)
+    return client_for(analyst)
+
+
+def _streamed(client, **data):
+    response = extract_download(client, **data)
     assert response.status_code == 200
+    assert response.streaming
     return response
 
 
-def test_the_streamed_extract_has_the_same_rows_as_before(client_for, analyst, populate):
+def test_with_k_of_one_every_case_is_a_row_as_recorded(analyst_client, force, populate, settings):
+    settings.DISCLOSURE_MIN_COHORT = 1
     populate(24)
-    response = _streamed(client_for(analyst))
-    assert response.streaming
-    header, *rows = csv_rows(response)
-    assert header[:2] == ["case", "person"] and len(header) == 14 + len(Pathway.values)
-    expected = extract_as_before(analyst)
+    header, *rows = csv_rows(_streamed(analyst_client))
+    assert header == HEADER and len(header) == 13 + len(Pathway.values)
+    expected = rows_case_by_case(force)
     assert len(expected) == 24
     assert rows == expected
     # Every kind of value occurs, so the comparison means something.
@@ -152,51 +174,87 @@ def test_the_streamed_extract_has_the_same_rows_as_before(client_for, analyst, p
     assert levels == {"", *NeedLevel.labels}
 
 
-def test_a_filtered_extract_has_the_same_rows_as_before(client_for, supervisor, populate):
-    populate(18)
-    client = client_for(supervisor)
-    rows = csv_rows(_streamed(client, {"sex": "female"}))[1:]
-    expected = [row for row in extract_as_before(supervisor) if row[6] == "Female"]
-    assert rows == expected and expected
+def test_no_rows_quasi_identifiers_fit_fewer_than_k_rows(analyst_client, force, populate, settings):
+    settings.DISCLOSURE_MIN_COHORT = 10
+    populate(60)
+    header, *rows = csv_rows(_streamed(analyst_client))
+    shown = Counter(tuple(row[header.index(c)] for c in QUASI_IDENTIFIERS) for row in rows)
+    assert rows and min(shown.values()) >= 10
+    assert any(WITHHELD in combination for combination in shown)  # some generalised
+    assert any("Q" in combination[7] for combination in shown) or any(
+        len(combination[7]) == 4 for combination in shown
+    )
+    # The rest is shown as it is, for the cases that are shown.
+    recorded = {row[0]: row for row in rows_case_by_case(force)}
+    for row in rows:
+        others = [i for i, name in enumerate(header) if name not in QUASI_IDENTIFIERS]
+        assert [row[i] for i in others] == [recorded[row[0]][i] for i in others]
+    extract = CaseExtract.objects.get()
+    assert (extract.rows_sent, extract.rows_withheld) == (len(rows), 60 - len(rows))
+    assert extract.finished_at is not None and extract.min_cohort == 10
 
 
-def _queries(client, params=None):
+def test_a_year_of_cases(analyst_client, force, populate, settings):
+    settings.DISCLOSURE_MIN_COHORT = 1
+    populate(12)
+    year = timezone.localdate().year
+    header, *rows = csv_rows(_streamed(analyst_client, opened_in=str(year)))
+    opened = [row[header.index("opened")] for row in rows]
+    assert opened and all(month.startswith(str(year)) for month in opened)
+    assert len(rows) == Case.objects.filter(force=force, created_at__year=year).count() < 12
+    assert CaseExtract.objects.get().opened_in == year
+
+
+def _queries(client, **data):
     """Queries sent for one extract, read to its end."""
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(EXTRACT, params or {})
-        body(response)
+        body(extract_download(client, **data))
     return len(queries)
 
 
-@pytest.mark.parametrize("params", [{}, {"offence_group": "violence", "sex": "male"}])
-def test_the_extract_runs_a_fixed_number_of_queries(client_for, analyst, populate, params):
-    client = client_for(analyst)
+@pytest.mark.parametrize("data", [{}, {"opened_in": str(timezone.localdate().year)}])
+def test_the_extract_runs_a_fixed_number_of_queries(analyst_client, populate, data):
     populate(4)
-    _queries(client, params)
-    few = _queries(client, params)
+    _queries(analyst_client, **data)
+    few = _queries(analyst_client, **data)
     populate(40)
-    assert _queries(client, params) == few
+    assert _queries(analyst_client, **data) == few
 
 
-def test_the_extract_is_audited_before_its_rows_leave_with_the_rows_it_sends(
-    client_for, analyst, populate, build
+def test_the_extract_is_recorded_and_audited_before_its_rows_leave(
+    analyst_client, analyst, populate, build, settings
 ):
+    settings.DISCLOSURE_MIN_COHORT = 1
     populate(9)
-    client = client_for(analyst)
-    response = _streamed(client)
-    event = AuditEvent.objects.get(action=AuditAction.EXPORTED)  # before a row is read
-    assert event.reason == "9 rows exported"
-    assert event.object_label == "Pseudonymised case extract"
+    response = _streamed(analyst_client)
+    extract = CaseExtract.objects.get()  # before a row is read
+    assert (extract.made_by, extract.purpose, extract.recipient) == (
+        analyst,
+        EXTRACT_FORM["purpose"],
+        EXTRACT_FORM["recipient"],
+    )
+    assert extract.cases_considered == 9 and extract.finished_at is None
+    event = AuditEvent.objects.get(action=AuditAction.DISCLOSED)
     assert event.actor == analyst
+    assert event.object_label == f"Pseudonymised case extract #{extract.pk}"
+    assert event.owner_organisation == analyst.organisation.force
+    assert "9 cases considered" in event.reason
+    # What was typed is kept on the record, never in the audit log.
+    assert EXTRACT_FORM["purpose"] not in event.reason + event.recipient
+    assert EXTRACT_FORM["recipient"] not in event.reason + event.recipient
     build(outcome="completed")  # opened while the extract streams: not in it
     rows = csv_rows(response)[1:]
     assert len(rows) == 9
-    assert AuditEvent.objects.filter(action=AuditAction.EXPORTED).count() == 1
+    extract.refresh_from_db()
+    assert (extract.rows_sent, extract.rows_withheld) == (9, 0)
+    assert AuditEvent.objects.filter(action=AuditAction.DISCLOSED).count() == 1
+    assert not AuditEvent.objects.filter(action=AuditAction.EXPORTED).exists()
 
 
-def test_an_empty_or_refused_filter_streams_the_header_only(client_for, analyst, populate):
+def test_an_extract_left_unread_is_not_marked_finished(analyst_client, populate, settings):
+    settings.DISCLOSURE_MIN_COHORT = 1
     populate(3)
-    client = client_for(analyst)
-    header_only = csv_rows(_streamed(client, {"opened_from": "not a date"}))
-    assert len(header_only) == 1
-    assert AuditEvent.objects.filter(action=AuditAction.EXPORTED, reason="0 rows exported").exists()
+    response = _streamed(analyst_client)
+    next(iter(response.streaming_content))
+    response.close()
+    assert CaseExtract.objects.get().finished_at is None

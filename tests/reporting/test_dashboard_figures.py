@@ -13,8 +13,9 @@ from factories import ABH, COMMON_ASSAULT, ROBBERY, AreaFactory, SchemeFactory
 from reporting_support import csv_rows, pnc, police_records_csv
 
 from cases.models import CrimeCostCategory, Sex
+from reporting.disclosure import protect_fairness
 from reporting.models import ReoffendingImport, SubsequentOffence
-from reporting.selectors import Cell, dashboard_for, fairness_for, scoped_cases
+from reporting.selectors import dashboard_for, fairness_for, fairness_groups, scoped_cases
 from reporting.services import reoffending_import
 
 TODAY = date(2026, 6, 30)
@@ -200,17 +201,24 @@ def test_monthly_trend_counts_cautions_in_their_month(figures):
     assert cautioned == {date(RECENT.year, RECENT.month, 1): 6}
 
 
-def test_dashboard_page_shows_the_headline_figures(cohort, analyst, client_for, monkeypatch):
+def test_dashboard_page_shows_the_headline_figures_as_they_may_be_shown(
+    cohort, analyst, client_for, monkeypatch, raw_figures
+):
+    """Computed exactly (the tests above), shown rounded down to a multiple of 5, with "<5" for fewer
+    than 5 and no rate or cost beside a "<5" or over fewer than 10 (reporting/disclosure.py)."""
     monkeypatch.setattr("reporting.views.timezone", SimpleNamespace(localdate=lambda: TODAY))
     response = client_for(analyst).get(reverse("reporting:dashboard"))
     assert response.status_code == 200
-    assert response.context["f"]["compliance_rate"] == Decimal("85.0")
+    assert raw_figures[-1]["compliance_rate"] == Decimal("85.0")
+    f = response.context["f"]
+    assert [str(f[key]) for key in ("total", "cautions", "diverted", "breached")] == ["25", "20", "15", "<5"]
+    assert f["compliance_rate"] is f["breach_rate"] is None  # 3 breached
+    assert f["reoffending"]["rate"] is None  # 3 reoffenders
+    assert f["cost"]["before"] is f["cost"]["after"] is None  # 3 and 6 offences
     html = response.content.decode()
-    assert "85.0%" in html
-    assert "25.0%" in html
-    assert "12 (10 still maturing)" in html
-    assert "£15,400" in html
-    assert "£19,360" in html
+    assert "10 (10 still maturing)" in html
+    for exact in ["85.0%", "25.0%", "12 (10", "£15,400", "£19,360"]:
+        assert exact not in html
 
 
 # --- Fairness ------------------------------------------------------------------------------------
@@ -252,7 +260,6 @@ def test_fairness_relative_rates_against_the_reference_group(fairness_cases):
     assert asian["eligible_relative"] == Decimal("0.75")  # 75 % against 100 %
     assert asian["completed_rate"] == Decimal("58.3")
     assert asian["completed_relative"] == Decimal("1.40")  # (7/12) / (5/12)
-    assert str(asian["cells"]["cases"]) == "16"
 
 
 def test_fairness_relative_rate_is_the_ratio_of_the_proportions_not_of_rounded_percentages(
@@ -265,41 +272,39 @@ def test_fairness_relative_rate_is_the_ratio_of_the_proportions_not_of_rounded_p
     assert asian["breached_relative"] == Decimal("0.71")
 
 
-def test_fairness_groups_of_fewer_than_five_are_suppressed(fairness_cases):
-    black = _rows(fairness_for(fairness_cases, dimension="ethnicity"))["Black"]
-    assert black["suppressed"] is True
-    assert {key: str(cell) for key, cell in black["cells"].items()} == {
-        "cases": "<5",
-        "eligible": "<5",
-        "completed": "<5",
-        "breached": "<5",
-    }
-    for measure in ("eligible", "completed", "breached"):
-        assert black[f"{measure}_rate"] is None
-        assert black[f"{measure}_relative"] is None
+def _shown(table, dimension, ethnic_groups=("White", "Asian, Asian British or Asian Welsh")):
+    return protect_fairness(table, groups=fairness_groups(dimension, ethnic_groups=ethnic_groups))
 
 
-def test_fairness_export_shows_less_than_five_and_no_rates_for_a_small_group(
-    fairness_cases, analyst, client_for
-):
+def test_fairness_groups_of_fewer_than_ten_are_withheld(fairness_cases):
+    shown = _shown(
+        fairness_for(fairness_cases, dimension="ethnicity"),
+        "ethnicity",
+        [
+            "White",
+            "Asian, Asian British or Asian Welsh",
+            "Black, Black British, Black Welsh, Caribbean or African",
+        ],
+    )
+    rows = _rows(shown)
+    assert rows["Black"]["withheld"] is True and "cells" not in rows["Black"]
+    assert rows["Not recorded"]["withheld"] is True  # no case: listed all the same
+    assert str(rows["Asian"]["cells"]["cases"]) == "15"
+
+
+def test_fairness_export_withholds_a_small_group_and_rounds_the_others(fairness_cases, analyst, client_for):
     response = client_for(analyst).get(reverse("reporting:export", args=["fairness_ethnicity"]))
     header, *rows = csv_rows(response)
     by_group = {row[0].split(",")[0]: dict(zip(header[:4], row[:4], strict=True)) for row in rows}
     assert by_group["Black"] == {
         "group": by_group["Black"]["group"],
-        "cases": "<5",
-        "eligible": "<5",
+        "cases": "<10",
+        "eligible": "",
         "eligible rate %": "",
     }
-    assert by_group["Asian"]["cases"] == "16"
-    assert by_group["Asian"]["eligible rate %"] == "75.0"
-
-
-def test_a_zero_is_shown_and_five_is_not_suppressed():
-    assert str(Cell(0)) == "0"
-    assert not Cell(0).suppressed
-    assert str(Cell(4)) == "<5"
-    assert str(Cell(5)) == "5"
+    assert by_group["Asian"]["cases"] == "15"
+    assert by_group["Asian"]["eligible"] == "10"
+    assert by_group["Asian"]["eligible rate %"] == "70.6"  # 12 / 17, the middle of each band
 
 
 def test_fairness_by_sex_uses_men_as_the_reference(fairness_cases):
@@ -312,27 +317,29 @@ def test_fairness_by_sex_uses_men_as_the_reference(fairness_cases):
     assert rows["Female"]["eligible_relative"] == Decimal("0.75")
 
 
-def test_fairness_page_shows_suppressed_counts_as_less_than_five(fairness_cases, analyst, client_for):
+def test_fairness_page_shows_withheld_groups_as_fewer_than_ten(fairness_cases, analyst, client_for):
     html = client_for(analyst).get(reverse("reporting:dashboard")).content.decode()
-    assert "&lt;5" in html
+    assert "&lt;10" in html
     assert "reference group: White" in html
 
 
 def test_a_count_shown_as_less_than_five_has_no_rate_beside_it(build, analyst):
     """White: 10 cases, 8 completed and 2 breached. "<5" breached next to "20.0 %" of 10 finished
-    gives the 2 away: a suppressed count's rate (and relative rate) is withheld (Cell's docstring)."""
+    gives the 2 away: a suppressed count's rate (and relative rate) is withheld."""
     for outcome, n in [("completed", 8), ("breached", 2)]:
         for _ in range(n):
             build(outcome=outcome, cautioned_on=RECENT, ethnicity="W1")
-    white = _rows(fairness_for(scoped_cases(analyst, today=TODAY), dimension="ethnicity"))["White"]
+    white = _rows(
+        _shown(fairness_for(scoped_cases(analyst, today=TODAY), dimension="ethnicity"), "ethnicity")
+    )["White"]
     assert str(white["cells"]["breached"]) == "<5"
-    assert white["breached_rate"] is None
+    assert white["breached_rate"] is white["completed_rate"] is None
     assert white["breached_relative"] is None
 
 
-def test_relative_rates_are_withheld_alike_when_the_reference_group_is_suppressed(build, analyst):
-    """The 25-34 reference group has 3 cases, so its rates are withheld; no group's relative rate
-    may then be shown, whichever side of the reference it sorts (18-24 before it, 35-44 after)."""
+def test_relative_rates_are_withheld_alike_when_the_reference_group_is_withheld(build, analyst):
+    """The 25-34 reference group has 3 cases, so it is withheld; no group's relative rate may then be
+    shown, whichever side of the reference it sorts (18-24 before it, 35-44 after)."""
 
     def born(years):
         return TODAY - relativedelta(years=years, days=10)
@@ -341,8 +348,11 @@ def test_relative_rates_are_withheld_alike_when_the_reference_group_is_suppresse
         for outcome, n in zip(["completed", "breached"], outcomes, strict=True):
             for _ in range(n):
                 build(outcome=outcome, cautioned_on=RECENT, date_of_birth=born(age))
-    rows = _rows(fairness_for(scoped_cases(analyst, today=TODAY), dimension="age_band"))
-    assert rows["25-34"]["suppressed"] is True
+    shown = _shown(fairness_for(scoped_cases(analyst, today=TODAY), dimension="age_band"), "age_band")
+    rows = _rows(shown)
+    assert rows["25-34"]["withheld"] is True
+    assert shown["reference"] is None
+    assert rows["35-44"]["completed_rate"] is not None
     assert rows["35-44"]["completed_relative"] is None
     assert rows["18-24"]["completed_relative"] is None
 
@@ -362,7 +372,9 @@ def test_age_band_is_the_age_today(build, analyst):
     assert bands[minor.pk] == "Under 18"
 
 
-def test_offence_group_filter_counts_a_case_with_two_offences_once(build, analyst, supervisor, client_for):
+def test_offence_group_filter_counts_a_case_with_two_offences_once(
+    build, analyst, supervisor, client_for, raw_figures
+):
     """A completed case with two violence offences (who reoffended once) and a breached case with one:
     two cases, one reoffender, one reoffence, under the offence group filter as without it."""
     twice = build(outcome="completed", cautioned_on=MATURED, offences=[COMMON_ASSAULT, ABH], pnc_id=pnc(1))
@@ -372,8 +384,8 @@ def test_offence_group_filter_counts_a_case_with_two_offences_once(build, analys
     client = client_for(analyst)
 
     def figures(**params):
-        response = client.get(reverse("reporting:dashboard"), params)
-        f, fairness = response.context["f"], response.context["fairness"]
+        client.get(reverse("reporting:dashboard"), params)
+        f, fairness = raw_figures[-1], raw_figures.fairness[-1]
         return {
             "total": f["total"],
             "completed (by status)": dict(f["by_status"])["Completed: diverted"],
@@ -395,7 +407,7 @@ def test_offence_group_filter_counts_a_case_with_two_offences_once(build, analys
     assert figures(offence_group="violence") == expected
 
 
-def test_dashboard_filters_narrow_every_figure(build, force, analyst, client_for):
+def test_dashboard_filters_narrow_every_figure(build, force, analyst, client_for, raw_figures):
     other_scheme = SchemeFactory(force=force, name="Women's pathway", code="WP")
     south = AreaFactory(force=force, name="South Fenshire", code="south")
     build(outcome="completed", sex=Sex.FEMALE, ethnicity="A4", scheme=other_scheme)
@@ -407,7 +419,7 @@ def test_dashboard_filters_narrow_every_figure(build, force, analyst, client_for
     def total(**params):
         response = client.get(reverse("reporting:dashboard"), params)
         assert response.status_code == 200
-        return response.context["f"]["total"]
+        return raw_figures[-1]["total"]
 
     assert total() == 4
     assert total(scheme=other_scheme.pk) == 1

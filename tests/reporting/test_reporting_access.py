@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 from factories import AreaFactory, SchemeFactory
-from reporting_support import ADMISSION_WORDS, CIRCUMSTANCES, RATIONALE, body, csv_rows
+from reporting_support import ADMISSION_WORDS, CIRCUMSTANCES, RATIONALE, body, csv_rows, extract_download
 
 from assessments.models import Assessment, AssessmentKind, AssessmentStatus, NeedLevel, Pathway, PathwayNeed
 from offenderhub.audit.models import AuditAction, AuditEvent
@@ -107,11 +107,11 @@ def _assert_absent(text, forbidden, where):
 
 # --- No names --------------------------------------------------------------------------------------
 def test_analyst_sees_no_names_on_the_dashboard(
-    client_for, analyst, named_person, named_cases, case_worker, decision_maker
+    client_for, analyst, named_person, named_cases, case_worker, decision_maker, raw_figures
 ):
     response = client_for(analyst).get(DASHBOARD)
     assert response.status_code == 200
-    assert response.context["f"]["total"] == 2
+    assert raw_figures[-1]["total"] == 2
     _assert_absent(
         response.content.decode(),
         _forbidden(named_person, named_cases, case_worker, decision_maker),
@@ -121,9 +121,12 @@ def test_analyst_sees_no_names_on_the_dashboard(
 
 @pytest.mark.parametrize("url", [*EXPORTS, EXTRACT])
 def test_analyst_sees_no_names_in_any_export(
-    client_for, analyst, named_person, named_cases, case_worker, decision_maker, url
+    client_for, analyst, named_person, named_cases, case_worker, decision_maker, url, settings, permit
 ):
-    response = client_for(analyst).get(url)
+    settings.DISCLOSURE_MIN_COHORT = 1  # two cases: every figure and row shown
+    permit(analyst)
+    client = client_for(analyst)
+    response = extract_download(client) if url == EXTRACT else client.get(url)
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert response["Cache-Control"] == "private, no-store"
@@ -133,23 +136,27 @@ def test_analyst_sees_no_names_in_any_export(
     _assert_absent(text, _forbidden(named_person, named_cases, case_worker, decision_maker), url)
 
 
-def test_case_extract_is_pseudonymised_with_a_stable_pseudonym_per_person(
-    client_for, analyst, named_person, named_cases
+def test_case_extract_has_a_stable_case_pseudonym_and_no_person_pseudonym(
+    client_for, analyst, named_person, named_cases, settings, permit
 ):
+    """A person pseudonym would link a person's cases, whose combination could pick them out: the
+    extract names each case by its own pseudonym only (reporting/exports.py)."""
+    settings.DISCLOSURE_MIN_COHORT = 1
+    permit(analyst)
     client = client_for(analyst)
-    first, again = csv_rows(client.get(EXTRACT)), csv_rows(client.get(EXTRACT))
+    first, again = csv_rows(extract_download(client)), csv_rows(extract_download(client))
     assert first == again
     header, *rows = first
-    assert header[:2] == ["case", "person"]
+    assert header[0] == "case" and "person" not in header
     assert {row[0] for row in rows} == {pseudonym("case", case.pk) for case in named_cases}
-    assert {row[1] for row in rows} == {pseudonym("person", named_person.pk)}  # both cases, one person
+    assert pseudonym("person", named_person.pk) not in body(extract_download(client))
     by_case = {row[0]: dict(zip(header, row, strict=True)) for row in rows}
     breached, completed = (by_case[pseudonym("case", case.pk)] for case in named_cases)
     assert breached["outcome"] == "breached"
     assert completed["outcome"] == "completed"
     assert completed["need: Drugs and alcohol"] == "High"
     expected_band = "35-44" if named_person.age_on(timezone.localdate()) >= 35 else "25-34"
-    assert completed["age band"] == expected_band
+    assert completed["age band when opened"] == expected_band
     assert completed["ethnic group"] == "White"
     assert completed["sex"] == "Male"
 
@@ -188,37 +195,47 @@ def test_someone_signed_out_is_sent_to_sign_in(client, named_cases):
         assert "login" in response["Location"]
 
 
-def test_supervisor_sees_only_their_forces_figures(client_for, supervisor, build, build_other):
+def test_supervisor_sees_only_their_forces_figures(
+    client_for, supervisor, build, build_other, raw_figures, settings, permit
+):
+    settings.DISCLOSURE_MIN_COHORT = 1
+    permit(supervisor)
     build(outcome="completed", cautioned_on=timezone.localdate() - timedelta(days=600))
     build(outcome="breached", cautioned_on=timezone.localdate() - timedelta(days=400))
     build()
     client = client_for(supervisor)
     before = client.get(DASHBOARD).context
-    assert before["f"]["total"] == 3
+    assert raw_figures[-1]["total"] == 3
     assert before["force"] == supervisor.organisation
-    extract_before = csv_rows(client.get(EXTRACT))
+    extract_before = csv_rows(extract_download(client))
+    assert len(extract_before) == 4
 
     for outcome in ["completed", "breached", "breached", "active", None]:
         build_other(outcome=outcome, cautioned_on=timezone.localdate() - timedelta(days=600))
 
     after = client.get(DASHBOARD).context
+    assert raw_figures[-1]["total"] == 3
     assert after["f"] == before["f"]
     assert after["fairness"] == before["fairness"]
-    assert csv_rows(client.get(EXTRACT)) == extract_before
+    assert csv_rows(extract_download(client)) == extract_before
 
 
-def test_analyst_sees_the_force_their_office_oversees(client_for, analyst, force, build, build_other):
+def test_analyst_sees_the_force_their_office_oversees(
+    client_for, analyst, force, build, build_other, raw_figures
+):
     build(outcome="completed")
     build_other(outcome="completed")
     build_other(outcome="breached")
     response = client_for(analyst).get(DASHBOARD)
     assert response.context["force"] == force
-    assert response.context["f"]["total"] == 1
+    assert raw_figures[-1]["total"] == 1
 
 
 def test_outsider_supervisor_sees_their_own_force_only(
-    client_for, outsider_supervisor, other_force, build, build_other
+    client_for, outsider_supervisor, other_force, build, build_other, raw_figures, settings, permit
 ):
+    settings.DISCLOSURE_MIN_COHORT = 1
+    permit(outsider_supervisor)
     mine = [build_other(outcome="completed"), build_other(outcome="breached")]
     build(outcome="completed")
     build(outcome="active")
@@ -226,25 +243,28 @@ def test_outsider_supervisor_sees_their_own_force_only(
     client = client_for(outsider_supervisor)
     response = client.get(DASHBOARD)
     assert response.context["force"] == other_force
-    assert response.context["f"]["total"] == 2
-    assert response.context["f"]["compliance_rate"] == 50
-    rows = csv_rows(client.get(EXTRACT))[1:]
+    assert raw_figures[-1]["total"] == 2
+    assert raw_figures[-1]["compliance_rate"] == 50
+    rows = csv_rows(extract_download(client))[1:]
     assert {row[0] for row in rows} == {pseudonym("case", case.pk) for case in mine}
 
 
-def test_another_forces_scheme_cannot_be_used_as_a_filter(client_for, analyst, build, build_other):
+def test_another_forces_scheme_cannot_be_used_as_a_filter(
+    client_for, analyst, build, build_other, raw_figures
+):
     build(outcome="completed")
     theirs = build_other(outcome="completed")
     response = client_for(analyst).get(DASHBOARD, {"scheme": theirs.scheme_id})
     assert response.status_code == 200
-    assert response.context["f"]["total"] == 0
+    assert raw_figures[-1]["total"] == 0
+    assert response.context["f"]["withheld"]
     assert response.context["filter"].form.errors
 
 
 # --- Exports are audited ---------------------------------------------------------------------------
 def test_each_export_writes_an_exported_audit_event(client_for, analyst, named_cases):
     client = client_for(analyst)
-    for url in [*EXPORTS, EXTRACT]:
+    for url in EXPORTS:
         before = AuditEvent.objects.filter(action=AuditAction.EXPORTED).count()
         response = client.get(url, {"sex": "male"})
         assert response.status_code == 200
@@ -259,7 +279,6 @@ def test_each_export_writes_an_exported_audit_event(client_for, analyst, named_c
     labels = set(
         AuditEvent.objects.filter(action=AuditAction.EXPORTED).values_list("object_label", flat=True)
     )
-    assert "Pseudonymised case extract" in labels
     assert "Dashboard table: fairness_ethnicity" in labels
 
 
@@ -269,29 +288,38 @@ def test_viewing_the_dashboard_is_not_an_export(client_for, analyst, named_cases
 
 
 def test_the_forces_administrator_sees_the_analysts_export_in_the_audit_log(
-    client_for, analyst, administrator, named_cases
+    client_for, analyst, administrator, named_cases, permit
 ):
     """The force is responsible for the case data the commissioner's analyst exports: the export
     must be in the log its administrator reviews (DPA 2018 s.62, disclosure)."""
-    client_for(analyst).get(EXTRACT)
-    event = AuditEvent.objects.get(action=AuditAction.EXPORTED)
-    assert event in audit_event_list_for(administrator)
+    permit(analyst)
+    client = client_for(analyst)
+    client.get(EXPORTS[0])
+    extract_download(client)
+    exported = AuditEvent.objects.get(action=AuditAction.EXPORTED)
+    disclosed = AuditEvent.objects.get(action=AuditAction.DISCLOSED)
+    assert {exported, disclosed} <= set(audit_event_list_for(administrator))
 
 
 # --- Spreadsheet formula injection -----------------------------------------------------------------
-def test_scheme_and_area_names_starting_with_a_formula_are_neutralised(client_for, analyst, force, build):
+def test_scheme_and_area_names_starting_with_a_formula_are_neutralised(
+    client_for, analyst, force, build, settings, permit
+):
+    settings.DISCLOSURE_MIN_COHORT = 1
+    permit(analyst)
     scheme = SchemeFactory(force=force, name='=HYPERLINK("http://evil.example","Open")', code="EV")
     area = AreaFactory(force=force, name="=1+2", code="formula")
     build(outcome="completed", scheme=scheme, area=area)
-    header, row = csv_rows(client_for(analyst).get(EXTRACT))
+    header, row = csv_rows(extract_download(client_for(analyst)))
     cells = dict(zip(header, row, strict=True))
     assert cells["scheme"] == """'=HYPERLINK("http://evil.example","Open")"""
     assert cells["area"] == "'=1+2"
 
 
 def test_a_partner_agency_name_starting_with_a_formula_is_neutralised(
-    client_for, analyst, named_cases, agency
+    client_for, analyst, named_cases, agency, settings
 ):
+    settings.DISCLOSURE_MIN_COHORT = 1
     agency.name = "@SUM(1+1)*cmd|' /C calc'!A0"
     agency.save()
     rows = csv_rows(client_for(analyst).get(reverse("reporting:export", args=["partners"])))
