@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0003_organisation_sign_in_method"),
-        ("cases", "0016_scheme_change_history"),
+        ("cases", "0018_person_merge"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
