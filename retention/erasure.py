@@ -135,6 +135,7 @@ KEPT_TEXT = {
         "victim_type": "a choice",
         "victim_rj_consent": "a choice",
         "flags": "codes",
+        "external_reference": "the force's own reference of the case (caseload import), a number",
     },
     "cases.EligibilityDecision": {
         "outcome": "a choice",
@@ -188,12 +189,36 @@ KEPT_TEXT = {
     "reporting.ScrutinyItem": {"finding": "a choice"},
     "reporting.SubsequentOffence": {"outcome_type": "a choice"},
     "retention.RetentionReview": {"status": "a choice"},
+    "cases.PersonMerge": {
+        "from_merged": "the details' names",
+        "moved": "record numbers",
+        "aliases_added": "record numbers",
+    },
+    "subjectaccess.SubjectAccessRequest": {
+        "reference": "the request's number",
+        "requester_kind": "a choice",
+        "status": "a choice",
+        "export_pdf_sha256": "emptied",
+        "export_archive_sha256": "emptied",
+        "export_summary": "counts and items by record number",
+        "release_method": "a choice",
+    },
+    "subjectaccess.Redaction": {"item": "an item by record number", "ground": "a choice"},
     "retention.ErasureRecord": {
         "kind": "a choice",
         "case_references": "the cases' numbers",
         "removed": "counts",
         "files_pending": "random file names",
     },
+}
+
+
+# Erased elsewhere: the merges' snapshots and reasons (``person_erase`` itself), and what the apps
+# at the top hold, erased by their own ``PersonErasing`` handlers.
+ERASED_ELSEWHERE = {
+    "cases.PersonMerge": ("before", "after", "reason", "undo_reason"),
+    "subjectaccess.SubjectAccessRequest": ("received_from", "export_pdf", "export_archive"),
+    "subjectaccess.Redaction": ("reasons",),
 }
 
 
