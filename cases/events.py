@@ -121,6 +121,29 @@ class PersonMergeUndone:
     moved: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class PersonErasureAsked:
+    """Whether a person's record may be erased now (asked by retention before an erasure is asked for,
+    approved, and to show the review page). A handler returns the reason it may not, in words a
+    supervisor can act on, or None."""
+
+    person_id: int
+
+
+@dataclass(frozen=True)
+class PersonErasing:
+    """A person's record being erased (``retention.erasure.person_erase``), announced inside its
+    transaction, while the person's names are still on the row, once for the person and once for each
+    record merged into theirs (``person_ids``: all of them, the same human). Each handler erases what
+    its app holds about them and returns ``{"removed": {label: count}, "files": [stored names]}``: the
+    counts go to the erasure register, the files are deleted from the private storage once the
+    transaction commits (and by the daily job after a crash)."""
+
+    person_id: int
+    force_id: int
+    person_ids: tuple = ()
+
+
 _HANDLERS: dict[type, list] = {}
 
 

@@ -529,6 +529,8 @@ def _alias_key(given, family, pnc_id):
 
 def _merge_refusal(kept, merged, *, choices, pnc_confirmed) -> None:
     """The rules a merge must pass, as messages on the merge form."""
+    if kept.is_erased or merged.is_erased:
+        raise CaseError("An erased record cannot be merged: there is nothing left of it to keep.")
     if kept.merged_into_id:
         raise CaseError(
             f"{kept.full_name}'s record was itself merged into another record: merge into that one instead."

@@ -9,4 +9,9 @@ class ImportsConfig(AppConfig):
     verbose_name = "Caseload imports"
 
     def ready(self):
-        from . import tasks  # noqa: F401  (the import's jobs)
+        from cases.events import PersonErasing, subscribe
+
+        from . import people, tasks  # noqa: F401  (the import's jobs)
+
+        # An erasure discards a file waiting to be imported that names the person (imports/people.py).
+        subscribe(PersonErasing, people.imports_erase)

@@ -34,8 +34,8 @@ from django.db.models import Case as When_
 from django.db.models import Q, Value, When
 from django.utils import timezone
 
-from cases.events import EventCode
-from cases.models import Case, CaseEvent, Person, PersonAlias, PersonChange
+from cases.events import EventCode, PersonErasing, PersonErasureAsked, announce
+from cases.models import Case, CaseEvent, Person, PersonAlias, PersonChange, PersonMerge
 from conditions.models import Caution, Variation
 from offenderhub.audit.models import AuditAction
 from offenderhub.audit.services import audit_record
@@ -135,6 +135,7 @@ KEPT_TEXT = {
         "victim_type": "a choice",
         "victim_rj_consent": "a choice",
         "flags": "codes",
+        "external_reference": "the force's own reference of the case (caseload import), a number",
     },
     "cases.EligibilityDecision": {
         "outcome": "a choice",
@@ -188,12 +189,36 @@ KEPT_TEXT = {
     "reporting.ScrutinyItem": {"finding": "a choice"},
     "reporting.SubsequentOffence": {"outcome_type": "a choice"},
     "retention.RetentionReview": {"status": "a choice"},
+    "cases.PersonMerge": {
+        "from_merged": "the details' names",
+        "moved": "record numbers",
+        "aliases_added": "record numbers",
+    },
+    "subjectaccess.SubjectAccessRequest": {
+        "reference": "the request's number",
+        "requester_kind": "a choice",
+        "status": "a choice",
+        "export_pdf_sha256": "emptied",
+        "export_archive_sha256": "emptied",
+        "export_summary": "counts and items by record number",
+        "release_method": "a choice",
+    },
+    "subjectaccess.Redaction": {"item": "an item by record number", "ground": "a choice"},
     "retention.ErasureRecord": {
         "kind": "a choice",
         "case_references": "the cases' numbers",
         "removed": "counts",
         "files_pending": "random file names",
     },
+}
+
+
+# Erased elsewhere: the merges' snapshots and reasons (``person_erase`` itself), and what the apps
+# at the top hold, erased by their own ``PersonErasing`` handlers.
+ERASED_ELSEWHERE = {
+    "cases.PersonMerge": ("before", "after", "reason", "undo_reason"),
+    "subjectaccess.SubjectAccessRequest": ("received_from", "export_pdf", "export_archive"),
+    "subjectaccess.Redaction": ("reasons",),
 }
 
 
@@ -216,23 +241,48 @@ def erasure_refusal(person, cases, holds) -> str:
             "ended."
         )
     held_cases = {h.case_id for h in holds if h.case_id}
-    held = (["the person"] if any(h.person_id for h in holds) else []) + [
+    held_people = {h.person_id for h in holds if h.person_id}
+    held = (["the person"] if person.pk in held_people else []) + [
         c.reference for c in cases if c.pk in held_cases
     ]
+    merged_ids = merged_records(person.pk)
+    if merged_ids and (
+        held_people & set(merged_ids)
+        or LegalHold.objects.filter(person__in=merged_ids, cleared_at__isnull=True).exists()
+    ):
+        held.append("a record merged into theirs")
     if held:
         return (
             f"{label} cannot be erased while a legal hold is set on {', '.join(held)}. Clear the hold first."
         )
+    for refusal in announce(PersonErasureAsked(person_id=person.pk)):
+        if refusal:
+            return f"{label} cannot be erased now: {refusal}"
     return ""
 
 
+def merged_records(person_id) -> list[int]:
+    """The records merged into the person's, and into those, however deep (the same human): an erasure
+    reaches them too. One query per level (a merged record is rarely itself a kept one)."""
+    found, level = [], [person_id]
+    while level:
+        level = list(Person.objects.filter(merged_into__in=level).order_by("pk").values_list("pk", flat=True))
+        found += level
+    return found
+
+
 def erasure_lock(person_id, *, force_id):
-    """Lock the person's row and their cases' rows (in id order), and read their active holds."""
+    """Lock the person's row, the records merged into it and their cases' rows (in id order), and read
+    their active holds."""
     person = Person.objects.select_for_update().get(pk=person_id, force_id=force_id)
-    cases = list(Case.objects.select_for_update().filter(person=person).order_by("pk"))
+    merged_ids = merged_records(person.pk)
+    if merged_ids:
+        list(Person.objects.select_for_update().filter(pk__in=merged_ids).order_by("pk").values_list("pk"))
+    people = [person.pk, *merged_ids]
+    cases = list(Case.objects.select_for_update().filter(person__in=people).order_by("pk"))
     holds = list(
         LegalHold.objects.filter(
-            Q(person=person) | Q(case__in=[c.pk for c in cases]), cleared_at__isnull=True
+            Q(person__in=people) | Q(case__in=[c.pk for c in cases]), cleared_at__isnull=True
         ).order_by("pk")
     )
     return person, cases, holds
@@ -264,7 +314,18 @@ def person_erase(*, review, requested_by, requested_at, authorised_by, request=N
         raise ErasureRefused(refusal)
     now = timezone.now()
     case_ids = [c.pk for c in cases]
+    people = [person.pk, *merged_records(person.pk)]
     removed = {}
+
+    # What the apps above hold about them (subject access requests, caseload imports...), each app
+    # erasing its own, while the names are still on the rows.
+    app_files = []
+    for result in announce(
+        PersonErasing(person_id=person.pk, force_id=review.force_id, person_ids=tuple(people))
+    ):
+        for label, count in (result or {}).get("removed", {}).items():
+            removed[label] = removed.get(label, 0) + count
+        app_files += (result or {}).get("files", [])
 
     # Documents: the uploads go whole; the signed caution documents leave their caution row.
     evidence = list(Evidence.objects.filter(referral__case__in=case_ids).order_by("pk"))
@@ -285,15 +346,20 @@ def person_erase(*, review, requested_by, requested_at, authorised_by, request=N
     removed["Signed caution documents"] = len(cautions)
 
     # The person's other names and the old values of their details.
-    removed["Aliases"] = PersonAlias.objects.filter(person=person).delete()[0]
-    removed["History of changes"] = PersonChange.objects.filter(person=person).delete()[0]
+    removed["Aliases"] = PersonAlias.objects.filter(person__in=people).delete()[0]
+    removed["History of changes"] = PersonChange.objects.filter(person__in=people).delete()[0]
+    # The merges of their records: the snapshots hold both records' old names and details, the reasons
+    # may name them. The merge stays (by record number), never to be undone.
+    merges = PersonMerge.objects.filter(Q(kept__in=people) | Q(merged__in=people))
+    removed["Merges of their records"] = merges.update(before={}, after={}, reason=ERASED)
+    merges.exclude(undo_reason="").update(undo_reason=ERASED)
 
     # Free text, then the timeline's summaries (an event's name instead).
     written = 0
     for label, lookup, fields in ERASED_TEXT:
         model = apps.get_model(label)
         if lookup == "person":
-            rows = model.objects.filter(person=person)
+            rows = model.objects.filter(person__in=people)
         else:
             rows = model.objects.filter(**{f"{lookup}__in": case_ids})
         written += _text_erased(model, rows, fields)
@@ -302,9 +368,11 @@ def person_erase(*, review, requested_by, requested_at, authorised_by, request=N
     removed["Timeline entries"] = CaseEvent.objects.filter(case__in=case_ids).update(summary=_event_names())
 
     # The person: only what the statistics need stays.
-    Person.objects.filter(pk=person.pk).update(**PERSON_ERASED, erased_at=now)
+    Person.objects.filter(pk__in=people).update(**PERSON_ERASED, erased_at=now)
     person.erased_at = now
     removed["Names and contact details"] = 1
+    if len(people) > 1:
+        removed["Records merged into theirs"] = len(people) - 1
 
     CaseEvent.objects.bulk_create(
         CaseEvent(
@@ -328,7 +396,7 @@ def person_erase(*, review, requested_by, requested_at, authorised_by, request=N
         authorised_by=authorised_by,
         erased_at=now,
         removed=removed,
-        files_pending=files,
+        files_pending=files + app_files,
     )
     for case in cases:
         audit_record(
@@ -351,6 +419,16 @@ def person_erase(*, review, requested_by, requested_at, authorised_by, request=N
             "free text and documents removed"
         ),
     )
+    for merged in Person.objects.filter(pk__in=people[1:]).order_by("pk"):
+        audit_record(
+            actor=authorised_by,
+            action=AuditAction.ERASED,
+            obj=merged,
+            request=request,
+            owner_organisation=review.force,
+            reason=f"Record merged into person #{person.pk}'s, erased with it (erasure register entry "
+            f"{record.pk})",
+        )
     transaction.on_commit(lambda: erasure_files_remove(record_id=record.pk), robust=True)
     return record
 

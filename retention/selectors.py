@@ -80,7 +80,7 @@ def people_due_for_review(today):
         .filter(Q(review_from__isnull=True) | Q(review_from__lte=case_ended_at()))
     )
     held = LegalHold.objects.filter(cleared_at__isnull=True).filter(
-        Q(person=OuterRef("pk")) | Q(case__person=OuterRef("pk"))
+        Q(person=OuterRef("pk")) | Q(case__person=OuterRef("pk")) | Q(person__merged_into=OuterRef("pk"))
     )
     reviewed = RetentionReview.objects.filter(person=OuterRef("pk")).filter(
         Q(status__in=OPEN_REVIEW_STATUSES) | Q(status=ReviewStatus.RETAINED, retain_until__gt=today)

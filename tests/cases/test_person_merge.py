@@ -716,6 +716,10 @@ def test_every_reference_to_a_person_is_moved_by_a_merge():
         ("cases.PersonMerge", "merged"),
         ("reporting.SubsequentOffence", "person"),  # reporting.services.recorded_offences_merge
         ("reporting.CaseFact", "person"),  # a summary of the case, refreshed by the triggers
+        ("subjectaccess.SubjectAccessRequest", "person"),  # subjectaccess.people.requests_merge
+        ("retention.LegalHold", "person"),  # retention.merging.retention_merge
+        ("retention.RetentionReview", "person"),  # retention.merging.retention_merge (or dropped)
+        ("retention.ErasureRecord", "person"),  # an erased record is never merged (_merge_refusal)
     }
     found = {
         (model._meta.label, field.name)

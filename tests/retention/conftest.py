@@ -142,6 +142,7 @@ def journey(
     must leave whole. Returns a namespace of what a test needs, ``values``: what must be gone."""
     from types import SimpleNamespace
 
+    from django.core.files.base import ContentFile
     from django.core.files.uploadedfile import SimpleUploadedFile
     from factories import OffenceFactory
 
@@ -153,14 +154,17 @@ def journey(
         assessment_update,
     )
     from cases.services import (
+        MERGE_DETAILS,
         OffenceEntry,
         case_create,
         case_submit_for_decision,
         eligibility_decide,
+        merge_detail_choosable,
         person_alias_add,
         person_alias_end,
         person_correct,
         person_create,
+        person_merge,
     )
     from conditions.models import BreachOutcome, BreachReview, ConditionKind, ConditionStatus, RecordKind
     from conditions.services import (
@@ -175,6 +179,7 @@ def journey(
         variation_decide,
         variation_propose,
     )
+    from imports.models import CaseloadImport, ImportStatus
     from referrals.models import (
         AppointmentFormat,
         AppointmentSetting,
@@ -195,6 +200,13 @@ def journey(
     )
     from reporting.services import scrutiny_finding_record, scrutiny_sample_create
     from retention.services import legal_hold_clear, legal_hold_set
+    from subjectaccess.services import (
+        subject_access_export_produce,
+        subject_access_export_request,
+        subject_access_redaction_add,
+        subject_access_release,
+        subject_access_request_create,
+    )
 
     settings.MEDIA_ROOT = tmp_path / "media"
     today = timezone.localdate()
@@ -500,12 +512,66 @@ def journey(
     olive_case = open_case(olive)
     refer_and_work(olive_case, olive)
 
+    # A second record of him, merged into his: its names, address and phone on the merged record, in the
+    # merge's snapshots and in its reason.
+    twin = make_person(name, "Quillfeather", "", address="9 Quince Court", phone="07700 900444")
+    person.refresh_from_db()
+    choices = {d: "kept" for d in MERGE_DETAILS if merge_detail_choosable(person, twin, d)}
+    person_merge(
+        actor=supervisor,
+        kept_id=person.pk,
+        merged_id=twin.pk,
+        choices=choices,
+        reason=f"{name} was recorded twice at intake.",
+    )
+
+    # His subject access request, answered: who made it, a reason for withholding, the export's files.
+    sar = subject_access_request_create(
+        actor=supervisor,
+        person=person,
+        received_on=today,
+        requester_kind="representative",
+        received_from=f"{name}'s solicitor, by letter",
+    )
+    subject_access_redaction_add(
+        request_id=sar.pk,
+        actor=supervisor,
+        item="",
+        ground="others",
+        reasons=f"The door attendant's statement about {name} was given in confidence.",
+    )
+    subject_access_export_request(request_id=sar.pk, actor=supervisor)
+    assert subject_access_export_produce(request_id=sar.pk)
+    subject_access_release(request_id=sar.pk, actor=supervisor, release_method="post")
+
+    # Caseload files checked and waiting to be imported: one naming him (his PNC ID and names, as the
+    # force's old records have them), one naming only Olive, which stays.
+    def waiting_import(rows):
+        content = ("case_reference,pnc_id,given_names,family_name\n" + "".join(rows)).encode()
+        batch = CaseloadImport(
+            force=force,
+            filename="caseload.csv",
+            sha256="0" * 64,
+            size=len(content),
+            status=ImportStatus.CHECKED,
+            uploaded_by=supervisor,
+        )
+        batch.file.save("caseload.csv", ContentFile(content), save=False)
+        batch.save()
+        return batch
+
+    waiting_import([f"OLD/1,99/0123456Z,{name},Quillfeather\n", "OLD/2,98/0654321Y,Olive,Brampton\n"])
+    olive_import = waiting_import(["OLD/3,98/0654321Y,Olive,Brampton\n"])
+
     person.refresh_from_db()
     return SimpleNamespace(
         person=person,
         cases=[first, second],
         other=olive,
         other_case=olive_case,
+        twin=twin,
+        sar=sar,
+        other_import=olive_import,
         values=[
             name,
             "Quillfeather",
@@ -517,5 +583,7 @@ def journey(
             "07700 900111",
             "07700 900222",
             "zebulon.q@mail.example",
+            "Quince Court",
+            "07700 900444",
         ],
     )

@@ -12,8 +12,9 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from cases.models import Case, CaseStatus, Person, PersonAlias, PersonChange
+from cases.models import Case, CaseStatus, Person, PersonAlias, PersonChange, PersonMerge
 from conditions.models import Caution
+from imports.models import CaseloadImport
 from offenderhub.audit.chain import chain_verify
 from offenderhub.audit.models import AuditAction, AuditEvent
 from referrals.models import Evidence
@@ -23,6 +24,7 @@ from retention.services import (
     retention_review_erasure_refuse,
     retention_review_erasure_request,
 )
+from subjectaccess.models import SubjectAccessRequest
 
 pytestmark = pytest.mark.django_db
 
@@ -94,7 +96,7 @@ def dashboard_figures(analyst, supervisor):
     return {
         "dashboard": repr(dashboard_for(facts, today=today)),
         "fairness": repr([fairness_for(facts, dimension=d) for d in ("ethnicity", "sex", "age_band")]),
-        "extract": list(case_extract_rows(scoped_cases(analyst, today=today).order_by("pk"))),
+        "extract": list(case_extract_rows(scoped_cases(analyst, today=today).order_by("pk"), k=1)),
     }
 
 
@@ -195,10 +197,32 @@ def test_the_figures_are_the_same_and_what_they_need_is_kept_and_nobody_else_is_
     assert (erased["media"] / evidence.file.name).exists()
     caution = Caution.objects.get(case=journey.other_case)
     assert caution.document and (erased["media"] / caution.document.name).exists()
+    # The subject access export's files go whole (the archive is compressed: the search cannot read it).
+    sar = SubjectAccessRequest.objects.get(pk=journey.sar.pk)
+    assert (sar.status, sar.received_from, sar.export_pdf.name, sar.export_archive.name) == (
+        "released",
+        "(erased)",
+        "",
+        "",
+    )
+    assert set(sar.redactions.values_list("reasons", flat=True)) == {"(erased)"}
+    exports = {name for name in erased["before"]["files"] if name.startswith(f"subject-access/{sar.pk}/")}
+    assert len(exports) == 2
     files = sorted(str(p.relative_to(erased["media"])) for p in erased["media"].rglob("*") if p.is_file())
-    gone = {*erased["before"]["storage"]["Zebulon"], *erased["before"]["storage"]["Quillfeather"]}
+    gone = {*erased["before"]["storage"]["Zebulon"], *erased["before"]["storage"]["Quillfeather"], *exports}
     assert files == sorted(name for name in erased["before"]["files"] if name not in gone)
-    assert len(gone) == 3
+    assert len(gone) == 6  # the upload, two signed cautions, the export's two files, a caseload file
+
+    # The record merged into his is erased with it, and the merge keeps no snapshot of either.
+    twin = Person.objects.get(pk=journey.twin.pk)
+    assert twin.is_erased and twin.merged_into_id == person.pk
+    merge = PersonMerge.objects.get(merged=twin)
+    assert (merge.before, merge.after, merge.reason) == ({}, {}, "(erased)")
+    # The caseload file naming him is discarded; Olive's waits, its file kept.
+    waiting = CaseloadImport.objects.exclude(pk=journey.other_import.pk).get()
+    assert (waiting.status, waiting.file.name) == ("discarded", "")
+    other_import = CaseloadImport.objects.get(pk=journey.other_import.pk)
+    assert other_import.status == "checked" and (erased["media"] / other_import.file.name).exists()
 
 
 def test_the_register_shows_the_entry_and_the_audit_log_still_verifies_keeping_nothing_erased(
@@ -214,9 +238,15 @@ def test_the_register_shows_the_entry_and_the_audit_log_still_verifies_keeping_n
     assert counts == {
         "Uploaded documents": 1,
         "Signed caution documents": 2,
-        "Aliases": 2,
-        "History of changes": 3,
+        "Aliases": 3,  # two of his, one of the record merged into his
+        "History of changes": 5,  # three corrections, the merge's row on each record
         "Names and contact details": 1,
+        "Records merged into theirs": 1,
+        "Merges of their records": 1,
+        "Subject access requests": 1,
+        "Reasons for withholding": 1,
+        "Subject access export files": 2,
+        "Caseload files waiting to be imported": 1,
     }
     assert record.files_pending == [] and record.files_removed_at is not None
     review = RetentionReview.objects.get(pk=erased["review"].pk)
@@ -235,3 +265,30 @@ def test_the_register_shows_the_entry_and_the_audit_log_still_verifies_keeping_n
     assert sum(label.startswith("Evidence ") for label in labels) == 1
     assert all(row.changes == {} for row in rows)
     assert {row.actor for row in rows} == {second_supervisor}
+
+
+def test_an_open_subject_access_request_of_the_person_holds_the_erasure(
+    journey, flagged, supervisor, second_supervisor
+):
+    """The person's own request in progress: the response must be sent before what it holds is erased.
+    Asking for the erasure is refused, and so is approving one asked for before the request came in."""
+    from retention.services import RetentionError
+    from subjectaccess.services import subject_access_request_create, subject_access_withdraw
+
+    review = flagged(journey.person, today=timezone.localdate() + timedelta(days=7 * 365))
+    retention_review_erasure_request(review_id=review.pk, actor=supervisor)
+    sar = subject_access_request_create(
+        actor=supervisor,
+        person=journey.person,
+        received_on=timezone.localdate(),
+        requester_kind="data_subject",
+        received_from="A letter",
+    )
+
+    with pytest.raises(RetentionError, match=f"subject access request {sar.reference} is still open"):
+        retention_review_erasure_approve(review_id=review.pk, actor=second_supervisor)
+    assert not Person.objects.get(pk=journey.person.pk).is_erased
+
+    subject_access_withdraw(request_id=sar.pk, actor=supervisor)
+    retention_review_erasure_approve(review_id=review.pk, actor=second_supervisor)
+    assert Person.objects.get(pk=journey.person.pk).is_erased

@@ -285,8 +285,9 @@ def test_files_an_erasure_could_not_delete_are_deleted_by_the_next_daily_run(
     record = retention_review_erasure_approve(review_id=review.pk, actor=second_supervisor)
     media = Path(settings.MEDIA_ROOT)
 
-    assert len(record.files_pending) == 3 and all((media / name).exists() for name in record.files_pending)
-    assert retention_reviews_flag(today=date(2027, 6, 17))["erasure_files_removed"] == 3
+    # The upload, two signed cautions, the subject access export's two files, a waiting caseload file.
+    assert len(record.files_pending) == 6 and all((media / name).exists() for name in record.files_pending)
+    assert retention_reviews_flag(today=date(2027, 6, 17))["erasure_files_removed"] == 6
     assert not any((media / name).exists() for name in record.files_pending)
     record.refresh_from_db()
     assert record.files_pending == [] and record.files_removed_at is not None
@@ -324,6 +325,7 @@ def test_every_text_column_of_a_persons_records_is_either_erased_or_declared_kep
     deleted with its row) or in ``KEPT_TEXT`` with the reason it is not about the person."""
     erased = {(label, field) for label, _, fields in erasure.ERASED_TEXT for field in fields}
     erased |= {("cases.Person", field) for field in erasure.PERSON_ERASED}
+    erased |= {(label, field) for label, fields in erasure.ERASED_ELSEWHERE.items() for field in fields}
     kept = {(label, field) for label, fields in erasure.KEPT_TEXT.items() for field in fields}
     undecided = []
     for model in _records_of_a_person():

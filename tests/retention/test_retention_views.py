@@ -130,8 +130,9 @@ def test_a_review_page_takes_the_same_queries_whatever_the_number_of_cases(
     review = flagged(person)
     client = client_for(supervisor)
     client.get(review_url(review))
-    # Session, user and roles; the review; its cases; the holds; earlier reviews; the audit row's writes.
-    with django_assert_num_queries(11):
+    # Session, user and roles; the review; its cases; the holds; earlier reviews; the audit row's writes;
+    # the records merged into the person's and their open subject access requests (erasure_refusal).
+    with django_assert_num_queries(13):
         client.get(review_url(review))
 
 

@@ -1,0 +1,59 @@
+"""What a caseload import does when a person's record is erased (the ``PersonErasing`` handler,
+registered in ``ImportsConfig.ready``, run inside the erasure's transaction).
+
+An import keeps nothing by name once it is done: its report names lines, case references and person
+numbers, its timeline entries are erased with the cases, and its file is deleted when the import is
+imported, refused, failed or discarded (or by the sweep). Only a file still waiting (being checked, or
+checked and not yet confirmed) holds rows as the force wrote them: one that names the person (their PNC
+ID, or their given and family names in one row) is discarded and its file deleted once the erasure
+commits, so that confirming it cannot bring the erased details back.
+"""
+
+from django.utils import timezone
+
+from cases.events import PersonErasing
+from cases.models import Person
+
+from .models import CaseloadImport, ImportStatus
+from .reading import FileRefused, sheet_open
+
+WAITING = (ImportStatus.CHECKING, ImportStatus.CHECKED)
+DISCARDED_NOTE = (
+    "Discarded: the file named a person whose record has since been erased. Upload it again without them."
+)
+
+
+def _names_person(content: bytes, filename: str, people) -> bool:
+    try:
+        sheet = sheet_open(content, filename)
+    except FileRefused:
+        return False
+    pnc_ids = {p.pnc_id.casefold() for p in people if p.pnc_id}
+    names = [(p.given_names.casefold(), p.family_name.casefold()) for p in people if p.family_name]
+    for _, cells in sheet.rows:
+        values = {(cell or "").strip().casefold() for cell in cells}
+        if pnc_ids & values or any(given in values and family in values for given, family in names):
+            return True
+    return False
+
+
+def imports_erase(event: PersonErasing) -> dict:
+    people = list(Person.objects.filter(pk__in=event.person_ids))
+    waiting = CaseloadImport.objects.select_for_update().filter(force_id=event.force_id, status__in=WAITING)
+    files, discarded = [], []
+    for batch in waiting.exclude(file="").order_by("pk"):
+        try:
+            with batch.file.open("rb") as file:
+                content = file.read()
+        except FileNotFoundError:
+            continue
+        if _names_person(content, batch.filename, people):
+            files.append(batch.file.name)
+            discarded.append(batch.pk)
+    now = timezone.now()
+    for batch in CaseloadImport.objects.filter(pk__in=discarded):
+        report = {**batch.report, "failure": DISCARDED_NOTE}
+        CaseloadImport.objects.filter(pk=batch.pk).update(
+            status=ImportStatus.DISCARDED, file="", phase="", report=report, finished_at=now
+        )
+    return {"removed": {"Caseload files waiting to be imported": len(files)}, "files": files}
