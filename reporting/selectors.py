@@ -399,7 +399,7 @@ def dashboard_figures_kept(facts, *, force, today, filters, fairness=()) -> tupl
     if not seconds:
         return compute()
     version = f"{force.summaries_version}-{force.summaries_refreshed_at}"
-    identity = f"{force.pk}|{today}|{urlencode(filters)}|{','.join(fairness)}"
+    identity = f"{FIGURES_FORMAT}|{force.pk}|{today}|{urlencode(filters)}|{','.join(fairness)}"
     key = "reporting-dashboard:" + hashlib.sha256(identity.encode()).hexdigest()
     now = timezone.now()
     kept = _cache_quietly(cache.get, key)
@@ -431,6 +431,10 @@ def _cache_quietly(operation, *args, **kwargs):
         logger.warning("The cache could not be used: %s: %s", type(exc).__name__, str(exc)[:200])
         return None
 
+
+# The shape of the figures kept: changed with what ``dashboard_for`` returns, so that figures kept by
+# an earlier version (in a shared cache that outlives a deployment) are never read as this one's.
+FIGURES_FORMAT = 2
 
 # How long one request may hold the making of a set of figures before another may try.
 DASHBOARD_MAKING_SECONDS = 60
