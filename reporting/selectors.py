@@ -457,7 +457,7 @@ def dashboard_figures_made_in_job(*, today=None) -> int:
 
 
 def _dashboard_key(force, today, filters, fairness) -> str:
-    identity = f"{force.pk}|{today}|{urlencode(filters)}|{','.join(fairness)}"
+    identity = f"{FIGURES_FORMAT}|{force.pk}|{today}|{urlencode(filters)}|{','.join(fairness)}"
     return "reporting-dashboard:" + hashlib.sha256(identity.encode()).hexdigest()
 
 
@@ -470,6 +470,10 @@ def _cache_quietly(operation, *args, **kwargs):
         logger.warning("The cache could not be used: %s: %s", type(exc).__name__, str(exc)[:200])
         return None
 
+
+# The shape of the figures kept: changed with what ``dashboard_for`` returns, so that figures kept by
+# an earlier version (in a shared cache that outlives a deployment) are never read as this one's.
+FIGURES_FORMAT = 2
 
 # How long one request may hold the making of a set of figures before another may try.
 DASHBOARD_MAKING_SECONDS = 60
