@@ -230,7 +230,7 @@ def test_the_summaries_job_makes_the_unfiltered_figures_so_no_request_waits_for_
     assert refresh_summaries() == {"summarised": 7, "dashboards_made": 1}
     assert refresh_summaries() == {"summarised": 0, "dashboards_made": 0}  # nothing changed
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(dashboard)
+        client.get(dashboard)
     assert raw_figures[-1]["total"] == 7
     assert len(queries) == DASHBOARD_QUERIES - FIGURE_QUERIES
 
@@ -239,7 +239,7 @@ def test_the_summaries_job_makes_the_unfiltered_figures_so_no_request_waits_for_
     client.get(dashboard)  # the session's expiry is written once a minute: not counted below
     populate(7)
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(dashboard)
+        client.get(dashboard)
     assert raw_figures[-1]["total"] == 7
     assert len(queries) == DASHBOARD_QUERIES + SUMMARY_QUERIES - FIGURE_QUERIES
     # The job makes them again, as the summaries changed, however recently it last made them.
@@ -254,7 +254,7 @@ def test_the_summaries_job_makes_the_unfiltered_figures_so_no_request_waits_for_
     # (The session's expiry is written, and the changes summarised, by another page first.)
     client.get(reverse("reporting:dashboard"), {"sex": "male"})
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(dashboard)
+        client.get(dashboard)
     assert raw_figures[-1]["total"] == 21
     assert len(queries) == DASHBOARD_QUERIES
 
