@@ -1136,7 +1136,7 @@ def main():
                     browsers[page.email] = Browser(server.port)
                     signins.append(browsers[page.email].sign_in(page.email, DEMO_PASSWORD))
             # Every other demo user signs in too, once each (a code from an authenticator app is used
-            # once): ten sign-ins whichever pages are measured.
+            # once): eleven sign-ins whichever pages are measured.
             for email in [spec.email for spec in DEMO_USERS if spec.email not in browsers]:
                 signins.append(Browser(server.port).sign_in(email, DEMO_PASSWORD))
             print(f"Measuring {len(pages)} pages, {args.requests} requests each, with their SQL...")

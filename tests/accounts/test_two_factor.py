@@ -78,7 +78,7 @@ def _verified(client):
         "/notifications/",
         "/audit/",
         "/reports/",
-        "/reports/extract/",  # a download, not a page
+        "/reports/export/status.csv",  # a download, not a page
         "/admin/",
         "/admin/accounts/user/",
         "/account/password/",

@@ -249,12 +249,3 @@ def test_the_extract_is_recorded_and_audited_before_its_rows_leave(
     assert (extract.rows_sent, extract.rows_withheld) == (9, 0)
     assert AuditEvent.objects.filter(action=AuditAction.DISCLOSED).count() == 1
     assert not AuditEvent.objects.filter(action=AuditAction.EXPORTED).exists()
-
-
-def test_an_extract_left_unread_is_not_marked_finished(analyst_client, populate, settings):
-    settings.DISCLOSURE_MIN_COHORT = 1
-    populate(3)
-    response = _streamed(analyst_client)
-    next(iter(response.streaming_content))
-    response.close()
-    assert CaseExtract.objects.get().finished_at is None
