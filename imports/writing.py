@@ -232,7 +232,9 @@ class Writer:
         for table in self.t.values():
             table.copier = copier
         self._people()
-        cases = self.plan.cases
+        # In the order they were opened: the references and ids follow it, as if the cases had been
+        # opened here, and the indexes by opening date are written a range at a time, not at random.
+        cases = sorted(self.plan.cases, key=lambda row: (row.opened_on, row.line))
         for start in range(0, len(cases), CHUNK):
             chunk = cases[start : start + CHUNK]
             ids = self.t[Case].take_ids(len(chunk))
