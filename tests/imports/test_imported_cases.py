@@ -25,7 +25,7 @@ def test_every_imported_case_opens_for_its_force(client_for, imported):
         response = client.get(f"/cases/{case.pk}/")
         assert response.status_code == 200, case.external_reference
         assertContains(response, "Imported from the force&#x27;s records by caseload import")
-        assertContains(response, f"<dd class=\"govuk-summary-list__value\">{case.external_reference}</dd>")
+        assertContains(response, f'<dd class="govuk-summary-list__value">{case.external_reference}</dd>')
     assertContains(client.get("/cases/"), imported["FEN/26/0107"].reference)
 
 
