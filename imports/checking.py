@@ -1038,6 +1038,13 @@ class Checker:
                         f"a condition that is '{ConditionStatus(state).label.lower()}' has no outcome yet: "
                         "leave it blank",
                     )
+                elif status == S.ACTIVE and due < self.today:
+                    self.warn(
+                        r.number,
+                        f"{prefix}_due_date",
+                        f"due on {day(due)} and still to be met: the overdue conditions job opens a breach "
+                        "review for it the next morning, as it does for any case",
+                    )
             else:
                 status_date = dates.get(STATUS_DATE[status]) or self.today
                 outcome_on = outcome_on or min(due, status_date)

@@ -502,3 +502,12 @@ def test_a_referral_of_an_imported_case_is_seen_by_its_partner(admin):
 
     manager = User.objects.get(email="manager@compass.example")
     assert [r.status for r in referral_list_for(manager)] == [ReferralStatus.ACCEPTED]
+
+
+def test_a_condition_overdue_on_an_active_case_is_imported_with_a_warning(admin):
+    plan = check(admin, active(condition_1_due_date="2027-06-01"))
+    assert plan.ok
+    assert [problem_text(plan.line_word, w) for w in plan.warnings] == [
+        "Line 2, column 'condition_1_due_date': due on 1 June 2027 and still to be met: the overdue "
+        "conditions job opens a breach review for it the next morning, as it does for any case"
+    ]
