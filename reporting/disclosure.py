@@ -211,6 +211,46 @@ def protect(figures: dict) -> dict:
             {"month": t["month"], "opened": Count.of(t["opened"]), "cautioned": Count.of(t["cautioned"])}
             for t in figures["trends"]
         ],
+        **_over_months(figures),
+    }
+
+
+def _over_months(figures: dict) -> dict:
+    """The dashboard's lines by month of caution and its funnel, each count protected like the others
+    and each rate worked out from the counts as shown (so a month of few cases has no point)."""
+    compliance, reoffending = [], []
+    for month in figures["cohorts"]:
+        completed, breached = Count.of(month["diverted"]), Count.of(month["breached"])
+        compliance.append(
+            {
+                "month": month["month"],
+                "cautioned": Count.of(month["cautioned"]),
+                "finished": Count.of(month["diverted"] + month["breached"]),
+                "completed": completed,
+                "rate": rate(completed, completed, breached),
+            }
+        )
+        if month["followed_up"]:
+            cohort, reoffenders = Count.of(month["cohort"]), Count.of(month["reoffenders"])
+            reoffending.append(
+                {
+                    "month": month["month"],
+                    "cohort": cohort,
+                    "reoffenders": reoffenders,
+                    "rate": rate(reoffenders, cohort),
+                }
+            )
+    finished = figures["diverted"] + figures["breached"]
+    return {
+        "compliance_trend": compliance,
+        "reoffending_trend": reoffending,
+        "funnel": [
+            ("Cases opened", Count.of(figures["total"])),
+            ("Found eligible", Count.of(figures["eligible"])),
+            ("Cautioned", Count.of(figures["cautions"])),
+            ("Finished", Count.of(finished)),
+            ("Completed, no prosecution", Count.of(figures["diverted"])),
+        ],
     }
 
 

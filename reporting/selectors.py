@@ -25,6 +25,7 @@ from django.db.models import (
     Case,
     CharField,
     Count,
+    DateField,
     DurationField,
     Exists,
     ExpressionWrapper,
@@ -36,6 +37,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from assessments.models import IN_NEED, Pathway
@@ -182,6 +184,7 @@ def dashboard_for(cases, *, today) -> dict:
         "maturing": Count("pk", filter=Q(cautioned_on__isnull=False, cautioned_on__gt=today - WAITING)),
         "people": Count("person", distinct=True, filter=tracked),
         "assessed": Count("pk", filter=Q(assessed=True)),
+        "eligible": Count("pk", filter=Q(decided=True, eligible=True)),
     }
     for status in CaseStatus.values:
         measures[f"status_{status}"] = Count("pk", filter=Q(status=status))
@@ -264,6 +267,8 @@ def dashboard_for(cases, *, today) -> dict:
     ]
 
     return {
+        "cohorts": _caution_cohorts(facts, today=today, matured=matured),
+        "eligible": outcomes["eligible"],
         "total": outcomes["total"],
         "by_status": [(CaseStatus(s).label, outcomes[f"status_{s}"]) for s in CaseStatus.values],
         "cautions": outcomes["cautions"],
@@ -302,6 +307,46 @@ def dashboard_for(cases, *, today) -> dict:
         "partners": partners,
         "trends": trends,
     }
+
+
+COHORT_MONTHS = 36  # the dashboard's lines over months of caution: three years
+
+
+def _caution_cohorts(facts, *, today, matured) -> list[dict]:
+    """Each of the last ``COHORT_MONTHS`` months of caution (oldest first) with its cases: cautioned,
+    finished (completed or breached), completed, followed up for the full 18 months (matured) and
+    reoffended among them; one query grouped by month."""
+    start = today.replace(day=1) - relativedelta(months=COHORT_MONTHS - 1)
+    rows = {
+        row["month"]: row
+        for row in facts.filter(cautioned_on__gte=start, cautioned_on__lte=today)
+        .annotate(month=TruncMonth("cautioned_on", output_field=DateField()))
+        .values("month")
+        .annotate(
+            cautioned=Count("pk"),
+            diverted=Count("pk", filter=DIVERTED_FACT),
+            breached=Count("pk", filter=BREACHED_FACT),
+            cohort=Count("pk", filter=matured),
+            reoffenders=Count("pk", filter=matured & Q(reoffences__gt=0)),
+        )
+        .order_by("month")
+    }
+    empty = {"cautioned": 0, "diverted": 0, "breached": 0, "cohort": 0, "reoffenders": 0}
+    months = [start + relativedelta(months=i) for i in range(COHORT_MONTHS)]
+    followed_up_by = today - WAITING  # a month's cases are all followed up once its last day is past this
+    return [
+        {
+            **empty,
+            **_without_month(rows.get(month, {})),
+            "month": month,
+            "followed_up": month + relativedelta(months=1, days=-1) <= followed_up_by,
+        }
+        for month in months
+    ]
+
+
+def _without_month(row: dict) -> dict:
+    return {k: v for k, v in row.items() if k != "month"}
 
 
 def _share(row, measure):
@@ -473,7 +518,7 @@ def _cache_quietly(operation, *args, **kwargs):
 
 # The shape of the figures kept: changed with what ``dashboard_for`` returns, so that figures kept by
 # an earlier version (in a shared cache that outlives a deployment) are never read as this one's.
-FIGURES_FORMAT = 2
+FIGURES_FORMAT = 3  # 3: the months of caution and the funnel (issue 16)
 
 # How long one request may hold the making of a set of figures before another may try.
 DASHBOARD_MAKING_SECONDS = 60

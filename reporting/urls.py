@@ -6,6 +6,7 @@ app_name = "reporting"
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("export/<slug:table>.csv", views.DashboardExportView.as_view(), name="export"),
+    path("chart/<slug:chart>.<slug:kind>", views.DashboardChartView.as_view(), name="chart"),
     path("extract/", views.CaseExtractView.as_view(), name="extract"),
     path("extract/permissions/", views.ExtractPermissionListView.as_view(), name="extract_permissions"),
     path("extract/permissions/<int:pk>/", views.ExtractPermissionView.as_view(), name="extract_permission"),

@@ -8,6 +8,7 @@ from django.db.models import Count, Max, Min
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views import View
 
 from cases.models import Case as CaseRecord
@@ -18,6 +19,7 @@ from offenderhub.audit.models import AuditAction
 from offenderhub.audit.services import audit_label, audit_record
 from offenderhub.core.forms import add_service_errors
 
+from . import charts as charts_module
 from . import disclosure, quality, selectors, services, summaries
 from .exports import HEADER, LEVELS, case_extract_rows, csv_lines
 from .filters import DashboardFilter
@@ -92,32 +94,15 @@ class _Dashboard(_Reporting):
         return shown, shown_tables, as_at
 
 
-def _bars(rows, key, label_key):
-    """Rows for a server-drawn bar chart: each value (a count as shown) as a share of the largest,
-    for the SVG widths; a "<5" has no bar."""
-    values = [float(r[key].shown or 0) for r in rows]
-    top = max(values, default=0) or 1
-    return {
-        "bars": [
-            {"label": r[label_key], "value": r[key], "width": round(260 * (v / top), 1), "y": 28 * i}
-            for i, (r, v) in enumerate(zip(rows, values, strict=True))
-        ],
-        "height": 28 * len(rows),
-    }
-
-
 class DashboardView(_Dashboard):
     def get(self, request):
         facts = self.summary_scope(request)
         figures, fairness, as_at = self.figures(request, facts, fairness=tuple(FAIRNESS_DIMENSIONS))
-        withheld = figures["withheld"]
-        status_rows = [] if withheld else [{"label": label, "n": n} for label, n in figures["by_status"]]
-        trend_rows = (
-            []
-            if withheld
-            else [{"label": f"{t['month']:%b %Y}", "n": t["opened"]} for t in figures["trends"]]
-        )
         query = urlencode({k: v for k, v in request.GET.items() if v})
+        charts = {
+            slug: {"svg": mark_safe(charts_module.to_svg(chart)), "title": chart.title}  # noqa: S308 (escaped in to_svg)
+            for slug, chart in charts_module.dashboard_charts(figures).items()
+        }
         return render(
             request,
             "reporting/dashboard.html",
@@ -127,8 +112,7 @@ class DashboardView(_Dashboard):
                 "figures_as_at": as_at,
                 "f": figures,
                 "fairness": fairness,
-                "status_chart": _bars(status_rows, "n", "label"),
-                "trend_chart": _bars(trend_rows, "n", "label"),
+                "charts": charts,
                 "query": query,
                 "can_import": request.user.has_role(Role.SUPERVISOR),
             },
@@ -155,6 +139,9 @@ class DashboardExportView(_Dashboard):
         "needs",
         "partners",
         "trends",
+        "compliance",
+        "reoffending",
+        "funnel",
         "fairness_ethnicity",
         "fairness_sex",
         "fairness_age_band",
@@ -183,6 +170,9 @@ class DashboardExportView(_Dashboard):
             "days to first contact",
         ],
         "trends": ["month", "cases opened", "cautions given"],
+        "compliance": ["month of caution", "cautioned", "finished", "completed", "compliance rate %"],
+        "reoffending": ["month of caution", "followed up", "reoffended", "proven reoffending rate %"],
+        "funnel": ["step", "cases"],
         "fairness": [
             "group",
             "cases",
@@ -288,6 +278,62 @@ class DashboardExportView(_Dashboard):
     @staticmethod
     def _trends_rows(f):
         return [(f"{t['month']:%Y-%m}", t["opened"], t["cautioned"]) for t in f["trends"]]
+
+    @staticmethod
+    def _compliance_rows(f):
+        return [
+            (f"{m['month']:%Y-%m}", m["cautioned"], m["finished"], m["completed"], _or_blank(m["rate"]))
+            for m in f["compliance_trend"]
+        ]
+
+    @staticmethod
+    def _reoffending_rows(f):
+        return [
+            (f"{m['month']:%Y-%m}", m["cohort"], m["reoffenders"], _or_blank(m["rate"]))
+            for m in f["reoffending_trend"]
+        ]
+
+    @staticmethod
+    def _funnel_rows(f):
+        return f["funnel"]
+
+
+def _or_blank(value):
+    return "" if value is None else value
+
+
+class DashboardChartView(_Dashboard):
+    """A chart of the dashboard as a file (SVG or PNG), drawn from the figures the page shows with the
+    same filters; recorded as an export like the tables' CSV."""
+
+    TYPES = {"svg": "image/svg+xml", "png": "image/png"}
+
+    def get(self, request, chart, kind):
+        if kind not in self.TYPES:
+            raise Http404
+        facts = self.summary_scope(request)
+        figures, _, _ = self.figures(request, facts)
+        drawn = charts_module.dashboard_charts(figures).get(chart)
+        if drawn is None:  # no such chart, or the figures are withheld for these filters
+            raise Http404("No such chart for these filters.")
+        body = (
+            charts_module.to_svg(drawn, standalone=True).encode()
+            if kind == "svg"
+            else charts_module.to_png(drawn)
+        )
+        services.export_record(
+            actor=request.user,
+            what=f"Dashboard chart: {chart} ({kind.upper()})",
+            rows=drawn.figures,
+            force_id=self.force_id,
+            request=request,
+        )
+        response = HttpResponse(body, content_type=self.TYPES[kind])
+        response["Content-Disposition"] = (
+            f'attachment; filename="offenderhub-{chart}-{self.today:%Y%m%d}.{kind}"'
+        )
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 def _fairness_rows(table):

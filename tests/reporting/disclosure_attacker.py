@@ -129,6 +129,9 @@ TABLES = (
     "needs",
     "partners",
     "trends",
+    "compliance",
+    "reoffending",
+    "funnel",
     "fairness_ethnicity",
     "fairness_sex",
     "fairness_age_band",
@@ -186,6 +189,20 @@ class View:
             for month, opened, cautioned in rows:
                 self.cells[("trends", month, "opened")] = opened
                 self.cells[("trends", month, "cautioned")] = cautioned
+        elif table == "compliance":
+            for month, cautioned, finished, completed, rate in rows:
+                self.cells[("compliance", month, "cautioned")] = cautioned
+                self.cells[("compliance", month, "finished")] = finished
+                self.cells[("compliance", month, "completed")] = completed
+                self.rate_beside.append((rate, [completed, finished], f"compliance {month}"))
+        elif table == "reoffending":
+            for month, followed_up, reoffended, rate in rows:
+                self.cells[("reoffending", month, "followed up")] = followed_up
+                self.cells[("reoffending", month, "reoffended")] = reoffended
+                self.rate_beside.append((rate, [reoffended, followed_up], f"reoffending {month}"))
+        elif table == "funnel":
+            for step, n in rows:
+                self.cells[("funnel", step)] = n
         else:
             dimension = DIMENSIONS[table]
             for row in rows:

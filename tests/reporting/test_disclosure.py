@@ -115,9 +115,57 @@ def _figures(total, **overrides):
             {"organisation__name": "Open Door", "sent": 9},
         ],
         "trends": [{"month": date(2027, 6, 1), "opened": 3, "cautioned": 12}],
+        "eligible": total - 1,
+        "cohorts": [
+            # followed up for 18 months: 40 cautioned, 30 completed, 8 breached; 12 reoffended of 40
+            _month(date(2025, 10, 1), 40, 30, 8, 40, 12, followed_up=True),
+            # followed up, but too few reoffended to show a rate (3: "<5")
+            _month(date(2025, 11, 1), 20, 15, 5, 20, 3, followed_up=True),
+            # still under caution: 3 breached ("<5"), so no compliance rate; not followed up yet
+            _month(date(2027, 5, 1), 25, 12, 3, 0, 0, followed_up=False),
+        ],
     }
     figures.update(overrides)
     return figures
+
+
+def _month(month, cautioned, diverted, breached, cohort, reoffenders, *, followed_up):
+    return {
+        "month": month,
+        "cautioned": cautioned,
+        "diverted": diverted,
+        "breached": breached,
+        "cohort": cohort,
+        "reoffenders": reoffenders,
+        "followed_up": followed_up,
+    }
+
+
+def test_the_lines_over_months_and_the_funnel_as_shown():
+    shown = protect(_figures(24))
+    compliance = [
+        (m["month"], str(m["finished"]), str(m["completed"]), m["rate"]) for m in shown["compliance_trend"]
+    ]
+    assert compliance == [
+        (date(2025, 10, 1), "35", "30", Decimal("82.1")),  # bands' middles: 32 / (32 + 7)
+        (date(2025, 11, 1), "20", "15", Decimal("70.8")),  # 17 / (17 + 7)
+        (date(2027, 5, 1), "15", "10", None),  # 3 breached is "<5": no rate, no point on the line
+    ]
+    # Only the months followed up for the full 18 months have a reoffending figure.
+    reoffending = [
+        (m["month"], str(m["cohort"]), str(m["reoffenders"]), m["rate"]) for m in shown["reoffending_trend"]
+    ]
+    assert reoffending == [
+        (date(2025, 10, 1), "40", "10", Decimal("28.6")),  # 12 / 42
+        (date(2025, 11, 1), "20", "<5", None),
+    ]
+    assert [(label, str(n)) for label, n in shown["funnel"]] == [
+        ("Cases opened", "20"),
+        ("Found eligible", "20"),
+        ("Cautioned", "20"),
+        ("Finished", "20"),
+        ("Completed, no prosecution", "20"),
+    ]
 
 
 def test_a_cohort_below_the_minimum_shows_nothing():

@@ -171,6 +171,9 @@ def _views(values):
     return views
 
 
+FUNNEL = ("Cases opened", "Found eligible", "Cautioned", "Finished", "Completed, no prosecution")
+
+
 def _key(params):
     return tuple(sorted(params.items()))
 
@@ -212,6 +215,22 @@ def _truth(analyst, force, params):
     for t in f["trends"]:
         values[("trends", f"{t['month']:%Y-%m}", "opened")] = t["opened"]
         values[("trends", f"{t['month']:%Y-%m}", "cautioned")] = t["cautioned"]
+    for m in f["cohorts"]:
+        month = f"{m['month']:%Y-%m}"
+        values[("compliance", month, "cautioned")] = m["cautioned"]
+        values[("compliance", month, "finished")] = m["diverted"] + m["breached"]
+        values[("compliance", month, "completed")] = m["diverted"]
+        if m["followed_up"]:
+            values[("reoffending", month, "followed up")] = m["cohort"]
+            values[("reoffending", month, "reoffended")] = m["reoffenders"]
+    for step, n in [
+        ("Cases opened", f["total"]),
+        ("Found eligible", f["eligible"]),
+        ("Cautioned", f["cautions"]),
+        ("Finished", f["diverted"] + f["breached"]),
+        ("Completed, no prosecution", f["diverted"]),
+    ]:
+        values[("funnel", step)] = n
     for dimension in ("ethnicity", "sex", "age_band"):
         for row in fairness_for(facts, dimension=dimension)["rows"]:
             for column, key in [
@@ -313,6 +332,35 @@ def test_no_combination_of_filters_tables_and_exports_reveals_a_small_count(
                 knowledge.total_is_sum((key, ("outcomes", measure)), parts)
             for g in groups:
                 knowledge.no_more_than((key, ("fairness", dimension, g, "eligible")), total)
+        # The funnel repeats the outcomes; its steps narrow; each month's figures nest and the months
+        # of caution are some of the cautions given.
+        outcome = {
+            m: (key, ("outcomes", m))
+            for m in ("cases", "cautions given", "diverted from prosecution", "breached")
+        }
+        funnel = {step: (key, ("funnel", step)) for step in FUNNEL}
+        knowledge.same(funnel["Cases opened"], outcome["cases"])
+        knowledge.same(funnel["Cautioned"], outcome["cautions given"])
+        knowledge.same(funnel["Completed, no prosecution"], outcome["diverted from prosecution"])
+        knowledge.total_is_sum(
+            funnel["Finished"], [outcome["diverted from prosecution"], outcome["breached"]]
+        )
+        knowledge.no_more_than(funnel["Found eligible"], outcome["cases"])
+        months = sorted({q[1] for q in quantities if q[0] == "compliance"})
+        for month in months:
+            cautioned, finished, completed = (
+                (key, ("compliance", month, c)) for c in ("cautioned", "finished", "completed")
+            )
+            knowledge.no_more_than(finished, cautioned)
+            knowledge.no_more_than(completed, finished)
+            if (key, ("reoffending", month, "followed up")) in knowledge.bounds:
+                followed = (key, ("reoffending", month, "followed up"))
+                knowledge.no_more_than((key, ("reoffending", month, "reoffended")), followed)
+                knowledge.no_more_than(followed, cautioned)
+        earlier = knowledge.unknown()  # cautions given before the 36 months
+        knowledge.total_is_sum(
+            outcome["cautions given"], [*((key, ("compliance", m, "cautioned")) for m in months), earlier]
+        )
 
     # Across filters: a filter's values share out the figures without it; a fairness row is the view
     # filtered to its group; an offence group's figures are no more than those without the filter.
