@@ -130,7 +130,12 @@ class CaseForm(SubmitOnceMixin, GdsForm):
 
     def __init__(self, *args, schemes, areas, case_workers, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["scheme"].queryset = schemes
+        scheme = self.fields["scheme"]
+        scheme.queryset = schemes
+        scheme.label_from_instance = scheme_label
+        if len(schemes) > 1:  # a choice to make, not one made for the case worker (issue 16)
+            scheme.empty_label = "Choose a scheme"
+            scheme.error_messages["required"] = "Choose the scheme the case is for"
         self.fields["area"].queryset = areas
         self.fields["owner"].queryset = case_workers
 
@@ -144,10 +149,37 @@ class CaseForm(SubmitOnceMixin, GdsForm):
         return data
 
 
+def scheme_label(scheme) -> str:
+    """A randomising scheme says so: its eligible cases may go to the usual prosecution instead."""
+    if scheme.random_allocation:
+        return f"{scheme.name} (randomised trial: an eligible case may be allocated to prosecution)"
+    return scheme.name
+
+
+def offence_label(offence) -> str:
+    """How the offence is tried, and whether the six-month limit applies (which is not the same: an
+    either-way offence tried summarily for its value has no limit)."""
+    limit = "; six-month time limit" if offence.time_limit_applies else ""
+    return f"{offence.name} ({offence.get_classification_display().lower()}{limit})"
+
+
+class OffenceChoiceField(forms.ModelChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(
+            queryset=Offence.objects.filter(is_active=True).order_by("name"),
+            label="Offence",
+            empty_label="Choose an offence",
+            help_text="Each says how it is tried and whether the six-month limit for starting a "
+            "prosecution applies.",
+            **kwargs,
+        )
+
+    def label_from_instance(self, obj):
+        return offence_label(obj)
+
+
 class OffenceEntryForm(GdsForm):
-    offence = forms.ModelChoiceField(
-        queryset=Offence.objects.filter(is_active=True), label="Offence", empty_label="Choose an offence"
-    )
+    offence = OffenceChoiceField()
     offence_date = _date_field("Offence date")
     details = forms.CharField(max_length=300, required=False, label="Details (optional)")
 
@@ -531,9 +563,7 @@ CASE_CORRECTION_FORMS = {
 
 class CaseOffenceAddForm(CaseCorrectionForm):
     title = "Add an offence"
-    offence = forms.ModelChoiceField(
-        queryset=Offence.objects.filter(is_active=True), label="Offence", empty_label="Choose an offence"
-    )
+    offence = OffenceChoiceField()
     offence_date = _date_field("Offence date")
     details = forms.CharField(max_length=300, required=False, label="Details (optional)")
     reason = _reason_field(

@@ -3,6 +3,7 @@ import json
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -245,26 +246,9 @@ class CaseCreateView(RoleRequiredMixin, View):
             for f in formset.forms
             if f.cleaned_data
         ]
+        send = request.POST.get("next") == "decision"  # the primary button; kept at intake otherwise
         try:
-            case = services.case_create(
-                actor=request.user,
-                person=person,
-                scheme=data["scheme"],
-                area=data["area"],
-                owner=data["owner"],
-                arrest_date=data["arrest_date"],
-                offences=offences,
-                victim_type=data["victim_type"],
-                victim_views=data["victim_views"],
-                victim_views_obtained_on=data["victim_views_obtained_on"],
-                victim_rj_consent=data["victim_rj_consent"],
-                flags=data["flags"],
-                previous_convictions=data["previous_convictions"],
-                previous_cautions=data["previous_cautions"],
-                lives_in_force_area=data["lives_in_force_area"],
-                circumstances=data["circumstances"],
-                submission_token=data["submission_token"],
-            )
+            case = self._create(request, person, data, offences, send=send)
         except (ValidationError, services.CaseError) as exc:
             errors = dict(exc.message_dict) if hasattr(exc, "error_dict") else None
             if errors and "offences" in errors:
@@ -274,8 +258,38 @@ class CaseCreateView(RoleRequiredMixin, View):
             if exc is not None:
                 add_service_errors(form, exc)
             return render(request, self.template_name, context, status=400)
-        messages.success(request, f"Case {case.reference} opened.")
+        if send:
+            messages.success(request, f"Case {case.reference} opened and sent for an eligibility decision.")
+        else:
+            messages.success(request, f"Case {case.reference} opened. It stays at intake until you send it.")
         return redirect("cases:detail", pk=case.pk)
+
+    @staticmethod
+    @transaction.atomic
+    def _create(request, person, data, offences, *, send: bool):
+        """The case, and (unless kept at intake) sent for an eligibility decision: both or neither."""
+        case = services.case_create(
+            actor=request.user,
+            person=person,
+            scheme=data["scheme"],
+            area=data["area"],
+            owner=data["owner"],
+            arrest_date=data["arrest_date"],
+            offences=offences,
+            victim_type=data["victim_type"],
+            victim_views=data["victim_views"],
+            victim_views_obtained_on=data["victim_views_obtained_on"],
+            victim_rj_consent=data["victim_rj_consent"],
+            flags=data["flags"],
+            previous_convictions=data["previous_convictions"],
+            previous_cautions=data["previous_cautions"],
+            lives_in_force_area=data["lives_in_force_area"],
+            circumstances=data["circumstances"],
+            submission_token=data["submission_token"],
+        )
+        if send:
+            services.case_submit_for_decision(case_id=case.pk, actor=request.user)
+        return case
 
 
 class CaseDetailView(RoleRequiredMixin, View):

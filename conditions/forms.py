@@ -34,6 +34,11 @@ def responsible_organisation_list_for(user):
 
 
 class ConditionForm(GdsForm):
+    """A condition's terms. Which catalogue entry it starts from is chosen once, above the form (the
+    page's "Start from the catalogue", which fills the form in), and carried here hidden; a form that
+    has no such chooser shows the catalogue as a field (``catalogue_in_form``)."""
+
+    catalogue_in_form = False
     template = forms.ModelChoiceField(
         queryset=ConditionTemplate.objects.none(),  # the user's catalogue: see __init__
         required=False,
@@ -84,6 +89,11 @@ class ConditionForm(GdsForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["template"].queryset = condition_template_list_for(user)
+        if not self.catalogue_in_form:
+            self.fields["template"].widget = forms.HiddenInput()
+            self.fields["template"].error_messages["invalid_choice"] = (
+                "That catalogue condition is no longer available: start from the catalogue again"
+            )
         organisations = responsible_organisation_list_for(user).order_by("kind", "name")
         self.fields["responsible_organisation"].queryset = organisations
         self.fields["owner"].queryset = User.objects.filter(
@@ -173,6 +183,8 @@ class DueDateVariationForm(ConsentFields, GdsForm):
 
 
 class NewConditionVariationForm(ConsentFields, ConditionForm):
+    catalogue_in_form = True  # the variation page has no chooser above the form
+
     pass
 
 

@@ -125,7 +125,7 @@ class ConditionAddView(_OnCase, CaseFormView):
         return {
             "heading": "Add a condition",
             "catalogue": list(condition_template_list_for(self.request.user)),
-            "chosen_template": chosen.pk if chosen else None,
+            "chosen_template": chosen,
             **_limits_context(self.request.user, self.case),
         }
 

@@ -70,11 +70,33 @@ class ReferralForm(GdsForm):
 
 
 class PractitionerForm(GdsForm):
-    practitioner = forms.ModelChoiceField(queryset=None, label="Practitioner", empty_label=None)
+    """Who delivers the intervention: nobody is chosen for the manager, and each person says whether
+    they are a practitioner or a manager (practitioners listed first)."""
+
+    practitioner = forms.ModelChoiceField(
+        queryset=None,
+        label="Practitioner",
+        empty_label="Choose who will deliver it",
+        error_messages={"required": "Choose who will deliver the intervention"},
+    )
 
     def __init__(self, *args, practitioners, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["practitioner"].queryset = practitioners
+        field = self.fields["practitioner"]
+        field.queryset = practitioners
+        field.label_from_instance = practitioner_label
+
+
+def practitioner_label(user) -> str:
+    roles = [
+        name
+        for held, name in [
+            (getattr(user, "is_practitioner", False), "practitioner"),
+            (getattr(user, "is_manager", False), "manager"),
+        ]
+        if held
+    ]
+    return f"{user.full_name} ({' and '.join(roles)})" if roles else user.full_name
 
 
 class AssignForm(PractitionerForm):
@@ -143,6 +165,15 @@ class OutcomeForm(GdsForm):
     behaviour = _text("Behaviour", 2, required=False)
     concerns = _text("Concerns", 2, required=False)
     alert_case_worker = forms.BooleanField(required=False, label="Alert the case worker about these concerns")
+
+
+class SessionForm(AppointmentForm, OutcomeForm):
+    """A session that has already happened, in one form: when and how it was held, then what happened."""
+
+    field_order = [*AppointmentForm.base_fields, *OutcomeForm.base_fields]
+
+    def outcome(self) -> dict:
+        return {name: self.cleaned_data[name] for name in OutcomeForm.base_fields}
 
 
 class NoteForm(GdsForm):

@@ -103,14 +103,18 @@ def referral_detail_for(user, referral) -> dict:
 
 
 def practitioner_list_for(user):
+    """The agency's people a referral can be assigned to: its practitioners first, then its managers
+    (who may also deliver), each marked ``is_practitioner``."""
+    from offenderhub.accounts.models import RoleAssignment
+
+    def holds(role):
+        return Exists(RoleAssignment.objects.filter(user=OuterRef("pk"), role=role))
+
     return (
-        User.objects.filter(
-            organisation_id=user.organisation_id,
-            is_active=True,
-            role_assignments__role__in=[Role.PARTNER_PRACTITIONER, Role.PARTNER_MANAGER],
-        )
-        .distinct()
-        .order_by("full_name")
+        User.objects.filter(organisation_id=user.organisation_id, is_active=True)
+        .annotate(is_practitioner=holds(Role.PARTNER_PRACTITIONER), is_manager=holds(Role.PARTNER_MANAGER))
+        .filter(Q(is_practitioner=True) | Q(is_manager=True))
+        .order_by("-is_practitioner", "full_name")
     )
 
 

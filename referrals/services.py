@@ -441,6 +441,47 @@ def appointment_book(
     return appointment
 
 
+@transaction.atomic
+def session_record(
+    *,
+    referral_id,
+    actor,
+    starts_at: datetime,
+    duration_minutes: int,
+    format: str,
+    setting: str,
+    location: str = "",
+    **outcome,
+) -> Appointment:
+    """A session that has already happened, entered in one go: the appointment and its outcome, in
+    one transaction (either both are saved or neither). Sent again (a double click, a retry), it finds
+    the appointment it made at that time instead of making a second one."""
+    if starts_at > timezone.now():
+        raise ValidationError({"on": "A session that has not happened yet is booked, not recorded."})
+    _lock(referral_id, actor, police=False)  # held until the outcome is recorded
+    earlier = (
+        Appointment.objects.filter(referral_id=referral_id, starts_at=starts_at, rescheduled_to__isnull=True)
+        .order_by("id")
+        .first()
+    )
+    if earlier is None:
+        earlier = appointment_book(
+            referral_id=referral_id,
+            actor=actor,
+            starts_at=starts_at,
+            duration_minutes=duration_minutes,
+            format=format,
+            setting=setting,
+            location=location,
+        )
+    elif earlier.attendance and earlier.attendance != outcome.get("attendance"):
+        raise CaseError(
+            f"A session at {timezone.localtime(starts_at):%-d %B %Y %H:%M} is already recorded as "
+            f"{earlier.get_attendance_display().lower()}."
+        )
+    return appointment_record_outcome(appointment_id=earlier.pk, actor=actor, **outcome)
+
+
 def _lock_appointment(appointment_id, actor):
     referral_id = Appointment.objects.filter(pk=appointment_id).values_list("referral_id", flat=True).first()
     if referral_id is None:

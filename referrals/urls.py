@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/assign/", views.AssignView.as_view(), name="assign"),
     path("<int:pk>/withdraw/", views.WithdrawView.as_view(), name="withdraw"),
     path("<int:pk>/appointments/new/", views.BookView.as_view(), name="book"),
+    path("<int:pk>/sessions/new/", views.SessionView.as_view(), name="session"),
     path("<int:pk>/notes/", views.NoteView.as_view(), name="note"),
     path("<int:pk>/evidence/", views.UploadView.as_view(), name="upload"),
     path("<int:pk>/report/", views.ReportView.as_view(), name="report"),

@@ -27,6 +27,7 @@ from .forms import (
     ReferralForm,
     ReportForm,
     RescheduleForm,
+    SessionForm,
     WithdrawForm,
 )
 from .models import Appointment, Evidence, ReferralStatus
@@ -282,6 +283,28 @@ class BookView(_PartnerFormView):
             format=data["format"],
             setting=data["setting"],
             location=data["location"],
+        )
+        return reverse("referrals:detail", args=[self.object.pk]) + "#appointments"
+
+
+class SessionView(_PartnerFormView):
+    """A session that has already happened: booked and its outcome recorded with one form."""
+
+    template_name = "referrals/session_form.html"
+    form_class = SessionForm
+    success_message = "Session recorded."
+
+    def perform(self, form):
+        data = form.cleaned_data
+        services.session_record(
+            referral_id=self.object.pk,
+            actor=self.request.user,
+            starts_at=form.starts_at(),
+            duration_minutes=data["duration_minutes"],
+            format=data["format"],
+            setting=data["setting"],
+            location=data["location"],
+            **form.outcome(),
         )
         return reverse("referrals:detail", args=[self.object.pk]) + "#appointments"
 
