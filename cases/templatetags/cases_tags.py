@@ -8,13 +8,16 @@ from cases.models import CaseStatus
 
 register = template.Library()
 
+# GOV.UK Frontend 6's tag colours (the vendored CSS defines these modifiers; blue is the tag with none).
+# Each status that leads to the next step has a colour of its own, so that "Assessment" and
+# "Conditions agreed" are told apart at a glance (tests/core/test_design_system.py).
 STATUS_COLOURS = {
     CaseStatus.INTAKE: "grey",
     CaseStatus.AWAITING_DECISION: "yellow",
     CaseStatus.INELIGIBLE: "red",
     CaseStatus.DECLINED: "red",
-    CaseStatus.ASSESSMENT: "light-blue",
-    CaseStatus.CONDITIONS_AGREED: "blue",
+    CaseStatus.ASSESSMENT: "purple",
+    CaseStatus.CONDITIONS_AGREED: "",
     CaseStatus.ACTIVE: "turquoise",
     CaseStatus.BREACH_REVIEW: "orange",
     CaseStatus.COMPLETED: "green",
@@ -26,11 +29,28 @@ STATUS_COLOURS = {
 
 @register.simple_tag
 def status_tag(status):
+    colour = STATUS_COLOURS.get(status, "grey")
     return format_html(
-        '<strong class="govuk-tag govuk-tag--{}">{}</strong>',
-        STATUS_COLOURS.get(status, "grey"),
+        '<strong class="govuk-tag{}">{}</strong>',
+        f" govuk-tag--{colour}" if colour else "",
         CaseStatus(status).label,
     )
+
+
+@register.simple_tag(takes_context=True)
+def page_links(context, page_obj, around: int = 1):
+    """The pages GOV.UK's pagination lists: the first, the last, the current with ``around`` either
+    side, and an ellipsis (None) for each gap; each as ``(number, url query, is_current)``."""
+    last, current = page_obj.paginator.num_pages, page_obj.number
+    shown = sorted({1, last, *range(max(1, current - around), min(last, current + around) + 1)})
+    query = context.get("query_string", "")
+    links, previous = [], 0
+    for number in shown:
+        if number - previous > 1:
+            links.append(None)
+        links.append((number, f"{query}&page={number}" if query else f"page={number}", number == current))
+        previous = number
+    return links
 
 
 @register.simple_tag(takes_context=True)

@@ -84,7 +84,7 @@ def test_inbox_lists_newest_first_with_unread_marked_new(client_for, case_worker
     response = client_for(case_worker).get("/notifications/")
 
     assert [n.pk for n in response.context["notifications"]] == [newer.pk, older.pk]
-    assertContains(response, '<strong class="govuk-tag govuk-tag--blue">New</strong>', count=1, html=True)
+    assertContains(response, '<strong class="govuk-tag">New</strong>', count=1, html=True)
     assertContains(response, "1 unread notification")
 
 
@@ -167,7 +167,7 @@ def test_one_partner_opening_the_agency_notification_reads_it_for_the_agency(
 
     response = client_for(partner_manager).get("/notifications/")
     assert _listed(response) == {shared.pk}
-    assertNotContains(response, "govuk-tag--blue")
+    assertNotContains(response, ">New</strong>")
 
 
 @pytest.mark.parametrize("owner", ["supervisor", "other_agency"])
