@@ -137,7 +137,7 @@ def test_the_dashboard_draws_every_chart_beside_its_table_with_its_downloads(
         "Proven reoffending by month of caution",
         "From referral to outcome",
     ]:
-        assert f'<caption class="govuk-table__caption govuk-table__caption--s">{caption}</caption>' in html
+        assert f'<caption class="govuk-table__caption govuk-table__caption--m">{caption}</caption>' in html
     assert "<polyline" in html  # the compliance line
     assert "app-chart__label" not in html  # the old 8px bar labels are gone
 
