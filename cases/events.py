@@ -1,10 +1,15 @@
 """Case timeline event codes, declared once; and the domain events that people and cases announce to
-the apps above (STYLE.md, "Between apps")."""
+the apps above (docs/architecture.md, "Domain events")."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import models
+
+# The mechanism is the foundation's (every app may announce); it is named here too, as the apps above
+# have always imported it from here with the events they handle.
+from offenderhub.core.events import announce as announce
+from offenderhub.core.events import subscribe as subscribe
 
 
 class EventCode(models.TextChoices):
@@ -142,18 +147,3 @@ class PersonErasing:
     person_id: int
     force_id: int
     person_ids: tuple = ()
-
-
-_HANDLERS: dict[type, list] = {}
-
-
-def subscribe(event_type: type, handler) -> None:
-    """Call ``handler(event)`` whenever an ``event_type`` is announced (once, however often registered)."""
-    handlers = _HANDLERS.setdefault(event_type, [])
-    if handler not in handlers:
-        handlers.append(handler)
-
-
-def announce(event) -> list:
-    """Tell every handler of the event's type; returns what each returned, in order."""
-    return [handler(event) for handler in _HANDLERS.get(type(event), [])]
