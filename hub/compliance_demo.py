@@ -1,8 +1,9 @@
 """Demo data for assessments, conditions, the caution, compliance, breach and prosecution (called by
-``seed_demo``). Every case is taken through the real services; where the story needs time to have
-passed, the caution is recorded as given weeks ago; one condition's due date is moved into the
-past afterwards, the one shortcut, to show an overdue condition. Idempotent: keyed on each
-person's PNC ID."""
+``seed_demo``, ``hub/demo.py``). Its stories run through assessments, conditions and referrals
+together, so they sit at the top of the stack, above all three. Every case is taken through the real
+services; where the story needs time to have passed, the caution is recorded as given weeks ago; one
+condition's due date is moved into the past afterwards, the one shortcut, to show an overdue
+condition. Idempotent: keyed on each person's PNC ID."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -14,40 +15,13 @@ from assessments import services as assessment_services
 from assessments.models import AssessmentKind, Pathway
 from cases.demo import demo_case
 from cases.models import Case
+from conditions import services
+from conditions.models import BreachOutcome, Condition, ConditionTemplate, ProsecutionMethod
 from offenderhub.accounts.models import Organisation, User
 from referrals import demo as referral_demo
 from referrals import services as referral_services
+from referrals.demo import seed_services
 from referrals.models import Service
-
-from . import services
-from .models import BreachOutcome, Condition, ConditionTemplate, ProsecutionMethod
-
-SERVICES = [
-    ("Compass Drug and Alcohol Service", "Alcohol and drug brief intervention", [Pathway.DRUGS_ALCOHOL], 3),
-    ("Compass Drug and Alcohol Service", "Victim awareness course", [Pathway.ATTITUDES], 10),
-    ("Open Door Housing Support", "Tenancy and housing support", [Pathway.ACCOMMODATION], 5),
-    (
-        "Fenland Debt and Money Advice",
-        "Debt and benefits advice",
-        [Pathway.FINANCE_DEBT, Pathway.EDUCATION_EMPLOYMENT],
-        5,
-    ),
-]
-
-
-def seed_services():
-    for agency, name, pathways, days in SERVICES:
-        organisation = Organisation.objects.get(name=agency)
-        Service.objects.get_or_create(
-            organisation=organisation,
-            name=name,
-            defaults={
-                "pathways": list(pathways),
-                "contact_email": organisation.email or "",
-                "capacity": 30,
-                "first_contact_working_days": days,
-            },
-        )
 
 
 def _people():
