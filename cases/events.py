@@ -3,6 +3,7 @@ the apps above (docs/architecture.md, "Domain events")."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db import models
 
@@ -10,6 +11,11 @@ from django.db import models
 # have always imported it from here with the events they handle.
 from offenderhub.core.events import announce as announce
 from offenderhub.core.events import subscribe as subscribe
+
+if TYPE_CHECKING:
+    from offenderhub.accounts.models import User
+
+    from .models import Case
 
 
 class EventCode(models.TextChoices):
@@ -91,7 +97,28 @@ class EventCode(models.TextChoices):
 # --- Domain events ------------------------------------------------------------------------------------
 # A change here that an app above must act on is announced as one of these; the app registers a handler
 # in its ``AppConfig.ready`` (``subscribe``), which calls a service of its own. Handlers run synchronously,
-# inside the announcing transaction, in the order they were registered.
+# inside the announcing transaction, in the order they were registered (docs/architecture.md).
+
+
+@dataclass(frozen=True)
+class CaseWithdrawn:
+    """A case withdrawn (``cases.services.case_withdraw``), announced inside its transaction with the
+    case row locked (``case``, that locked instance): each app above closes what it still holds open
+    for the case (referrals: withdrawn, each agency told)."""
+
+    case: "Case"
+
+
+@dataclass(frozen=True)
+class CasePageAsked:
+    """What the apps above show on the case page (``cases.views.CaseDetailView``), for a user already
+    allowed to see the case. Each handler returns a dict added to the page's context: its records of
+    the case and the actions it offers this user now (conditions: the assessments, conditions,
+    caution, breach and prosecution; referrals: the referrals)."""
+
+    user: "User"
+    case: "Case"
+    offences: tuple = ()  # the case's offences, already read (with their offence): for the six-month limit
 
 
 @dataclass(frozen=True)

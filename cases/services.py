@@ -13,7 +13,14 @@ from offenderhub.accounts.models import Role, User
 from offenderhub.audit.models import AuditAction, AuditEvent
 from offenderhub.audit.services import FREE_TEXT_CHANGED, audit_record, field_changes
 
-from .events import EventCode, PersonMerged, PersonMergeUndoAsked, PersonMergeUndone, announce
+from .events import (
+    CaseWithdrawn,
+    EventCode,
+    PersonMerged,
+    PersonMergeUndoAsked,
+    PersonMergeUndone,
+    announce,
+)
 from .models import (
     Case,
     CaseEvent,
@@ -1148,10 +1155,8 @@ def case_withdraw(*, case_id, actor, reason: str) -> Case:
         summary="Case withdrawn",
         notes=reason,
     )
-    from referrals.models import WithdrawReason
-    from referrals.services import referrals_withdraw_for
-
-    referrals_withdraw_for(case, reason=WithdrawReason.CASE_CLOSED, notes="The case was withdrawn.")
+    # What the apps above hold open for the case is closed with it (referrals: withdrawn).
+    announce(CaseWithdrawn(case=case))
     return case
 
 

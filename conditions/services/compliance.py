@@ -12,7 +12,9 @@ from cases.services import CaseError, case_event_record
 from offenderhub.accounts.models import Role
 from offenderhub.audit.models import AuditAction
 from offenderhub.audit.services import audit_record
+from offenderhub.core.events import announce
 
+from ..events import ConditionDeliveryAsked, ConditionWithdrawn
 from ..models import (
     Condition,
     ConditionRecord,
@@ -25,15 +27,13 @@ from .breach import _breach_review_open
 def _condition_check_actor(condition, case, actor):
     """Police of the case's force, or a partner agency responsible for the condition or holding a
     referral to deliver it."""
-    from referrals.models import Referral
-
     if actor.organisation_id == case.force_id and actor.has_role(
         Role.CASE_WORKER, Role.DECISION_MAKER, Role.SUPERVISOR
     ):
         return
     if actor.has_role(Role.PARTNER_MANAGER, Role.PARTNER_PRACTITIONER) and (
         actor.organisation_id == condition.responsible_organisation_id
-        or Referral.objects.filter(condition=condition, organisation_id=actor.organisation_id).exists()
+        or any(announce(ConditionDeliveryAsked(condition=condition, organisation_id=actor.organisation_id)))
     ):
         return
     raise CaseError("That condition does not exist.")
@@ -81,12 +81,7 @@ def condition_progress(*, condition_id, actor, to: str, notes: str = "", on: dat
         raise ValidationError(errors)
     _condition_move(condition, case, to=to, actor=actor, code=PROGRESS_CODES[to], notes=notes, on=on)
     if to == ConditionStatus.WITHDRAWN:
-        from referrals.models import WithdrawReason
-        from referrals.services import referrals_withdraw_for
-
-        referrals_withdraw_for(
-            case, conditions=[condition], reason=WithdrawReason.CONDITION_VARIED, notes=notes
-        )
+        announce(ConditionWithdrawn(case=case, condition=condition, notes=notes))
     if to == ConditionStatus.FAILED:
         # A partner's report fails a condition; the review then opens on the system's authority.
         police = actor.organisation_id == case.force_id

@@ -14,7 +14,9 @@ from cases.rules import case_time_limit
 from cases.services import CaseError, case_event_record, case_lock, case_transition
 from offenderhub.audit.models import AuditAction
 from offenderhub.audit.services import audit_record, field_changes
+from offenderhub.core.events import announce
 
+from ..events import ProsecutionResumed
 from ..models import (
     LIVE_CONDITION_STATUSES,
     Caution,
@@ -62,10 +64,7 @@ def case_resume_prosecution(*, case, review, actor=None, system=False, today=Non
     Caution.objects.filter(case=case, ceased_on__isnull=True).update(
         ceased_on=today, ceased_reason="Breach confirmed: the prosecution resumed"
     )
-    from referrals.models import WithdrawReason
-    from referrals.services import referrals_withdraw_for
-
-    referrals_withdraw_for(case, reason=WithdrawReason.CASE_CLOSED, notes="The prosecution resumed.")
+    announce(ProsecutionResumed(case=case, prosecution=prosecution))
     for condition in case.conditions.select_for_update().filter(status__in=LIVE_CONDITION_STATUSES):
         _condition_move(
             condition,

@@ -12,7 +12,9 @@ from cases.services import CaseError, case_event_record, case_lock
 from offenderhub.accounts.models import Organisation, Role
 from offenderhub.audit.models import AuditAction
 from offenderhub.audit.services import audit_record
+from offenderhub.core.events import announce
 
+from ..events import ConditionVaried
 from ..models import (
     LIVE_CONDITION_STATUSES,
     Caution,
@@ -200,9 +202,7 @@ def _variation_apply(variation, case, *, actor) -> Condition:
         )
     variation.result = new
     if variation.kind == VariationKind.NEW_DUE_DATE:
-        from referrals.services import referrals_follow_variation
-
-        referrals_follow_variation(case, old=old, new=new, actor=actor)
+        announce(ConditionVaried(case=case, old=old, new=new, actor=actor))
     audit_record(actor=actor, action=AuditAction.CREATED, obj=new, reason="Condition varied")
     return new
 
