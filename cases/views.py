@@ -14,10 +14,11 @@ from offenderhub.accounts.access import RoleRequiredMixin
 from offenderhub.accounts.models import PARTNER_ROLES, POLICE_ROLES, Area, Role
 from offenderhub.audit.models import AuditAction
 from offenderhub.audit.services import audit_record
+from offenderhub.core.events import announce
 from offenderhub.core.forms import add_service_errors
 
 from . import services
-from .events import CasePageAsked, announce
+from .events import CasePageAsked
 from .filters import CaseFilter
 from .forms import (
     CASE_CORRECTION_FORMS,
