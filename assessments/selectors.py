@@ -1,4 +1,5 @@
-"""Scoped reads of assessments, the services they suggest and the distance travelled."""
+"""Scoped reads of assessments and the distance travelled. The services a completed assessment suggests
+are the partner directory's, answered by referrals (``ServiceSuggestionsAsked``, assessments/events.py)."""
 
 from dataclasses import dataclass
 
@@ -6,9 +7,8 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 
 from cases.selectors import case_list_for
-from referrals.models import Service
 
-from .models import IN_NEED, Assessment, AssessmentKind, NeedLevel, PathwayNeed
+from .models import Assessment, AssessmentKind, NeedLevel, PathwayNeed
 
 
 def assessment_list_for(user, case):
@@ -30,29 +30,6 @@ def assessment_get_for(user, pk) -> Assessment:
         ),
         pk=pk,
     )
-
-
-def service_suggestion_list_for(assessment, *, needs=None) -> list[dict]:
-    """The directory's active services answering the pathways in need (medium or high) in the case's
-    area (a service with no areas serves every area), highest need first. The directory is small:
-    one query reads it and the matching happens here."""
-    needs = needs if needs is not None else list(assessment.needs.all())
-    in_need = {n.pathway: n for n in needs if n.level >= IN_NEED}
-    if not in_need:
-        return []
-    services = Service.objects.filter(is_active=True).select_related("organisation").prefetch_related("areas")
-    suggestions = []
-    for service in services:
-        areas = {a.pk for a in service.areas.all()}
-        if areas and assessment.case.area_id not in areas:
-            continue
-        answered = [in_need[p] for p in service.pathways if p in in_need]
-        if answered:
-            suggestions.append(
-                {"service": service, "needs": answered, "level": max(n.level for n in answered)}
-            )
-    suggestions.sort(key=lambda s: (-s["level"], s["service"].organisation.name, s["service"].name))
-    return suggestions
 
 
 @dataclass(frozen=True)

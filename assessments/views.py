@@ -6,16 +6,20 @@ from cases.access import CaseActionView, CaseFormView, CaseRecordView
 from cases.selectors import case_get_for
 from offenderhub.audit.models import AuditAction
 from offenderhub.audit.services import audit_record
+from offenderhub.core.events import announce
 
 from . import services
+from .events import ServiceSuggestionsAsked
 from .forms import AssessmentForm, ContributionForm
 from .models import AssessmentKind
-from .selectors import (
-    assessment_get_for,
-    assessment_list_for,
-    distance_travelled,
-    service_suggestion_list_for,
-)
+from .selectors import assessment_get_for, assessment_list_for, distance_travelled
+
+
+def _suggestions(assessment, needs) -> list[dict]:
+    """The partner directory's services answering the needs, highest need first: the directory is
+    referrals', so referrals answers (``ServiceSuggestionsAsked``)."""
+    answers = announce(ServiceSuggestionsAsked(assessment=assessment, needs=tuple(needs)))
+    return [suggestion for answer in answers for suggestion in answer]
 
 
 class AssessmentStartView(CaseActionView):
@@ -67,9 +71,7 @@ class AssessmentView(_OnAssessment, CaseRecordView):
             "contributions": list(assessment.contributions.select_related("organisation", "recorded_by")),
             "form": form or AssessmentForm(initial=_initial(assessment, needs)),
             "contribution_form": contribution_form or ContributionForm(user=self.request.user),
-            "suggestions": service_suggestion_list_for(assessment, needs=needs)
-            if assessment.is_locked
-            else [],
+            "suggestions": _suggestions(assessment, needs) if assessment.is_locked else [],
             "distance": distance_travelled(assessments),
         }
         return render(self.request, "assessments/assessment.html", context, status=status)

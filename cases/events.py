@@ -1,10 +1,21 @@
 """Case timeline event codes, declared once; and the domain events that people and cases announce to
-the apps above (STYLE.md, "Between apps")."""
+the apps above (docs/architecture.md, "Domain events")."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db import models
+
+# The mechanism is the foundation's (every app may announce); it is named here too, as the apps above
+# have always imported it from here with the events they handle.
+from offenderhub.core.events import announce as announce
+from offenderhub.core.events import subscribe as subscribe
+
+if TYPE_CHECKING:
+    from offenderhub.accounts.models import User
+
+    from .models import Case
 
 
 class EventCode(models.TextChoices):
@@ -86,7 +97,28 @@ class EventCode(models.TextChoices):
 # --- Domain events ------------------------------------------------------------------------------------
 # A change here that an app above must act on is announced as one of these; the app registers a handler
 # in its ``AppConfig.ready`` (``subscribe``), which calls a service of its own. Handlers run synchronously,
-# inside the announcing transaction, in the order they were registered.
+# inside the announcing transaction, in the order they were registered (docs/architecture.md).
+
+
+@dataclass(frozen=True)
+class CaseWithdrawn:
+    """A case withdrawn (``cases.services.case_withdraw``), announced inside its transaction with the
+    case row locked (``case``, that locked instance): each app above closes what it still holds open
+    for the case (referrals: withdrawn, each agency told)."""
+
+    case: "Case"
+
+
+@dataclass(frozen=True)
+class CasePageAsked:
+    """What the apps above show on the case page (``cases.views.CaseDetailView``), for a user already
+    allowed to see the case. Each handler returns a dict added to the page's context: its records of
+    the case and the actions it offers this user now (conditions: the assessments, conditions,
+    caution, breach and prosecution; referrals: the referrals)."""
+
+    user: "User"
+    case: "Case"
+    offences: tuple = ()  # the case's offences, already read (with their offence): for the six-month limit
 
 
 @dataclass(frozen=True)
@@ -142,18 +174,3 @@ class PersonErasing:
     person_id: int
     force_id: int
     person_ids: tuple = ()
-
-
-_HANDLERS: dict[type, list] = {}
-
-
-def subscribe(event_type: type, handler) -> None:
-    """Call ``handler(event)`` whenever an ``event_type`` is announced (once, however often registered)."""
-    handlers = _HANDLERS.setdefault(event_type, [])
-    if handler not in handlers:
-        handlers.append(handler)
-
-
-def announce(event) -> list:
-    """Tell every handler of the event's type; returns what each returned, in order."""
-    return [handler(event) for handler in _HANDLERS.get(type(event), [])]

@@ -13,7 +13,14 @@ from offenderhub.accounts.models import Role, User
 from offenderhub.audit.models import AuditAction, AuditEvent
 from offenderhub.audit.services import FREE_TEXT_CHANGED, audit_record, field_changes
 
-from .events import EventCode, PersonMerged, PersonMergeUndoAsked, PersonMergeUndone, announce
+from .events import (
+    CaseWithdrawn,
+    EventCode,
+    PersonMerged,
+    PersonMergeUndoAsked,
+    PersonMergeUndone,
+    announce,
+)
 from .models import (
     Case,
     CaseEvent,
@@ -1148,10 +1155,8 @@ def case_withdraw(*, case_id, actor, reason: str) -> Case:
         summary="Case withdrawn",
         notes=reason,
     )
-    from referrals.models import WithdrawReason
-    from referrals.services import referrals_withdraw_for
-
-    referrals_withdraw_for(case, reason=WithdrawReason.CASE_CLOSED, notes="The case was withdrawn.")
+    # What the apps above hold open for the case is closed with it (referrals: withdrawn).
+    announce(CaseWithdrawn(case=case))
     return case
 
 
@@ -1188,16 +1193,7 @@ def eligibility_decide(
     if not actor.has_role(Role.DECISION_MAKER):
         raise CaseError("Only decision-makers record eligibility decisions.")
     case = case_lock(case_id, force_id=actor.organisation_id)
-    current = case.decisions.filter(superseded_by__isnull=True).order_by("-decided_at", "-id").first()
-    if (current.pk if current else None) != based_on:
-        raise CaseError(
-            "Another decision was recorded on this case while you were deciding. "
-            "Review it before deciding again."
-        )
-    from .workflow import DECIDABLE_STATUSES
-
-    if case.status not in DECIDABLE_STATUSES:
-        raise CaseError(f"A case that is “{case.get_status_display()}” cannot be decided.")
+    current = _decision_current(case, based_on=based_on)
     if not rationale.strip():
         raise ValidationError({"rationale": "Explain the reasons for the decision."})
 
@@ -1206,6 +1202,68 @@ def eligibility_decide(
     assessment = assess_eligibility(
         case, offences, on=decision_date, gravity_adjustment=gravity_adjustment, admission=admission
     )
+    time_limit = case_time_limit(case, offences, start=decision_date)
+    answers = {
+        "outcome": outcome,
+        "evidence_person_committed": evidence_person_committed,
+        "sufficient_evidence_to_charge": sufficient_evidence_to_charge,
+        "authority": authority,
+        "prosecutor_reference": prosecutor_reference,
+        "admission": admission,
+        "gravity_adjustment": gravity_adjustment,
+        "rationale": rationale,
+        "time_limit_acknowledged": time_limit_acknowledged,
+    }
+    errors = _decision_errors(assessment, time_limit, **answers)
+    if errors:
+        raise ValidationError(errors)
+    reasons = ["declined"] if outcome == DecisionOutcome.DECLINED else [c.code for c in assessment.failures]
+    decision = EligibilityDecision.objects.create(
+        case=case,
+        decided_by=actor,
+        decision_date=decision_date,
+        **answers,
+        gravity_score=assessment.gravity_score,
+        criteria=[c.as_dict() for c in assessment.criteria],
+        reasons=reasons if outcome != DecisionOutcome.ELIGIBLE else [],
+        latest_proceedings_date=time_limit.latest_proceedings_date if time_limit else None,
+        supersedes=current,
+    )
+    _decision_recorded(case, decision, actor=actor, superseded=current)
+    return decision
+
+
+def _decision_current(case, *, based_on):
+    """The case's current decision, if the decision-maker saw it (``based_on``) and the case can be
+    decided now; otherwise the decision is refused."""
+    from .workflow import DECIDABLE_STATUSES
+
+    current = case.decisions.filter(superseded_by__isnull=True).order_by("-decided_at", "-id").first()
+    if (current.pk if current else None) != based_on:
+        raise CaseError(
+            "Another decision was recorded on this case while you were deciding. "
+            "Review it before deciding again."
+        )
+    if case.status not in DECIDABLE_STATUSES:
+        raise CaseError(f"A case that is “{case.get_status_display()}” cannot be decided.")
+    return current
+
+
+def _decision_errors(
+    assessment,
+    time_limit,
+    *,
+    outcome,
+    evidence_person_committed,
+    sufficient_evidence_to_charge,
+    authority,
+    prosecutor_reference,
+    time_limit_acknowledged,
+    **_,
+) -> dict:
+    """What stands in the way of the decision, by form field: an eligible decision needs the rules met,
+    the evidence and, where the offence asks for it, the prosecutor's authority; the six-month limit
+    must have been seen."""
     errors = {}
     if outcome == DecisionOutcome.ELIGIBLE:
         if assessment.failures:
@@ -1225,49 +1283,29 @@ def eligibility_decide(
                 )
             elif not prosecutor_reference.strip():
                 errors["prosecutor_reference"] = "Enter the prosecutor's authority reference."
-    time_limit = case_time_limit(case, offences, start=decision_date)
     if time_limit and not time_limit_acknowledged:
         errors["time_limit_acknowledged"] = (
             "Confirm you have seen that proceedings must start by "
             f"{time_limit.latest_proceedings_date:%d %B %Y}."
         )
-    if errors:
-        raise ValidationError(errors)
+    return errors
 
-    reasons = [c.code for c in assessment.failures]
-    if outcome == DecisionOutcome.DECLINED:
-        reasons = ["declined"]
-    decision = EligibilityDecision.objects.create(
-        case=case,
-        outcome=outcome,
-        decided_by=actor,
-        decision_date=decision_date,
-        evidence_person_committed=evidence_person_committed,
-        sufficient_evidence_to_charge=sufficient_evidence_to_charge,
-        authority=authority,
-        prosecutor_reference=prosecutor_reference,
-        admission=admission,
-        gravity_adjustment=gravity_adjustment,
-        gravity_score=assessment.gravity_score,
-        criteria=[c.as_dict() for c in assessment.criteria],
-        reasons=reasons if outcome != DecisionOutcome.ELIGIBLE else [],
-        rationale=rationale,
-        time_limit_acknowledged=time_limit_acknowledged,
-        latest_proceedings_date=time_limit.latest_proceedings_date if time_limit else None,
-        supersedes=current,
-    )
-    summary = f"Decided {DecisionOutcome(outcome).label.split(':')[0].lower()}"
-    if current:
-        summary += f" (supersedes the decision of {current.decided_at:%d %B %Y})"
+
+def _decision_recorded(case, decision, *, actor, superseded):
+    """The decision on the timeline (moving the case to the status its outcome leads to) and in the
+    audit log."""
+    summary = f"Decided {DecisionOutcome(decision.outcome).label.split(':')[0].lower()}"
+    if superseded:
+        summary += f" (supersedes the decision of {superseded.decided_at:%d %B %Y})"
     before = case.status
-    to = OUTCOME_STATUS[outcome]
+    to = OUTCOME_STATUS[decision.outcome]
     if before == to:
         case_event_record(
             case,
             code=EventCode.DECISION_RECORDED,
             actor=actor,
             summary=summary,
-            notes=rationale,
+            notes=decision.rationale,
             details={"decision": decision.pk},
             before=before,
             after=to,
@@ -1279,7 +1317,7 @@ def eligibility_decide(
             actor=actor,
             code=EventCode.DECISION_RECORDED,
             summary=summary,
-            notes=rationale,
+            notes=decision.rationale,
             details={"decision": decision.pk, "reasons": decision.reasons},
         )
     audit_record(
@@ -1290,7 +1328,6 @@ def eligibility_decide(
         object_label=f"Decision on case {case.reference}",
         reason=summary,
     )
-    return decision
 
 
 # --- Reassignment -----------------------------------------------------------------------------------

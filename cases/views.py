@@ -11,14 +11,15 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import ListView, TemplateView
 
-from conditions.selectors import case_compliance_for
 from offenderhub.accounts.access import RoleRequiredMixin
 from offenderhub.accounts.models import PARTNER_ROLES, POLICE_ROLES, Area, Role
 from offenderhub.audit.models import AuditAction
 from offenderhub.audit.services import audit_record
+from offenderhub.core.events import announce
 from offenderhub.core.forms import add_service_errors
 
 from . import services
+from .events import CasePageAsked
 from .filters import CaseFilter
 from .forms import (
     CASE_CORRECTION_FORMS,
@@ -68,7 +69,6 @@ from .selectors import (
 from .workflow import (
     CASE_CORRECTION_PARTS,
     DECIDABLE_STATUSES,
-    OPEN_STATUSES,
     REASSIGNABLE_STATUSES,
     allowed_roles,
     case_correction_closed,
@@ -314,20 +314,15 @@ class CaseDetailView(RoleRequiredMixin, View):
             reason="Case record opened",
         )
         user = request.user
-        compliance = case_compliance_for(user, case)
-        caution, extension = compliance["caution"], compliance["extension"]
-        time_limit = case_time_limit(
-            case,
-            offences,
-            start=caution.administered_on if caution else None,
-            period_days=extension.days if extension else None,
-        )
+        # The records and actions of the apps above (conditions, referrals), each answering for its own.
+        parts = {}
+        for part in announce(CasePageAsked(user=user, case=case, offences=tuple(offences))):
+            parts.update(part)
         return render(
             request,
             "cases/detail.html",
             {
-                **compliance,
-                **_compliance_actions(user, case, compliance),
+                **parts,
                 "case": case,
                 "person": case.person,
                 "aliases": aliases,
@@ -336,13 +331,6 @@ class CaseDetailView(RoleRequiredMixin, View):
                 "current_decision": next((d for d in decisions if d.is_current), None),
                 "events": events,
                 "timeline_query": _timeline_query(request),
-                "time_limit": time_limit,
-                "time_limit_passed": time_limit is not None
-                and time_limit.days_left < 0
-                and (
-                    case.status in OPEN_STATUSES
-                    or (compliance["prosecution"] is not None and compliance["prosecution"].awaiting_start)
-                ),
                 "can_submit": case.status == CaseStatus.INTAKE
                 and user.has_role(*allowed_roles(CaseStatus.INTAKE, CaseStatus.AWAITING_DECISION)),
                 "can_decide": case.status in DECIDABLE_STATUSES and user.has_role(Role.DECISION_MAKER),
@@ -372,45 +360,6 @@ def _timeline_query(request) -> str:
     query = request.GET.copy()
     query.pop("timeline", None)
     return query.urlencode()
-
-
-def _compliance_actions(user, case, compliance) -> dict:
-    """Which assessment, condition, caution and breach actions the page offers this user now, by the
-    same status sets the services enforce."""
-    from assessments.services import STARTABLE_IN
-    from conditions import services as conditions
-    from conditions.models import VariationStatus
-    from referrals.services import REFERRABLE_CASE_STATUSES
-
-    police = user.has_role(Role.CASE_WORKER, Role.DECISION_MAKER, Role.SUPERVISOR)
-    status = case.status
-    under_caution = status in conditions.UNDER_CAUTION
-    kinds = {a.kind for a in compliance["assessments"]}
-    initial_done = any(a.kind == "initial" and a.is_locked for a in compliance["assessments"])
-    return {
-        "can_start_assessment": police and status in STARTABLE_IN["initial"] and "initial" not in kinds,
-        "can_start_final_assessment": police
-        and initial_done
-        and "final" not in kinds
-        and status in STARTABLE_IN["final"],
-        "can_edit_conditions": police and status in conditions.BEFORE_CAUTION,
-        "can_agree_conditions": police
-        and status in conditions.BEFORE_CAUTION
-        and initial_done
-        and bool(compliance["binding_conditions"]),
-        "can_reopen_conditions": police and status == CaseStatus.CONDITIONS_AGREED,
-        "can_extend": user.has_role(Role.SUPERVISOR) and status in conditions.EXTENDABLE,
-        "can_caution": user.has_role(Role.DECISION_MAKER) and status == CaseStatus.CONDITIONS_AGREED,
-        "can_vary": police and under_caution,
-        "can_open_breach": police and under_caution and compliance["open_review"] is None,
-        "can_decide_variations": user.has_role(Role.DECISION_MAKER),
-        "pending_variations": [v for v in compliance["variations"] if v.status == VariationStatus.PROPOSED],
-        "can_refer": police and status in REFERRABLE_CASE_STATUSES,
-        "referred_condition_ids": {r.condition_id for r in compliance["referrals"] if r.is_open},
-        "can_update_prosecution": police
-        and compliance["prosecution"] is not None
-        and status == CaseStatus.PROSECUTION_RESUMED,
-    }
 
 
 class CaseSubmitView(RoleRequiredMixin, View):

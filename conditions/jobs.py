@@ -586,7 +586,7 @@ def breach_reviews_auto_confirm(*, today) -> dict:
     """Where the scheme says so, a breach review still open at its deadline, with no reasonable
     excuse recorded, is confirmed on the system's authority, the reason on the record, and the
     prosecution resumes. Schemes that require a countersignature are left to a person."""
-    from .services import _breach_confirm
+    from .services.breach import _breach_confirm
 
     candidates = list(
         BreachReview.objects.filter(

@@ -109,9 +109,9 @@ def breach_review_get_for(user, pk) -> BreachReview:
 
 def case_compliance_for(user, case) -> dict:
     """Everything the case page shows about the assessment, conditions, caution, variations, breach
-    and prosecution, read with a fixed number of queries however many records there are."""
+    and prosecution, read with a fixed number of queries however many records there are (the
+    referrals are referrals' own answer to ``CasePageAsked``)."""
     from assessments.selectors import assessment_list_for
-    from referrals.models import Referral
 
     from .models import PeriodExtension, Prosecution
 
@@ -127,11 +127,6 @@ def case_compliance_for(user, case) -> dict:
         "breach_reviews": reviews,
         "open_review": next((r for r in reviews if r.is_open), None),
         "prosecution": Prosecution.objects.filter(case=case).first(),
-        "referrals": list(
-            Referral.objects.filter(case=case, case__in=case_list_for(user))
-            .select_related("service", "organisation", "practitioner", "condition")
-            .order_by("-sent_at", "-id")
-        ),
     }
 
 

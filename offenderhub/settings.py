@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "retention",
     "subjectaccess",
     "imports",
+    "hub",  # the top of the stack: the home page and the demo data (docs/architecture.md)
 ]
 
 MIDDLEWARE = [

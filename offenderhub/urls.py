@@ -48,7 +48,8 @@ urlpatterns = [
     path("retention/", include("retention.urls")),
     path("subject-access/", include("subjectaccess.urls")),
     path("imports/", include("imports.urls")),
-    path("", include("offenderhub.core.urls")),
+    # The home page and the jobs page, namespace "core" (hub/urls.py).
+    path("", include("hub.urls")),
 ]
 
 handler400 = "offenderhub.core.views.bad_request"

@@ -1,5 +1,6 @@
-"""Demo referrals and the partners' work on them, called from the compliance demo stories so that
-referrals are sent, worked and reported on through the real services."""
+"""The partner directory's demo services, and demo referrals and the partners' work on them, called
+from the compliance demo stories (``hub/compliance_demo.py``) so that referrals are sent, worked and
+reported on through the real services."""
 
 from datetime import timedelta
 from io import BytesIO
@@ -7,10 +8,38 @@ from io import BytesIO
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from offenderhub.accounts.models import User
+from assessments.models import Pathway
+from offenderhub.accounts.models import Organisation, User
 
 from . import services
 from .models import Referral, Service
+
+SERVICES = [
+    ("Compass Drug and Alcohol Service", "Alcohol and drug brief intervention", [Pathway.DRUGS_ALCOHOL], 3),
+    ("Compass Drug and Alcohol Service", "Victim awareness course", [Pathway.ATTITUDES], 10),
+    ("Open Door Housing Support", "Tenancy and housing support", [Pathway.ACCOMMODATION], 5),
+    (
+        "Fenland Debt and Money Advice",
+        "Debt and benefits advice",
+        [Pathway.FINANCE_DEBT, Pathway.EDUCATION_EMPLOYMENT],
+        5,
+    ),
+]
+
+
+def seed_services():
+    for agency, name, pathways, days in SERVICES:
+        organisation = Organisation.objects.get(name=agency)
+        Service.objects.get_or_create(
+            organisation=organisation,
+            name=name,
+            defaults={
+                "pathways": list(pathways),
+                "contact_email": organisation.email or "",
+                "capacity": 30,
+                "first_contact_working_days": days,
+            },
+        )
 
 
 def users():

@@ -5,6 +5,8 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from assessments.models import IN_NEED
+from cases.selectors import case_list_for
 from offenderhub.accounts.models import POLICE_ROLES, Role, User
 
 from .models import WORKSPACE_TAB_STATUSES, Appointment, EndReport, Referral, ReferralStatus, Service
@@ -127,3 +129,35 @@ def service_list_for_referral(case):
         .distinct()
         .prefetch_related(Prefetch("areas"))
     )
+
+
+def case_referral_list_for(user, case):
+    """The referrals of a case the user may see (police of its force), latest first, for the case page."""
+    return (
+        Referral.objects.filter(case=case, case__in=case_list_for(user))
+        .select_related("service", "organisation", "practitioner", "condition")
+        .order_by("-sent_at", "-id")
+    )
+
+
+def service_suggestion_list_for(assessment, *, needs=None) -> list[dict]:
+    """The directory's active services answering the pathways in need (medium or high) in the case's
+    area (a service with no areas serves every area), highest need first. The directory is small:
+    one query reads it and the matching happens here."""
+    needs = needs if needs is not None else list(assessment.needs.all())
+    in_need = {n.pathway: n for n in needs if n.level >= IN_NEED}
+    if not in_need:
+        return []
+    services = Service.objects.filter(is_active=True).select_related("organisation").prefetch_related("areas")
+    suggestions = []
+    for service in services:
+        areas = {a.pk for a in service.areas.all()}
+        if areas and assessment.case.area_id not in areas:
+            continue
+        answered = [in_need[p] for p in service.pathways if p in in_need]
+        if answered:
+            suggestions.append(
+                {"service": service, "needs": answered, "level": max(n.level for n in answered)}
+            )
+    suggestions.sort(key=lambda s: (-s["level"], s["service"].organisation.name, s["service"].name))
+    return suggestions

@@ -17,7 +17,7 @@ from .services import (
     subject_access_request_create,
 )
 
-PNC_ID = "14/0101234K"  # Tom Hargreaves (conditions/demo.py, the "active" story)
+PNC_ID = "14/0101234K"  # Tom Hargreaves (hub/compliance_demo.py, the "active" story)
 
 
 def _produce(sar, supervisor):

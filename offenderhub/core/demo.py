@@ -1,14 +1,13 @@
-"""Demo data for a first run. Loaded only by ``manage.py seed_demo``, never by a migration.
-
-Each capability adds a step to ``DEMO_STEPS``; every step is idempotent (get-or-create by a natural
-key), so the command can run on every ``make run``.
+"""The demo's organisations, areas and users, with their passwords and authenticator apps, for a first
+run: the foundation's part of the demo data, which every app's demo builds on. Loaded only by
+``manage.py seed_demo`` (``hub/demo.py``, which runs every app's steps in order), never by a
+migration. Every step is idempotent (get-or-create by a natural key), so the command can run on every
+``make run``.
 """
 
 import hashlib
 import os
 from dataclasses import dataclass
-
-from django.db import transaction
 
 from offenderhub.accounts.models import Area, Organisation, OrganisationKind, Role, RoleAssignment, User
 
@@ -207,61 +206,6 @@ def demo_codes() -> list[tuple[str, str | None]]:
         (spec.email, current_code(devices[spec.email]) if spec.email in devices else None)
         for spec in DEMO_USERS
     ]
-
-
-def seed_cases(out):
-    from cases.demo import seed_cases as seed
-
-    seed(out)
-
-
-def seed_compliance(out):
-    from conditions.demo import seed_compliance as seed
-
-    seed(out)
-
-
-def seed_reporting(out):
-    from reporting.demo import seed_reporting as seed
-
-    seed(out)
-
-
-def seed_retention(out):
-    from retention.demo import seed_retention as seed
-
-    seed(out)
-
-
-def seed_imports(out):
-    from imports.demo import seed_imports as seed
-
-    seed(out)
-
-
-def seed_subject_access(out):
-    from subjectaccess.demo import seed_subject_access as seed
-
-    seed(out)
-
-
-# The caseload import before the reporting step, which summarises every case for the dashboard.
-DEMO_STEPS = [
-    seed_organisations,
-    seed_users,
-    seed_cases,
-    seed_compliance,
-    seed_imports,
-    seed_reporting,
-    seed_retention,
-    seed_subject_access,
-]
-
-
-def seed_demo(out=print):
-    with transaction.atomic():
-        for step in DEMO_STEPS:
-            step(out)
 
 
 def demo_logins() -> list[tuple[str, str, str]]:

@@ -13,7 +13,6 @@ from offenderhub.accounts.access import RoleRequiredMixin
 from offenderhub.accounts.models import Role
 
 from .health import health_report, readiness_report
-from .home import home_sections_for
 from .metrics import metrics_access_allowed, metrics_exposition
 
 logger = logging.getLogger(__name__)
@@ -56,18 +55,6 @@ def metrics(request):
         raise Http404
     body, content_type = metrics_exposition()
     return HttpResponse(body, content_type=content_type)
-
-
-class HomeView(RoleRequiredMixin, TemplateView):
-    """One home page, made of a section for each role the user holds."""
-
-    required_roles = frozenset(Role)
-    template_name = "core/home.html"
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["sections"] = home_sections_for(self.request.user)
-        return context
 
 
 @login_not_required

@@ -15,7 +15,7 @@ from assessments.models import (
     Pathway,
     PathwayNeed,
 )
-from assessments.selectors import distance_travelled, service_suggestion_list_for
+from assessments.selectors import distance_travelled
 from assessments.services import (
     assessment_complete,
     assessment_contribute,
@@ -27,6 +27,7 @@ from cases.models import Case, CaseEvent, CaseStatus
 from cases.services import CaseError
 from offenderhub.audit.models import AuditAction, AuditEvent
 from referrals.models import Service
+from referrals.selectors import service_suggestion_list_for
 
 
 def _audited(action, assessment):

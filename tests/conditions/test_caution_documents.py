@@ -83,7 +83,7 @@ def test_a_caution_that_fails_to_save_leaves_no_file(
         raise RuntimeError("the audit log is unavailable")
 
     before = _files()
-    monkeypatch.setattr(services, "audit_record", failing_audit)
+    monkeypatch.setattr(services.caution, "audit_record", failing_audit)
 
     with pytest.raises(RuntimeError):
         services.caution_administer(case_id=agreed_case.pk, actor=decision_maker, **caution_kwargs())

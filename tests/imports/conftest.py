@@ -8,9 +8,9 @@ from django.conf import settings
 
 from cases.demo import SCHEMES
 from cases.models import DisposalType, Scheme
-from conditions.demo import seed_services
 from offenderhub.accounts.models import Organisation, User
 from offenderhub.core.demo import FORCE, seed_organisations, seed_users
+from referrals.demo import seed_services
 
 EXAMPLE = Path(settings.BASE_DIR) / "docs" / "examples" / "caseload.csv"
 

@@ -195,3 +195,28 @@ def test_the_workspace_lists_referrals_on_first_opening(client_for, partner_mana
         object_label="Partner referral list",
         owner_organisation=force,
     ).exists()
+
+
+def test_a_failing_handler_rolls_the_whole_withdrawal_back(
+    assessed_case, send_referral, case_worker, monkeypatch
+):
+    """Handlers run inside the announcer's transaction: if one fails, nothing of the change is kept."""
+    from cases.events import CaseWithdrawn
+    from offenderhub.core import events
+
+    referral = send_referral(assessed_case, condition=None)
+    monkeypatch.setattr(events, "_HANDLERS", {k: list(v) for k, v in events._HANDLERS.items()})
+
+    def fails(event):
+        raise RuntimeError("a handler failed")
+
+    events.subscribe(CaseWithdrawn, fails)
+
+    with pytest.raises(RuntimeError):
+        case_withdraw(case_id=assessed_case.pk, actor=case_worker, reason="No further action.")
+
+    assessed_case.refresh_from_db()
+    referral.refresh_from_db()
+    assert assessed_case.status == CaseStatus.ASSESSMENT
+    assert referral.status == ReferralStatus.SENT
+    assert not assessed_case.events.filter(code=EventCode.WITHDRAWN).exists()

@@ -1,8 +1,9 @@
 """Demo data for assessments, conditions, the caution, compliance, breach and prosecution (called by
-``seed_demo``). Every case is taken through the real services; where the story needs time to have
-passed, the caution is recorded as given weeks ago; one condition's due date is moved into the
-past afterwards, the one shortcut, to show an overdue condition. Idempotent: keyed on each
-person's PNC ID."""
+``seed_demo``, ``hub/demo.py``). Its stories run through assessments, conditions and referrals
+together, so they sit at the top of the stack, above all three. Every case is taken through the real
+services; where the story needs time to have passed, the caution is recorded as given weeks ago; one
+condition's due date is moved into the past afterwards, the one shortcut, to show an overdue
+condition. Idempotent: keyed on each person's PNC ID."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -14,40 +15,13 @@ from assessments import services as assessment_services
 from assessments.models import AssessmentKind, Pathway
 from cases.demo import demo_case
 from cases.models import Case
+from conditions import services
+from conditions.models import BreachOutcome, Condition, ConditionTemplate, ProsecutionMethod
 from offenderhub.accounts.models import Organisation, User
 from referrals import demo as referral_demo
 from referrals import services as referral_services
+from referrals.demo import seed_services
 from referrals.models import Service
-
-from . import services
-from .models import BreachOutcome, Condition, ConditionTemplate, ProsecutionMethod
-
-SERVICES = [
-    ("Compass Drug and Alcohol Service", "Alcohol and drug brief intervention", [Pathway.DRUGS_ALCOHOL], 3),
-    ("Compass Drug and Alcohol Service", "Victim awareness course", [Pathway.ATTITUDES], 10),
-    ("Open Door Housing Support", "Tenancy and housing support", [Pathway.ACCOMMODATION], 5),
-    (
-        "Fenland Debt and Money Advice",
-        "Debt and benefits advice",
-        [Pathway.FINANCE_DEBT, Pathway.EDUCATION_EMPLOYMENT],
-        5,
-    ),
-]
-
-
-def seed_services():
-    for agency, name, pathways, days in SERVICES:
-        organisation = Organisation.objects.get(name=agency)
-        Service.objects.get_or_create(
-            organisation=organisation,
-            name=name,
-            defaults={
-                "pathways": list(pathways),
-                "contact_email": organisation.email or "",
-                "capacity": 30,
-                "first_contact_working_days": days,
-            },
-        )
 
 
 def _people():
@@ -190,117 +164,142 @@ STORIES = [
 
 
 def _story(story, case, p):
+    """Take a case through its story: each story goes one step further than the one before it."""
     in_need = {Pathway.DRUGS_ALCOHOL: 3, Pathway.ACCOMMODATION: 2, Pathway.FINANCE_DEBT: 2, Pathway.HEALTH: 1}
     partners = referral_demo.users()
     if story == "assessing":
-        _assess(case, p, in_need, complete=False)
-        declined = referral_demo.refer(case, p["case_worker"], "Tenancy and housing support")
-        referral_services.referral_decline(
-            referral_id=declined.pk,
-            actor=partners["opendoor_manager"],
-            reason="no_capacity",
-            notes="No tenancy support places until the new year; try the council's housing options team.",
-        )
-        referral_demo.refer(case, p["case_worker"], "Alcohol and drug brief intervention")
+        _story_assessing(case, p, partners, in_need)
         return
     _assess(case, p, in_need)
     if story == "agreed":
-        housing = _add(case, p, "Engage with housing support", p["open_door"], 60)
-        _add(case, p, "Write a letter of apology", p["force"], 14)
-        _add(case, p, "Unpaid reparation hours", p["force"], 50, hours=Decimal("8"))
-        services.conditions_agree(case_id=case.pk, actor=p["case_worker"])
-        referral = referral_demo.refer(
-            case, p["case_worker"], "Tenancy and housing support", condition=housing
-        )
-        referral_demo.accept(referral, partners["opendoor_manager"], partners["opendoor_practitioner"])
-        referral_demo.session(referral, partners["opendoor_practitioner"], days_ago=-6, attendance=None)
+        _story_agreed(case, p, partners)
         return
     if story == "active":
-        treatment = _add(case, p, "Attend an alcohol or drug intervention", p["compass"], 60)
-        reparation = _add(case, p, "Unpaid reparation hours", p["force"], 4, hours=Decimal("10"))
-        debt = _add(case, p, "Attend a debt advice appointment", p["debt"], 30)
-        _add(case, p, "Not to reoffend during the period", p["force"], 75)
-        _caution(case, p, weeks_ago=5)
-        _progress(treatment, p, "in_progress", "First session attended at Compass.")
-        compass = partners["compass_practitioner"]
-        referral = referral_demo.refer(
-            case,
-            p["case_worker"],
-            "Alcohol and drug brief intervention",
-            condition=treatment,
-            sent_days_ago=30,
-        )
-        referral_demo.accept(referral, partners["compass_manager"], compass)
-        referral_demo.session(referral, compass, days_ago=20)
-        referral_demo.certificate(referral, compass)
-        referral_demo.session(referral, compass, days_ago=10, attendance="did_not_attend")
-        referral_demo.session(referral, compass, days_ago=3, attendance=None)
-        referral_demo.session(referral, compass, days_ago=-5, attendance=None)
-        referral_demo.note(
-            referral, compass, "Rearranged sessions to mornings; he says afternoons clash with job search."
-        )
-        services.condition_record_add(
-            condition_id=treatment.pk,
-            actor=p["case_worker"],
-            kind="attendance",
-            text="Compass confirmed attendance at the assessment and the first group session.",
-            reference="CMP-2211",
-        )
-        _progress(reparation, p, "in_progress", "6 of 10 hours done at the community garden.")
-        # The reparation falls due within the reminder lead time. The demo's one shortcut: the debt
-        # appointment's due date moved into the past, so it shows as overdue, with a new date proposed.
-        Condition.objects.filter(pk=debt.pk).update(due_date=timezone.localdate() - timedelta(days=5))
-        services.variation_propose(
-            case_id=case.pk,
-            actor=p["case_worker"],
-            variation_kind="new_due_date",
-            condition_id=debt.pk,
-            new_due_date=timezone.localdate() + timedelta(days=14),
-            reason="The debt advice service had no appointments before the due date.",
-            person_consented=True,
-            consented_on=timezone.localdate(),
-        )
+        _story_active(case, p, partners)
         return
     conditions = _standard_conditions(case, p)
-    compass = partners["compass_practitioner"]
     if story == "diverted":
-        _caution(case, p, weeks_ago=8)
-        referral = referral_demo.refer(
-            case,
-            p["case_worker"],
-            "Alcohol and drug brief intervention",
-            condition=conditions[0],
-            sent_days_ago=40,
-        )
-        referral_demo.accept(referral, partners["compass_manager"], compass)
-        referral_demo.session(referral, compass, days_ago=30)
-        referral_demo.session(referral, compass, days_ago=16, attendance="late", late_reason="Bus was late")
-        referral_demo.certificate(referral, compass)
-        referral_demo.report(referral, compass, completed=True)
-        for condition in conditions[1:]:
-            _progress(condition, p, "complete", "Completed and evidence seen.")
-        _assess(
-            case,
-            p,
-            {Pathway.DRUGS_ALCOHOL: 1, Pathway.ACCOMMODATION: 0, Pathway.FINANCE_DEBT: 1},
-            kind=AssessmentKind.FINAL,
-        )
+        _story_diverted(case, p, partners, conditions)
         return
     _caution(case, p, weeks_ago=6)
     _progress(conditions[1], p, "complete", "Letter received and read.")
     if story == "breach":
-        referral = referral_demo.refer(
-            case,
-            p["case_worker"],
-            "Alcohol and drug brief intervention",
-            condition=conditions[0],
-            sent_days_ago=30,
-        )
-        referral_demo.accept(referral, partners["compass_manager"], compass)
-        referral_demo.session(referral, compass, days_ago=21, attendance="did_not_attend")
-        referral_demo.session(referral, compass, days_ago=14, attendance="did_not_attend")
-        referral_demo.report(referral, compass, completed=False)
+        _story_breach(case, p, partners, conditions)
         return
+    _story_prosecution(story, case, p, conditions)
+
+
+def _story_assessing(case, p, partners, in_need):
+    _assess(case, p, in_need, complete=False)
+    declined = referral_demo.refer(case, p["case_worker"], "Tenancy and housing support")
+    referral_services.referral_decline(
+        referral_id=declined.pk,
+        actor=partners["opendoor_manager"],
+        reason="no_capacity",
+        notes="No tenancy support places until the new year; try the council's housing options team.",
+    )
+    referral_demo.refer(case, p["case_worker"], "Alcohol and drug brief intervention")
+
+
+def _story_agreed(case, p, partners):
+    housing = _add(case, p, "Engage with housing support", p["open_door"], 60)
+    _add(case, p, "Write a letter of apology", p["force"], 14)
+    _add(case, p, "Unpaid reparation hours", p["force"], 50, hours=Decimal("8"))
+    services.conditions_agree(case_id=case.pk, actor=p["case_worker"])
+    referral = referral_demo.refer(case, p["case_worker"], "Tenancy and housing support", condition=housing)
+    referral_demo.accept(referral, partners["opendoor_manager"], partners["opendoor_practitioner"])
+    referral_demo.session(referral, partners["opendoor_practitioner"], days_ago=-6, attendance=None)
+
+
+def _story_active(case, p, partners):
+    treatment = _add(case, p, "Attend an alcohol or drug intervention", p["compass"], 60)
+    reparation = _add(case, p, "Unpaid reparation hours", p["force"], 4, hours=Decimal("10"))
+    debt = _add(case, p, "Attend a debt advice appointment", p["debt"], 30)
+    _add(case, p, "Not to reoffend during the period", p["force"], 75)
+    _caution(case, p, weeks_ago=5)
+    _progress(treatment, p, "in_progress", "First session attended at Compass.")
+    compass = partners["compass_practitioner"]
+    referral = referral_demo.refer(
+        case,
+        p["case_worker"],
+        "Alcohol and drug brief intervention",
+        condition=treatment,
+        sent_days_ago=30,
+    )
+    referral_demo.accept(referral, partners["compass_manager"], compass)
+    referral_demo.session(referral, compass, days_ago=20)
+    referral_demo.certificate(referral, compass)
+    referral_demo.session(referral, compass, days_ago=10, attendance="did_not_attend")
+    referral_demo.session(referral, compass, days_ago=3, attendance=None)
+    referral_demo.session(referral, compass, days_ago=-5, attendance=None)
+    referral_demo.note(
+        referral, compass, "Rearranged sessions to mornings; he says afternoons clash with job search."
+    )
+    services.condition_record_add(
+        condition_id=treatment.pk,
+        actor=p["case_worker"],
+        kind="attendance",
+        text="Compass confirmed attendance at the assessment and the first group session.",
+        reference="CMP-2211",
+    )
+    _progress(reparation, p, "in_progress", "6 of 10 hours done at the community garden.")
+    # The reparation falls due within the reminder lead time. The demo's one shortcut: the debt
+    # appointment's due date moved into the past, so it shows as overdue, with a new date proposed.
+    Condition.objects.filter(pk=debt.pk).update(due_date=timezone.localdate() - timedelta(days=5))
+    services.variation_propose(
+        case_id=case.pk,
+        actor=p["case_worker"],
+        variation_kind="new_due_date",
+        condition_id=debt.pk,
+        new_due_date=timezone.localdate() + timedelta(days=14),
+        reason="The debt advice service had no appointments before the due date.",
+        person_consented=True,
+        consented_on=timezone.localdate(),
+    )
+
+
+def _story_diverted(case, p, partners, conditions):
+    compass = partners["compass_practitioner"]
+    _caution(case, p, weeks_ago=8)
+    referral = referral_demo.refer(
+        case,
+        p["case_worker"],
+        "Alcohol and drug brief intervention",
+        condition=conditions[0],
+        sent_days_ago=40,
+    )
+    referral_demo.accept(referral, partners["compass_manager"], compass)
+    referral_demo.session(referral, compass, days_ago=30)
+    referral_demo.session(referral, compass, days_ago=16, attendance="late", late_reason="Bus was late")
+    referral_demo.certificate(referral, compass)
+    referral_demo.report(referral, compass, completed=True)
+    for condition in conditions[1:]:
+        _progress(condition, p, "complete", "Completed and evidence seen.")
+    _assess(
+        case,
+        p,
+        {Pathway.DRUGS_ALCOHOL: 1, Pathway.ACCOMMODATION: 0, Pathway.FINANCE_DEBT: 1},
+        kind=AssessmentKind.FINAL,
+    )
+
+
+def _story_breach(case, p, partners, conditions):
+    compass = partners["compass_practitioner"]
+    referral = referral_demo.refer(
+        case,
+        p["case_worker"],
+        "Alcohol and drug brief intervention",
+        condition=conditions[0],
+        sent_days_ago=30,
+    )
+    referral_demo.accept(referral, partners["compass_manager"], compass)
+    referral_demo.session(referral, compass, days_ago=21, attendance="did_not_attend")
+    referral_demo.session(referral, compass, days_ago=14, attendance="did_not_attend")
+    referral_demo.report(referral, compass, completed=False)
+
+
+def _story_prosecution(story, case, p, conditions):
+    """A breach confirmed, the prosecution resumed; "closed" also records the conviction."""
     _progress(conditions[0], p, "failed", "Did not attend three sessions and did not reply to letters.")
     review = case.breach_reviews.get()
     services.breach_review_decide(

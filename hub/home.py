@@ -25,6 +25,7 @@ from conditions.selectors import (
 from offenderhub.accounts.models import Role, User
 from offenderhub.audit.models import AuditAction
 from offenderhub.audit.selectors import audit_event_list_for
+from referrals.selectors import tab_counts_for
 
 
 def _team(user):
@@ -89,8 +90,6 @@ def _analyst(user):
 
 
 def _partner(user):
-    from referrals.selectors import tab_counts_for
-
     # Only the open tabs: the sections show nothing of the completed or closed ones.
     return {"counts": tab_counts_for(user, ("mine", "unassigned", "open"))}
 

@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from offenderhub.core.demo import DEMO_PASSWORD, demo_logins, seed_demo
+from hub.demo import seed_demo
+from offenderhub.core.demo import DEMO_PASSWORD, demo_logins
 
 REFUSAL = (
     "DEBUG is off, so these are production settings and no demo data was loaded.\n"
