@@ -123,21 +123,7 @@ def reoffending_import(*, actor, upload, today=None) -> ImportResult:
             None, [(1, f"The header must include: {', '.join(COLUMNS)}. Missing: {', '.join(missing)}.")]
         )
     offences = {o.name.lower(): o for o in Offence.objects.all()}
-    people = {
-        p.pnc_id: p
-        for p in Person.objects.filter(force_id=actor.organisation_id, merged_into=None)
-        .exclude(pnc_id="")
-        .only("pk", "pnc_id")
-    }
-    # The PNC ID of a record merged into another is the other's now, kept as its alias.
-    for alias in (
-        PersonAlias.objects.filter(person__force_id=actor.organisation_id, person__merged_into=None)
-        .filter(ended_at=None)
-        .exclude(pnc_id="")
-        .select_related("person")
-        .only("pnc_id", "person__id", "person__pnc_id")
-    ):
-        people.setdefault(alias.pnc_id, alias.person)
+    people = _people_by_pnc(actor.organisation_id)
     errors, rows, seen = [], [], set()
     records = []  # (the file's line number, the row): blank lines are skipped but still counted
     try:
@@ -186,14 +172,20 @@ def reoffending_import(*, actor, upload, today=None) -> ImportResult:
         return ImportResult(None, errors)
     if not rows:
         return ImportResult(None, [(0, "The file has no rows to import.")])
-    matched = [r for r in rows if r[0] is not None]
     with transaction.atomic():
+        # Read before the transaction, a person may have been merged into another since: lock them and
+        # record each offence against the record they are now (see ``_people_lock``).
+        now_person = _people_lock({r[0].pk for r in rows if r[0] is not None})
+        rows = [(now_person[r[0].pk] if r[0] is not None else None, *r[1:]) for r in rows]
+        matched = [r for r in rows if r[0] is not None]
         existing = set(
             SubsequentOffence.objects.filter(person__in={r[0].pk for r in matched}).values_list(
                 "person_id", "offence_id", "offence_date", "outcome_type", "outcome_date"
             )
         )
-        new = [r for r in matched if (r[0].pk, r[1].pk, r[2], r[3], r[4]) not in existing]
+        # Two PNC IDs of one person now (a record merged since) may give the same record twice.
+        keys = {(r[0].pk, r[1].pk, r[2], r[3], r[4]): r for r in matched}
+        new = [r for key, r in keys.items() if key not in existing]
         batch = ReoffendingImport.objects.create(
             force_id=actor.organisation_id,
             filename=(getattr(upload, "name", "") or "upload.csv")[-200:],
@@ -227,6 +219,58 @@ def reoffending_import(*, actor, upload, today=None) -> ImportResult:
             reason=f"{len(new)} offences added from police records ({len(matched) - len(new)} already held)",
         )
     return ImportResult(batch, [])
+
+
+def _people_by_pnc(force_id) -> dict:
+    """The force's people by PNC ID: each person's own, and the PNC ID of a record merged into another,
+    which is the other's now, kept as its alias. Records merged into another are left out."""
+    people = {
+        p.pnc_id: p
+        for p in Person.objects.filter(force_id=force_id, merged_into=None)
+        .exclude(pnc_id="")
+        .only("pk", "pnc_id")
+    }
+    for alias in (
+        PersonAlias.objects.filter(person__force_id=force_id, person__merged_into=None)
+        .filter(ended_at=None)
+        .exclude(pnc_id="")
+        .select_related("person")
+        .only("pnc_id", "person__id", "person__pnc_id")
+    ):
+        people.setdefault(alias.pnc_id, alias.person)
+    return people
+
+
+def _people_lock(ids) -> dict:
+    """Lock the people the import matched, and the records any of them has been merged into since the
+    file was read, following each merge to the record kept; returns ``{matched id: Person now}``. Inside
+    the import's transaction.
+
+    A merge locks both records (``cases.services.person_merge``) and moves the merged record's police
+    records in its own transaction (``recorded_offences_merge``), so without this an import reading the
+    people before a merge commits would add an offence to the record merged away, where nothing shows
+    it. With it, a merge committed first is followed here, and a merge (or its undoing) starting now
+    waits for the import, then moves or refuses with the offences in view."""
+    locked = {}
+    wanted = set(ids)
+    while wanted:
+        for person in (
+            Person.objects.select_for_update()
+            .filter(pk__in=wanted)
+            .order_by("pk")
+            .only("pk", "merged_into_id")
+        ):
+            locked[person.pk] = person
+        wanted = {p.merged_into_id for p in locked.values() if p.merged_into_id} - set(locked)
+
+    def now(pk):
+        seen = set()
+        while locked[pk].merged_into_id and pk not in seen:
+            seen.add(pk)
+            pk = locked[pk].merged_into_id
+        return locked[pk]
+
+    return {pk: now(pk) for pk in ids}
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

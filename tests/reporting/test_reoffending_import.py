@@ -247,3 +247,67 @@ def test_an_analyst_cannot_import_through_the_service(analyst):
     with pytest.raises(CaseError):
         reoffending_import(actor=analyst, upload=police_records_csv(good_rows()), today=TODAY)
     _nothing_imported()
+
+
+# --- A merge while the import runs ----------------------------------------------------------------------
+
+
+def _merge(supervisor, kept, merged):
+    from cases.services import MERGE_DETAILS, person_merge
+
+    return person_merge(
+        actor=supervisor,
+        kept_id=kept.pk,
+        merged_id=merged.pk,
+        choices=dict.fromkeys(MERGE_DETAILS, "kept"),
+        reason="The PNC shows one person.",
+        pnc_confirmed=True,
+    )
+
+
+def test_a_record_merged_after_the_file_was_read_gets_no_offence_its_kept_record_does(
+    supervisor, people, monkeypatch
+):
+    """The import reads the force's people, then a supervisor merges person 2 into person 1 before the
+    import writes: the offence matched to person 2's PNC ID goes to person 1, who is that person now,
+    not to the record merged away, where nothing would show it."""
+    from reporting import services
+
+    kept, merged = people[0], people[1]
+    read = services._people_by_pnc
+
+    def read_then_merge(force_id):
+        found = read(force_id)
+        _merge(supervisor, kept, merged)  # commits before the import's transaction begins
+        return found
+
+    monkeypatch.setattr(services, "_people_by_pnc", read_then_merge)
+    rows = [
+        (pnc(2), "2026-01-10", ABH, "conviction", "2026-03-01"),
+        (pnc(1), "2026-01-10", ABH, "conviction", "2026-03-01"),  # the same offence, under his other ID
+    ]
+    result = reoffending_import(actor=supervisor, upload=police_records_csv(rows), today=TODAY)
+
+    assert result.errors == []
+    assert not SubsequentOffence.objects.filter(person=merged).exists()
+    assert list(SubsequentOffence.objects.values_list("person_id", flat=True)) == [kept.pk]
+    batch = result.batch
+    assert (batch.rows_total, batch.rows_added, batch.rows_already_held, batch.rows_unmatched) == (2, 1, 1, 0)
+
+
+def test_the_import_follows_a_chain_of_merges_to_the_record_kept(supervisor, people, monkeypatch):
+    from reporting import services
+
+    read = services._people_by_pnc
+
+    def read_then_merge(force_id):
+        found = read(force_id)
+        _merge(supervisor, people[1], people[2])
+        _merge(supervisor, people[0], people[1])
+        return found
+
+    monkeypatch.setattr(services, "_people_by_pnc", read_then_merge)
+    rows = [(pnc(3), "2026-01-10", ABH, "conviction", "2026-03-01")]
+    reoffending_import(actor=supervisor, upload=police_records_csv(rows), today=TODAY)
+
+    assert list(SubsequentOffence.objects.values_list("person_id", flat=True)) == [people[0].pk]
