@@ -21,6 +21,7 @@ from offenderhub.accounts.models import Role
 from offenderhub.audit.models import AuditAction
 from offenderhub.audit.services import audit_record
 
+from .disclosure import Count, min_cohort
 from .models import (
     CaseExtract,
     ExtractPermission,
@@ -446,6 +447,14 @@ def case_extract_finished(*, extract_id: int, rows_sent: int, rows_withheld: int
 SAMPLE_OUTCOMES = {"completed": "Completed (diverted)", "breached": "Breached (prosecution resumed)"}
 
 
+def sample_too_few_message() -> str:
+    return (
+        "Too few cases match to draw a sample of this size: ask for fewer cases, or widen the period or "
+        f"the outcomes. A sample is drawn only when at least {min_cohort()} cases match, and never says "
+        "how many did."
+    )
+
+
 @transaction.atomic
 def scrutiny_sample_create(
     *, actor, force_id, title: str, outcomes: list, size: int, period_from=None, period_to=None, seed=None
@@ -478,10 +487,15 @@ def scrutiny_sample_create(
     if period_to:
         pool = pool.filter(caution__administered_on__lte=period_to)
     ids = sorted(pool.values_list("pk", flat=True))
-    if not ids:
-        raise ValidationError({"outcomes": "No cases match: widen the period or the outcomes."})
+    # Disclosure control (reporting/disclosure.py): a sample is always as large as asked for, so how many
+    # cases it holds never tells how many matched. It is drawn only from at least the minimum cohort,
+    # and from a pool that, rounded down to a multiple of 5 as the dashboard shows counts, holds the
+    # size asked for: a refusal tells no more than the dashboard's band ("between 10 and 14 matched").
+    matched = Count.of(len(ids))
+    if len(ids) < min_cohort() or matched.suppressed or matched.shown < size:
+        raise ValidationError({"size": sample_too_few_message()})
     seed = seed if seed is not None else secrets.randbits(48)
-    chosen = random.Random(seed).sample(ids, min(size, len(ids)))  # noqa: S311 - a sample, not a secret
+    chosen = random.Random(seed).sample(ids, size)  # noqa: S311 - a sample, not a secret
     sample = ScrutinySample.objects.create(
         force_id=force_id,
         title=title.strip(),
