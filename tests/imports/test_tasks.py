@@ -86,7 +86,7 @@ def test_the_sweep_starts_a_job_never_queued_fails_one_that_stopped_and_discards
     with celery_configured(task_always_eager=True):
         counts = tasks.caseload_imports_sweep.apply().get()
 
-    assert counts == {"queued": 1, "failed": 1, "discarded": 1}
+    assert counts == {"queued": 1, "failed": 1, "discarded": 1, "values_forgotten": 0}
     statuses = dict(CaseloadImport.objects.values_list("pk", "status"))
     assert statuses == {
         never_queued.pk: ImportStatus.CHECKED,

@@ -574,6 +574,34 @@ def journey(
 
     waiting_import([f"OLD/1,99/0123456Z,{name},Quillfeather\n", "OLD/2,98/0654321Y,Olive,Brampton\n"])
     olive_import = waiting_import(["OLD/3,98/0654321Y,Olive,Brampton\n"])
+    # A caseload file refused last week (its file deleted, as a refused file is), whose report quotes
+    # the email address it gave him, mistyped, as the checker writes it.
+    CaseloadImport.objects.create(
+        force=force,
+        filename="caseload.csv",
+        sha256="1" * 64,
+        size=100,
+        status=ImportStatus.REFUSED,
+        uploaded_by=supervisor,
+        report={
+            "values_kept": True,
+            "line_word": "Line",
+            "counts": {"rows": 1, "cases_held": 0},
+            "errors": [
+                {
+                    "line": 2,
+                    "column": "email",
+                    "message": "is not an email address",
+                    "value": "zebulon.q@mail.example.",
+                }
+            ],
+            "errors_total": 1,
+            "warnings": [],
+            "warnings_total": 0,
+            "likely_matches": [],
+            "likely_matches_total": 0,
+        },
+    )
 
     person.refresh_from_db()
     return SimpleNamespace(
