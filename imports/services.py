@@ -268,9 +268,20 @@ def caseload_import_check(*, import_id) -> CaseloadImport | None:
     batch.status = ImportStatus.CHECKED if plan.ok else ImportStatus.REFUSED
     batch.rows_total = batch.rows_done = plan.counts.get("rows", 0)
     batch.phase, batch.started_at, batch.checked_at = "", None, timezone.now()
-    batch.save(
-        update_fields=["report", "status", "rows_total", "rows_done", "phase", "started_at", "checked_at"]
+    # Only if it is still being checked: an erasure may have discarded it meanwhile (its file named the
+    # person: imports.people), and its report must not come back with the file's values.
+    saved = CaseloadImport.objects.filter(pk=batch.pk, status=ImportStatus.CHECKING).update(
+        report=batch.report,
+        status=batch.status,
+        rows_total=batch.rows_total,
+        rows_done=batch.rows_done,
+        phase="",
+        started_at=None,
+        checked_at=batch.checked_at,
     )
+    if not saved:
+        batch.refresh_from_db()
+        return batch
     if not plan.ok:
         _delete_file(batch)
     return batch
