@@ -168,16 +168,16 @@ def reoffending_import(*, actor, upload, today=None) -> ImportResult:
         if key in seen:
             continue  # the same record twice in one file
         seen.add(key)
-        rows.append((people.get(pnc), offence, offence_date, outcome, outcome_date))
+        rows.append((pnc, offence, offence_date, outcome, outcome_date))
     if errors:
         return ImportResult(None, errors)
     if not rows:
         return ImportResult(None, [(0, "The file has no rows to import.")])
     with transaction.atomic():
-        # Read before the transaction, a person may have been merged into another since: lock them and
-        # record each offence against the record they are now (see ``_people_lock``).
-        now_person = _people_lock({r[0].pk for r in rows if r[0] is not None})
-        rows = [(now_person[r[0].pk] if r[0] is not None else None, *r[1:]) for r in rows]
+        # Who each PNC ID is now, read again with the people locked: a merge, or its undoing, may have
+        # committed since the file was checked (``_people_locked``).
+        people = _people_locked(actor.organisation_id, {r[0] for r in rows}, read=people)
+        rows = [(people.get(r[0]), *r[1:]) for r in rows]
         matched = [r for r in rows if r[0] is not None]
         existing = set(
             SubsequentOffence.objects.filter(person__in={r[0].pk for r in matched}).values_list(
@@ -222,56 +222,49 @@ def reoffending_import(*, actor, upload, today=None) -> ImportResult:
     return ImportResult(batch, [])
 
 
-def _people_by_pnc(force_id) -> dict:
-    """The force's people by PNC ID: each person's own, and the PNC ID of a record merged into another,
-    which is the other's now, kept as its alias. Records merged into another are left out."""
-    people = {
-        p.pnc_id: p
-        for p in Person.objects.filter(force_id=force_id, merged_into=None)
-        .exclude(pnc_id="")
-        .only("pk", "pnc_id")
-    }
+def _people_by_pnc(force_id, pncs=None) -> dict:
+    """The force's people by PNC ID (only ``pncs``, when given): each person's own, and the PNC ID of a
+    record merged into another, which is the other's now, kept as its alias. Records merged into another
+    are left out."""
+    people = Person.objects.filter(force_id=force_id, merged_into=None).exclude(pnc_id="")
+    aliases = PersonAlias.objects.filter(person__force_id=force_id, person__merged_into=None, ended_at=None)
+    if pncs is not None:
+        people, aliases = people.filter(pnc_id__in=pncs), aliases.filter(pnc_id__in=pncs)
+    found = {p.pnc_id: p for p in people.only("pk", "pnc_id")}
     for alias in (
-        PersonAlias.objects.filter(person__force_id=force_id, person__merged_into=None)
-        .filter(ended_at=None)
-        .exclude(pnc_id="")
-        .select_related("person")
-        .only("pnc_id", "person__id", "person__pnc_id")
+        aliases.exclude(pnc_id="").select_related("person").only("pnc_id", "person__id", "person__pnc_id")
     ):
-        people.setdefault(alias.pnc_id, alias.person)
-    return people
+        found.setdefault(alias.pnc_id, alias.person)
+    return found
 
 
-def _people_lock(ids) -> dict:
-    """Lock the people the import matched, and the records any of them has been merged into since the
-    file was read, following each merge to the record kept; returns ``{matched id: Person now}``. Inside
-    the import's transaction.
+def _people_locked(force_id, pncs, *, read) -> dict:
+    """Who each of ``pncs`` is now, ``{pnc: Person}``, every one of them locked: inside the import's
+    transaction, ``read`` being the people as the file was checked against them.
 
     A merge locks both records (``cases.services.person_merge``) and moves the merged record's police
-    records in its own transaction (``recorded_offences_merge``), so without this an import reading the
-    people before a merge commits would add an offence to the record merged away, where nothing shows
-    it. With it, a merge committed first is followed here, and a merge (or its undoing) starting now
-    waits for the import, then moves or refuses with the offences in view."""
-    locked = {}
-    wanted = set(ids)
-    while wanted:
-        for person in (
-            Person.objects.select_for_update()
-            .filter(pk__in=wanted)
-            .order_by("pk")
-            .only("pk", "merged_into_id")
-        ):
-            locked[person.pk] = person
-        wanted = {p.merged_into_id for p in locked.values() if p.merged_into_id} - set(locked)
-
-    def now(pk):
-        seen = set()
-        while locked[pk].merged_into_id and pk not in seen:
-            seen.add(pk)
-            pk = locked[pk].merged_into_id
-        return locked[pk]
-
-    return {pk: now(pk) for pk in ids}
+    records in its own transaction (``recorded_offences_merge``); its undoing locks them too and moves
+    them back. Read before either committed, an offence would go to a record merged away (where nothing
+    shows it), or stay with the kept record after an undo gave its PNC ID back to the other. So the people
+    read are locked, who the PNC IDs are is read again, and anyone new (the record kept, or the one an undo
+    brought back) is locked in turn, until every one is: then a merge or an undo of any of them waits
+    for the import, and moves the offences or refuses with them in view."""
+    locked = set()
+    people = {pnc: person for pnc, person in read.items() if pnc in pncs}
+    for _ in range(10):  # each round follows a merge or an undo committed during the one before
+        wanted = {person.pk for person in people.values()} - locked
+        if wanted:
+            locked.update(
+                Person.objects.select_for_update()
+                .filter(pk__in=wanted)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+        now = _people_by_pnc(force_id, pncs)
+        if all(person.pk in locked for person in now.values()):
+            return now
+        people = now
+    raise RuntimeError("The people of the file kept changing while they were read: import it again.")
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

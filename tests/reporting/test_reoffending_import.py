@@ -265,23 +265,32 @@ def _merge(supervisor, kept, merged):
     )
 
 
+def _after_the_first_read(monkeypatch, change):
+    """The import reads the force's people to check the file, then ``change`` commits (a merge or an
+    undo by another supervisor) before the import's transaction begins."""
+    from reporting import services
+
+    read = services._people_by_pnc
+    calls = []
+
+    def read_then_change(force_id, pncs=None):
+        found = read(force_id, pncs)
+        if not calls:
+            change()
+        calls.append(pncs)
+        return found
+
+    monkeypatch.setattr(services, "_people_by_pnc", read_then_change)
+
+
 def test_a_record_merged_after_the_file_was_read_gets_no_offence_its_kept_record_does(
     supervisor, people, monkeypatch
 ):
-    """The import reads the force's people, then a supervisor merges person 2 into person 1 before the
-    import writes: the offence matched to person 2's PNC ID goes to person 1, who is that person now,
-    not to the record merged away, where nothing would show it."""
-    from reporting import services
-
+    """A supervisor merges person 2 into person 1 after the import read the people: the offence matched
+    to person 2's PNC ID goes to person 1, who is that person now, not to the record merged away, where
+    nothing would show it."""
     kept, merged = people[0], people[1]
-    read = services._people_by_pnc
-
-    def read_then_merge(force_id):
-        found = read(force_id)
-        _merge(supervisor, kept, merged)  # commits before the import's transaction begins
-        return found
-
-    monkeypatch.setattr(services, "_people_by_pnc", read_then_merge)
+    _after_the_first_read(monkeypatch, lambda: _merge(supervisor, kept, merged))
     rows = [
         (pnc(2), "2026-01-10", ABH, "conviction", "2026-03-01"),
         (pnc(1), "2026-01-10", ABH, "conviction", "2026-03-01"),  # the same offence, under his other ID
@@ -296,18 +305,29 @@ def test_a_record_merged_after_the_file_was_read_gets_no_offence_its_kept_record
 
 
 def test_the_import_follows_a_chain_of_merges_to_the_record_kept(supervisor, people, monkeypatch):
-    from reporting import services
-
-    read = services._people_by_pnc
-
-    def read_then_merge(force_id):
-        found = read(force_id)
+    def merges():
         _merge(supervisor, people[1], people[2])
         _merge(supervisor, people[0], people[1])
-        return found
 
-    monkeypatch.setattr(services, "_people_by_pnc", read_then_merge)
+    _after_the_first_read(monkeypatch, merges)
     rows = [(pnc(3), "2026-01-10", ABH, "conviction", "2026-03-01")]
     reoffending_import(actor=supervisor, upload=police_records_csv(rows), today=TODAY)
 
     assert list(SubsequentOffence.objects.values_list("person_id", flat=True)) == [people[0].pk]
+
+
+def test_a_merge_undone_after_the_file_was_read_gives_the_offence_back_to_the_record_it_restored(
+    supervisor, people, monkeypatch
+):
+    """Read while person 2 was merged into person 1, their PNC ID named person 1 (an alias); the merge is
+    undone before the import writes: the offence goes to person 2, whose PNC ID it is again."""
+    from cases.services import person_merge_undo
+
+    merge = _merge(supervisor, people[0], people[1])
+    _after_the_first_read(
+        monkeypatch, lambda: person_merge_undo(merge_id=merge.pk, actor=supervisor, reason="Two people.")
+    )
+    rows = [(pnc(2), "2026-01-10", ABH, "conviction", "2026-03-01")]
+    reoffending_import(actor=supervisor, upload=police_records_csv(rows), today=TODAY)
+
+    assert list(SubsequentOffence.objects.values_list("person_id", flat=True)) == [people[1].pk]
