@@ -331,3 +331,61 @@ def test_a_merge_undone_after_the_file_was_read_gives_the_offence_back_to_the_re
     reoffending_import(actor=supervisor, upload=police_records_csv(rows), today=TODAY)
 
     assert list(SubsequentOffence.objects.values_list("person_id", flat=True)) == [people[1].pk]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_merge_started_while_the_import_writes_waits_for_it_and_moves_the_offence(
+    supervisor, people, monkeypatch
+):
+    """Really at once, on PostgreSQL: the import holds the people's row locks while it writes, so the
+    merge of person 2 into person 1 waits for it, then finds the new offence and moves it to person 1.
+    Without the locks the merge would move nothing and the offence would stay on the merged record."""
+    import threading
+    import time
+
+    from django.db import connections
+
+    from reporting import services
+
+    locked, merging, merged = threading.Event(), threading.Event(), threading.Event()
+    finished = {}
+    hold = services._people_locked
+
+    def held_while_the_merge_starts(*args, **kwargs):
+        found = hold(*args, **kwargs)
+        locked.set()
+        merging.wait(timeout=10)
+        merged.wait(timeout=3)  # the merge waits for the locks: it cannot finish first
+        return found
+
+    monkeypatch.setattr(services, "_people_locked", held_while_the_merge_starts)
+    rows = [(pnc(2), "2026-01-10", ABH, "conviction", "2026-03-01")]
+
+    def run_import():
+        try:
+            reoffending_import(actor=supervisor, upload=police_records_csv(rows), today=TODAY)
+            finished["import"] = time.monotonic()
+        finally:
+            connections.close_all()
+
+    def run_merge():
+        try:
+            locked.wait(timeout=10)
+            merging.set()
+            finished["merge"] = _merge(supervisor, people[0], people[1]), time.monotonic()
+            merged.set()
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run_import), threading.Thread(target=run_merge)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    merge, merged_at = finished["merge"]
+    assert merged_at > finished["import"]
+    offence = SubsequentOffence.objects.get()
+    assert offence.person_id == people[0].pk
+    assert merge.moved["recorded_offences"] == [offence.pk]
