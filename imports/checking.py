@@ -138,7 +138,17 @@ _NO = {"no", "n", "false", "0"}
 
 
 class Bad(Exception):
-    """One value refused; the message says why, in words."""
+    """One value refused; the message says why, in words. ``value`` is the value as the file wrote it,
+    when the message is about it: kept apart from the words, so that a report can forget it
+    (``report_forget_values``) and still say what was wrong."""
+
+    def __init__(self, message, value=None):
+        super().__init__(message)
+        self.value = value
+
+    @classmethod
+    def about(cls, value, message):
+        return cls(message, value)
 
 
 @lru_cache(maxsize=4096)
@@ -275,6 +285,7 @@ class Plan:
 
     def report(self) -> dict:
         return {
+            "values_kept": report_holds_values({"errors": self.errors}),
             "line_word": self.line_word,
             "counts": self.counts,
             "errors": self.errors,
@@ -287,13 +298,30 @@ class Plan:
 
 
 def problem_text(line_word, item) -> str:
-    """``Line 14, column 'date_of_birth': '31/02/1990' is not a real date``."""
+    """``Line 14, column 'date_of_birth': '31/02/1990' is not a real date``; once the report has
+    forgotten the file's values (``report_forget_values``), ``Line 14, column 'date_of_birth': is not
+    a real date``."""
     where = []
     if item.get("line"):
         where.append(f"{line_word} {item['line']}")
     if item.get("column"):
         where.append(f"column '{item['column']}'")
-    return f"{', '.join(where)}: {item['message']}" if where else item["message"]
+    message = f"'{item['value']}' {item['message']}" if "value" in item else item["message"]
+    return f"{', '.join(where)}: {message}" if where else message
+
+
+def report_holds_values(report: dict) -> bool:
+    return any("value" in item for item in report.get("errors", ()))
+
+
+def report_forget_values(report: dict) -> dict:
+    """The report without the values the file wrote (each problem keeps its line, column and what was
+    wrong): what an import's record keeps once nobody needs them to correct the file."""
+    return {
+        **report,
+        "errors": [{k: v for k, v in item.items() if k != "value"} for item in report.get("errors", ())],
+        "values_kept": False,
+    }
 
 
 # --- The reference data, read once ---------------------------------------------------------------------
@@ -352,7 +380,7 @@ def parse_date(value: str) -> date:
             pass
     match = _ISO.match(value) or _UK.match(value)
     if match is None:
-        raise Bad(f"'{value}' is not a date: write it as 2026-03-31 or 31/03/2026")
+        raise Bad.about(value, "is not a date: write it as 2026-03-31 or 31/03/2026")
     if match.re is _ISO:
         year, month, dom = (int(g) for g in match.groups())
     else:
@@ -360,7 +388,7 @@ def parse_date(value: str) -> date:
     try:
         return date(year, month, dom)
     except ValueError:
-        raise Bad(f"'{value}' is not a real date") from None
+        raise Bad.about(value, "is not a real date") from None
 
 
 _CHOICES = {}
@@ -377,7 +405,7 @@ def parse_choice(value: str, choices, what: str) -> str:
     folded = value.casefold()
     code = known.get(folded.replace(" ", "_").replace("-", "_")) or known.get(folded)
     if code is None:
-        raise Bad(f"'{value}' is not {what}: use one of {', '.join(choices.values)}")
+        raise Bad.about(value, f"is not {what}: use one of {', '.join(choices.values)}")
     return code
 
 
@@ -386,12 +414,12 @@ def parse_yes_no(value: str) -> bool:
         return True
     if value.casefold() in _NO:
         return False
-    raise Bad(f"'{value}' is not yes or no")
+    raise Bad.about(value, "is not yes or no")
 
 
 def parse_count(value: str) -> int:
     if not value.isdigit() or int(value) > 500:
-        raise Bad(f"'{value}' is not a whole number from 0 to 500")
+        raise Bad.about(value, "is not a whole number from 0 to 500")
     return int(value)
 
 
@@ -399,9 +427,9 @@ def parse_decimal(value: str, *, places: int, highest: Decimal, what: str) -> De
     try:
         number = Decimal(value.lstrip("£").replace(",", ""))
     except InvalidOperation:
-        raise Bad(f"'{value}' is not {what}") from None
+        raise Bad.about(value, f"is not {what}") from None
     if not number.is_finite() or number < 0 or number > highest or -number.as_tuple().exponent > places:
-        raise Bad(f"'{value}' is not {what} (from 0 to {highest}, with at most {places} decimal places)")
+        raise Bad.about(value, f"is not {what} (from 0 to {highest}, with at most {places} decimal places)")
     return number
 
 
@@ -419,9 +447,9 @@ class Row:
         self.raw = lambda column: values.get(column, "")
         self._get = values.get
 
-    def problem(self, column, message):
+    def problem(self, column, message, value=None):
         self.failed.add(column)
-        self.checker.error(self.number, column, message)
+        self.checker.error(self.number, column, message, value)
 
     def get(self, column, parse=None, *, required=False, max_length=None, default=None, **kwargs):
         """The column's value parsed, ``default`` when blank, None when refused (the problem noted)."""
@@ -444,7 +472,7 @@ class Row:
         try:
             return parse(value, **kwargs)
         except Bad as exc:
-            self.problem(column, str(exc))
+            self.problem(column, str(exc), exc.value)
             return None
 
 
@@ -466,11 +494,14 @@ class Checker:
 
     # --- Recording problems --------------------------------------------------------------------------
 
-    def error(self, line, column, message):
+    def error(self, line, column, message, value=None):
         self.plan.errors_total += 1
         self.errors_by_line[line] = self.errors_by_line.get(line, 0) + 1
         if len(self.plan.errors) < MAX_LISTED:
-            self.plan.errors.append({"line": line, "column": column, "message": message})
+            item = {"line": line, "column": column, "message": message}
+            if value is not None:
+                item["value"] = value
+            self.plan.errors.append(item)
 
     def warn(self, line, column, message):
         self.plan.warnings_total += 1
@@ -562,8 +593,8 @@ class Checker:
             if reference in self.references:
                 r.problem(
                     "case_reference",
-                    f"'{reference}' is also on {self.plan.line_word.lower()} {self.references[reference]}: "
-                    "each case once",
+                    f"is also on {self.plan.line_word.lower()} {self.references[reference]}: each case once",
+                    reference,
                 )
                 reference = None
             else:
@@ -573,7 +604,7 @@ class Checker:
             "scheme",
             lambda v: (
                 refs.schemes.get(v.casefold())
-                or _bad(f"'{v}' is not a scheme of {self.force}: use its code or name")
+                or _bad_about(v, f"is not a scheme of {self.force}: use its code or name")
             ),
             required=True,
         )
@@ -581,7 +612,7 @@ class Checker:
             "area",
             lambda v: (
                 refs.areas.get(v.casefold())
-                or _bad(f"'{v}' is not an area of {self.force}: use its code or name")
+                or _bad_about(v, f"is not an area of {self.force}: use its code or name")
             ),
             required=True,
         )
@@ -589,7 +620,7 @@ class Checker:
             "case_worker",
             lambda v: (
                 refs.staff(v, Role.CASE_WORKER)
-                or _bad(f"'{v}' is not the email address of a case worker of {self.force}")
+                or _bad_about(v, f"is not the email address of a case worker of {self.force}")
             ),
             required=True,
         )
@@ -629,7 +660,7 @@ class Checker:
             "decision_maker",
             lambda v: (
                 refs.staff(v, Role.DECISION_MAKER)
-                or _bad(f"'{v}' is not the email address of a decision-maker of {self.force}")
+                or _bad_about(v, f"is not the email address of a decision-maker of {self.force}")
             ),
         )
         caution_place = r.get("caution_place", max_length=150, default="")
@@ -720,7 +751,7 @@ class Checker:
             "ethnicity",
             lambda v: (
                 refs.ethnicities.get(v.casefold())
-                or _bad(f"'{v}' is not an ethnic group of the 2021 census: use its code, for example W1")
+                or _bad_about(v, "is not an ethnic group of the 2021 census: use its code, for example W1")
             ),
         )
         pnc = r.get("pnc_id", self._pnc, default="")
@@ -740,8 +771,9 @@ class Checker:
             elif pnc and known[0] and known[0] != pnc:
                 r.problem(
                     "pnc_id",
-                    f"{pnc} is not the PNC ID ({known[0]}) {self.plan.line_word.lower()} "
-                    f"{known[1]} gives person_reference '{person_reference}'",
+                    f"is not the PNC ID {self.plan.line_word.lower()} {known[1]} gives for the same "
+                    "person_reference: correct one of them",
+                    pnc,
                 )
                 return None
             if not pnc and known and known[0]:
@@ -799,8 +831,8 @@ class Checker:
         try:
             return normalise_pnc_id(value)
         except ValidationError:
-            raise Bad(
-                f"'{value}' is not a PNC ID: write it as YY/NNNNNNNA, for example 19/0012345A"
+            raise Bad.about(
+                value, "is not a PNC ID: write it as YY/NNNNNNNA, for example 19/0012345A"
             ) from None
 
     @staticmethod
@@ -808,7 +840,7 @@ class Checker:
         try:
             validate_email(value)
         except ValidationError:
-            raise Bad(f"'{value}' is not an email address") from None
+            raise Bad.about(value, "is not an email address") from None
         if len(value) > 254:
             raise Bad("is longer than 254 characters")
         return value
@@ -821,9 +853,9 @@ class Checker:
                 continue
             family, _, given = (s.strip() for s in part.partition(","))
             if not family:
-                raise Bad(f"'{part}' has no family name: write aliases as Family name, given names")
+                raise Bad.about(part, "has no family name: write aliases as Family name, given names")
             if len(family) > 100 or len(given) > 100:
-                raise Bad(f"'{part}' is longer than 100 characters a name")
+                raise Bad.about(part, "is longer than 100 characters a name")
             aliases.append((given, family))
         return aliases
 
@@ -837,7 +869,7 @@ class Checker:
                 name_column,
                 lambda v: (
                     self.refs.offences.get(v.casefold())
-                    or _bad(f"'{v}' is not in the offence list: use the offence's name as the list has it")
+                    or _bad_about(v, "is not in the offence list: use the offence's name as the list has it")
                 ),
             )
             when = r.get(date_column, parse_date)
@@ -971,9 +1003,10 @@ class Checker:
                 f"{prefix}_partner",
                 lambda v: (
                     refs.partners.get(v.casefold())
-                    or _bad(
-                        f"'{v}' is not a partner agency in Offender Hub: use its name as the partner "
-                        "directory has it"
+                    or _bad_about(
+                        v,
+                        "is not a partner agency in Offender Hub: use its name as the partner "
+                        "directory has it",
                     )
                 ),
             )
@@ -982,7 +1015,7 @@ class Checker:
                 f"{prefix}_owner",
                 lambda v: (
                     refs.users.get(v.casefold())
-                    or _bad(f"'{v}' is not the email address of anyone in Offender Hub")
+                    or _bad_about(v, "is not the email address of anyone in Offender Hub")
                 ),
             )
             service_name = r.get(f"{prefix}_service", default="")
@@ -1081,7 +1114,7 @@ class Checker:
                 else:
                     service = refs.services.get((partner.pk, service_name.casefold()))
                     if service is None:
-                        r.problem(f"{prefix}_service", f"'{service_name}' is not a service of {partner}")
+                        r.problem(f"{prefix}_service", f"is not a service of {partner}", service_name)
             elif referral_status or sent_on:
                 r.problem(
                     f"{prefix}_service",
@@ -1421,6 +1454,10 @@ def needs_prosecutor(row) -> bool:
 
 def _bad(message):
     raise Bad(message)
+
+
+def _bad_about(value, message):
+    raise Bad.about(value, message)
 
 
 def _listed(statuses) -> str:

@@ -40,7 +40,11 @@ class CaseloadImport(models.Model):
     """One caseload file: who brought it in, its name and SHA-256, what the check found and what the
     import added. The file itself is deleted once the import is done, refused or discarded; an import
     run from the command line keeps no file at all. ``report`` holds the counts, the rows to correct,
-    the warnings and the likely matches by line, case reference and person number, never by name."""
+    the warnings and the likely matches by line, case reference and person number, never by name. A
+    row to correct quotes the value the file wrote (kept apart, as the problem's ``value``) only while
+    the file may be corrected: the report forgets it when the import is discarded,
+    ``CASELOAD_IMPORT_KEEP_DAYS`` after the upload (the minute sweep), and when any person of the force
+    is erased (``services.caseload_reports_forget_values``)."""
 
     force = models.ForeignKey(
         Organisation,

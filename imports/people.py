@@ -3,7 +3,10 @@ registered in ``ImportsConfig.ready``, run inside the erasure's transaction).
 
 An import keeps nothing by name once it is done: its report names lines, case references and person
 numbers, its timeline entries are erased with the cases, and its file is deleted when the import is
-imported, refused, failed or discarded (or by the sweep). Only a file still waiting (being checked, or
+imported, refused, failed or discarded (or by the sweep). A report quotes the values of the rows to
+correct ("'19/12A' is not a PNC ID") only while they may be corrected: the erasure makes every report
+of the force forget them (``services.caseload_reports_forget_values``), as a refused file's rows can no
+longer be told apart. Only a file still waiting (being checked, or
 checked and not yet confirmed) holds rows as the force wrote them: one that names the person (their PNC
 ID, or their given and family names in one row) is discarded and its file deleted once the erasure
 commits, so that confirming it cannot bring the erased details back.
@@ -56,4 +59,15 @@ def imports_erase(event: PersonErasing) -> dict:
         CaseloadImport.objects.filter(pk=batch.pk).update(
             status=ImportStatus.DISCARDED, file="", phase="", report=report, finished_at=now
         )
-    return {"removed": {"Caseload files waiting to be imported": len(files)}, "files": files}
+    # The reports of the force's imports forget the values their files wrote: a refused file's rows are
+    # gone with it, so whose they were cannot be told; any may have been this person's.
+    from .services import caseload_reports_forget_values
+
+    forgotten = caseload_reports_forget_values(CaseloadImport.objects.filter(force_id=event.force_id))
+    return {
+        "removed": {
+            "Caseload files waiting to be imported": len(files),
+            "Caseload import reports quoting the files' values": forgotten,
+        },
+        "files": files,
+    }

@@ -24,7 +24,7 @@ from offenderhub.audit.models import AuditAction
 from offenderhub.audit.services import audit_record
 from offenderhub.core.queueing import enqueue_on_commit
 
-from .checking import Checker, Plan
+from .checking import Checker, Plan, report_forget_values
 from .models import CaseloadImport, ImportStatus
 from .reading import FileRefused, sheet_open
 from .writing import Writer
@@ -268,9 +268,20 @@ def caseload_import_check(*, import_id) -> CaseloadImport | None:
     batch.status = ImportStatus.CHECKED if plan.ok else ImportStatus.REFUSED
     batch.rows_total = batch.rows_done = plan.counts.get("rows", 0)
     batch.phase, batch.started_at, batch.checked_at = "", None, timezone.now()
-    batch.save(
-        update_fields=["report", "status", "rows_total", "rows_done", "phase", "started_at", "checked_at"]
+    # Only if it is still being checked: an erasure may have discarded it meanwhile (its file named the
+    # person: imports.people), and its report must not come back with the file's values.
+    saved = CaseloadImport.objects.filter(pk=batch.pk, status=ImportStatus.CHECKING).update(
+        report=batch.report,
+        status=batch.status,
+        rows_total=batch.rows_total,
+        rows_done=batch.rows_done,
+        phase="",
+        started_at=None,
+        checked_at=batch.checked_at,
     )
+    if not saved:
+        batch.refresh_from_db()
+        return batch
     if not plan.ok:
         _delete_file(batch)
     return batch
@@ -344,7 +355,8 @@ def caseload_import_discard(*, import_id, actor) -> CaseloadImport:
                 f"An import that is “{batch.get_status_display().lower()}” cannot be discarded."
             )
         batch.status, batch.finished_at = ImportStatus.DISCARDED, timezone.now()
-        batch.save(update_fields=["status", "finished_at"])
+        batch.report = report_forget_values(batch.report or {})  # nobody will correct the file now
+        batch.save(update_fields=["status", "finished_at", "report"])
         transaction.on_commit(lambda: _delete_file(batch))
     return batch
 
@@ -389,8 +401,9 @@ def _delete_file(batch):
 def caseload_imports_sweep(*, now=None) -> dict:
     """Every minute: start the jobs that were never queued (the broker was down when the file was
     uploaded or the import confirmed); fail an import whose job stopped without finishing (its
-    transaction was rolled back: nothing was saved); and discard a checked import left unconfirmed for
-    ``CASELOAD_IMPORT_KEEP_DAYS``, deleting its file."""
+    transaction was rolled back: nothing was saved); discard a checked import left unconfirmed for
+    ``CASELOAD_IMPORT_KEEP_DAYS``, deleting its file; and make the reports of imports uploaded longer
+    ago than that forget the values the file wrote (``caseload_reports_forget_values``)."""
     from datetime import timedelta
 
     from offenderhub.core.queueing import enqueue
@@ -431,4 +444,32 @@ def caseload_imports_sweep(*, now=None) -> dict:
             status=ImportStatus.DISCARDED, finished_at=now
         ):
             _delete_file(batch)
-    return {"queued": queued, "failed": len(stopped), "discarded": len(expired)}
+    forgotten = caseload_reports_forget_values(
+        CaseloadImport.objects.filter(
+            uploaded_at__lt=now - timedelta(days=settings.CASELOAD_IMPORT_KEEP_DAYS)
+        ).exclude(status__in=[ImportStatus.CHECKING, ImportStatus.IMPORTING])
+    )
+    return {
+        "queued": queued,
+        "failed": len(stopped),
+        "discarded": len(expired),
+        "values_forgotten": forgotten,
+    }
+
+
+def caseload_reports_forget_values(imports) -> int:
+    """Make the reports of ``imports`` (a queryset) forget the values the file wrote: each problem
+    keeps its line, column and what was wrong. Reports quote a row's values (``'31/02/1990' is not a
+    real date``, a PNC ID or an alias that cannot be read) so that the administrator can find and
+    correct them; once the file cannot be corrected any more (discarded), or after
+    ``CASELOAD_IMPORT_KEEP_DAYS``, or when a person of the force is erased (``imports.people``), they
+    are personal data kept past need, possibly of someone whose record has since been erased. Returns
+    how many reports forgot values."""
+    forgotten = 0
+    with transaction.atomic():
+        for batch in (
+            imports.filter(report__values_kept=True).select_for_update().order_by("pk").only("pk", "report")
+        ):
+            CaseloadImport.objects.filter(pk=batch.pk).update(report=report_forget_values(batch.report))
+            forgotten += 1
+    return forgotten

@@ -145,6 +145,13 @@ BEAT_SCHEDULE = {
         "args": ["retention_review"],
         "schedule": crontab(hour=6, minute=0),
     },
+    # 06:10 daily, after the retention review: the files of subject access exports closed longer ago
+    # than SUBJECT_ACCESS_EXPORT_KEEP_DAYS, and any a killed export job left behind, deleted.
+    "subject-access-files": {
+        "task": "offenderhub.core.tasks.run_job",
+        "args": ["subject_access_files"],
+        "schedule": crontab(hour=6, minute=10),
+    },
     # 07:00 daily: the weekly digest for those who asked for one instead of an email per event. The
     # job itself sends only on DIGEST_WEEKDAY (Monday by default), so the setting alone decides the day.
     "weekly-digest": {

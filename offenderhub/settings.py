@@ -350,6 +350,15 @@ RETENTION_REVIEW_YEARS = {
     "withdrawn": 6,
     **{status: int(years) for status, years in env.dict("RETENTION_REVIEW_YEARS", default={}).items()},
 }
+# A person with no case (recorded at intake and never given one, or whose cases were all deleted) is
+# reviewed this many years after the last thing done to their record: recorded, a detail corrected, a
+# record merged into theirs or a merge undone, a police record imported for them.
+RETENTION_REVIEW_YEARS_WITHOUT_CASE = env.int("RETENTION_REVIEW_YEARS_WITHOUT_CASE", default=6)
+# Days the files of a subject access export are kept after the request was released or withdrawn:
+# long enough for a complaint to the Information Commissioner about the response (normally made
+# within three months of it) to be looked into with the copy as sent. The request, its dates, what was
+# withheld and why, and the files' checksums stay. The daily job ``subject_access_files`` deletes them.
+SUBJECT_ACCESS_EXPORT_KEEP_DAYS = env.int("SUBJECT_ACCESS_EXPORT_KEEP_DAYS", default=180)
 # Working days after an appointment before a missing outcome is chased.
 APPOINTMENT_OUTCOME_WORKING_DAYS = env.int("APPOINTMENT_OUTCOME_WORKING_DAYS", default=2)
 # The day of the week (0 = Monday) the weekly digest is sent.

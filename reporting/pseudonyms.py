@@ -26,3 +26,12 @@ def pseudonymiser(kind: str):
         return prefix + digest.hexdigest()[:10].upper()
 
     return pseudonym_of
+
+
+def sample_case_pseudonym(sample_id: int, case_id: int) -> str:
+    """A case as one scrutiny sample shows it: a pseudonym of its own in each sample, never the
+    extract's. The sample shows a case in detail (each offence, the decision, the conditions), where the
+    extract coarsens it to stay k-anonymous: the same pseudonym in both would join the detail to the
+    extract's row. And samples drawn again and again, joined by a stable pseudonym, would count exactly
+    the cases that match a period and outcome, a count the dashboard only bands."""
+    return pseudonym(f"case in sample {sample_id}", case_id)

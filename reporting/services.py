@@ -21,6 +21,7 @@ from offenderhub.accounts.models import Role
 from offenderhub.audit.models import AuditAction
 from offenderhub.audit.services import audit_record
 
+from .disclosure import Count, min_cohort
 from .models import (
     CaseExtract,
     ExtractPermission,
@@ -123,21 +124,7 @@ def reoffending_import(*, actor, upload, today=None) -> ImportResult:
             None, [(1, f"The header must include: {', '.join(COLUMNS)}. Missing: {', '.join(missing)}.")]
         )
     offences = {o.name.lower(): o for o in Offence.objects.all()}
-    people = {
-        p.pnc_id: p
-        for p in Person.objects.filter(force_id=actor.organisation_id, merged_into=None)
-        .exclude(pnc_id="")
-        .only("pk", "pnc_id")
-    }
-    # The PNC ID of a record merged into another is the other's now, kept as its alias.
-    for alias in (
-        PersonAlias.objects.filter(person__force_id=actor.organisation_id, person__merged_into=None)
-        .filter(ended_at=None)
-        .exclude(pnc_id="")
-        .select_related("person")
-        .only("pnc_id", "person__id", "person__pnc_id")
-    ):
-        people.setdefault(alias.pnc_id, alias.person)
+    people = _people_by_pnc(actor.organisation_id)
     errors, rows, seen = [], [], set()
     records = []  # (the file's line number, the row): blank lines are skipped but still counted
     try:
@@ -181,19 +168,25 @@ def reoffending_import(*, actor, upload, today=None) -> ImportResult:
         if key in seen:
             continue  # the same record twice in one file
         seen.add(key)
-        rows.append((people.get(pnc), offence, offence_date, outcome, outcome_date))
+        rows.append((pnc, offence, offence_date, outcome, outcome_date))
     if errors:
         return ImportResult(None, errors)
     if not rows:
         return ImportResult(None, [(0, "The file has no rows to import.")])
-    matched = [r for r in rows if r[0] is not None]
     with transaction.atomic():
+        # Who each PNC ID is now, read again with the people locked: a merge, or its undoing, may have
+        # committed since the file was checked (``_people_locked``).
+        people = _people_locked(actor.organisation_id, {r[0] for r in rows}, read=people)
+        rows = [(people.get(r[0]), *r[1:]) for r in rows]
+        matched = [r for r in rows if r[0] is not None]
         existing = set(
             SubsequentOffence.objects.filter(person__in={r[0].pk for r in matched}).values_list(
                 "person_id", "offence_id", "offence_date", "outcome_type", "outcome_date"
             )
         )
-        new = [r for r in matched if (r[0].pk, r[1].pk, r[2], r[3], r[4]) not in existing]
+        # Two PNC IDs of one person now (a record merged since) may give the same record twice.
+        keys = {(r[0].pk, r[1].pk, r[2], r[3], r[4]): r for r in matched}
+        new = [r for key, r in keys.items() if key not in existing]
         batch = ReoffendingImport.objects.create(
             force_id=actor.organisation_id,
             filename=(getattr(upload, "name", "") or "upload.csv")[-200:],
@@ -227,6 +220,51 @@ def reoffending_import(*, actor, upload, today=None) -> ImportResult:
             reason=f"{len(new)} offences added from police records ({len(matched) - len(new)} already held)",
         )
     return ImportResult(batch, [])
+
+
+def _people_by_pnc(force_id, pncs=None) -> dict:
+    """The force's people by PNC ID (only ``pncs``, when given): each person's own, and the PNC ID of a
+    record merged into another, which is the other's now, kept as its alias. Records merged into another
+    are left out."""
+    people = Person.objects.filter(force_id=force_id, merged_into=None).exclude(pnc_id="")
+    aliases = PersonAlias.objects.filter(person__force_id=force_id, person__merged_into=None, ended_at=None)
+    if pncs is not None:
+        people, aliases = people.filter(pnc_id__in=pncs), aliases.filter(pnc_id__in=pncs)
+    found = {p.pnc_id: p for p in people.only("pk", "pnc_id")}
+    for alias in (
+        aliases.exclude(pnc_id="").select_related("person").only("pnc_id", "person__id", "person__pnc_id")
+    ):
+        found.setdefault(alias.pnc_id, alias.person)
+    return found
+
+
+def _people_locked(force_id, pncs, *, read) -> dict:
+    """Who each of ``pncs`` is now, ``{pnc: Person}``, every one of them locked: inside the import's
+    transaction, ``read`` being the people as the file was checked against them.
+
+    A merge locks both records (``cases.services.person_merge``) and moves the merged record's police
+    records in its own transaction (``recorded_offences_merge``); its undoing locks them too and moves
+    them back. Read before either committed, an offence would go to a record merged away (where nothing
+    shows it), or stay with the kept record after an undo gave its PNC ID back to the other. So the people
+    read are locked, who the PNC IDs are is read again, and anyone new (the record kept, or the one an undo
+    brought back) is locked in turn, until every one is: then a merge or an undo of any of them waits
+    for the import, and moves the offences or refuses with them in view."""
+    locked = set()
+    people = {pnc: person for pnc, person in read.items() if pnc in pncs}
+    for _ in range(10):  # each round follows a merge or an undo committed during the one before
+        wanted = {person.pk for person in people.values()} - locked
+        if wanted:
+            locked.update(
+                Person.objects.select_for_update()
+                .filter(pk__in=wanted)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+        now = _people_by_pnc(force_id, pncs)
+        if all(person.pk in locked for person in now.values()):
+            return now
+        people = now
+    raise RuntimeError("The people of the file kept changing while they were read: import it again.")
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -402,6 +440,14 @@ def case_extract_finished(*, extract_id: int, rows_sent: int, rows_withheld: int
 SAMPLE_OUTCOMES = {"completed": "Completed (diverted)", "breached": "Breached (prosecution resumed)"}
 
 
+def sample_too_few_message() -> str:
+    return (
+        "Too few cases match to draw a sample of this size: ask for fewer cases, or widen the period or "
+        f"the outcomes. A sample is drawn only when at least {min_cohort()} cases match, and never says "
+        "how many did."
+    )
+
+
 @transaction.atomic
 def scrutiny_sample_create(
     *, actor, force_id, title: str, outcomes: list, size: int, period_from=None, period_to=None, seed=None
@@ -434,10 +480,15 @@ def scrutiny_sample_create(
     if period_to:
         pool = pool.filter(caution__administered_on__lte=period_to)
     ids = sorted(pool.values_list("pk", flat=True))
-    if not ids:
-        raise ValidationError({"outcomes": "No cases match: widen the period or the outcomes."})
+    # Disclosure control (reporting/disclosure.py): a sample is always as large as asked for, so how many
+    # cases it holds never tells how many matched. It is drawn only from at least the minimum cohort,
+    # and from a pool that, rounded down to a multiple of 5 as the dashboard shows counts, holds the
+    # size asked for: a refusal tells no more than the dashboard's band ("between 10 and 14 matched").
+    matched = Count.of(len(ids))
+    if len(ids) < min_cohort() or matched.suppressed or matched.shown < size:
+        raise ValidationError({"size": sample_too_few_message()})
     seed = seed if seed is not None else secrets.randbits(48)
-    chosen = random.Random(seed).sample(ids, min(size, len(ids)))  # noqa: S311 - a sample, not a secret
+    chosen = random.Random(seed).sample(ids, size)  # noqa: S311 - a sample, not a secret
     sample = ScrutinySample.objects.create(
         force_id=force_id,
         title=title.strip(),

@@ -25,7 +25,7 @@ from .exports import HEADER, LEVELS, case_extract_rows, csv_lines
 from .filters import DashboardFilter
 from .forms import CaseExtractForm, ExtractPermissionForm, FindingForm, ImportForm, SampleForm
 from .models import ReoffendingImport, ScrutinySample
-from .pseudonyms import pseudonym
+from .pseudonyms import sample_case_pseudonym
 from .selectors import (
     FAIRNESS_DIMENSIONS,
     dashboard_figures_kept,
@@ -622,7 +622,7 @@ class SampleView(_Reporting):
         )
         for item in items:
             case = item.case
-            item.pseudonym = pseudonym("case", case.pk)
+            item.pseudonym = sample_case_pseudonym(sample.pk, case.pk)
             item.offences = [o.offence for o in case.offences.all()]
             item.conditions = [
                 (

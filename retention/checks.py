@@ -27,4 +27,8 @@ def retention_periods_known(app_configs, **kwargs):
                 id="retention.E002",
             )
         )
+    if settings.RETENTION_REVIEW_YEARS_WITHOUT_CASE < 0:
+        errors.append(
+            Error("RETENTION_REVIEW_YEARS_WITHOUT_CASE is a negative number of years.", id="retention.E003")
+        )
     return errors

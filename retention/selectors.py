@@ -13,8 +13,9 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from cases.models import Case, CaseEvent, Person
+from cases.models import Case, CaseEvent, Person, PersonChange, PersonMerge
 from offenderhub.accounts.models import OrganisationKind
+from reporting.models import SubsequentOffence
 
 from .models import OPEN_REVIEW_STATUSES, ErasureRecord, LegalHold, RetentionReview, ReviewStatus
 from .workflow import QUEUE_ROLES, REVIEWERS
@@ -69,15 +70,38 @@ def review_from(today):
     return DbCase(*whens, default=None, output_field=DateTimeField())
 
 
+def activity_since(since):
+    """Over people: whether anything was done to the record at or after ``since`` (other than through a
+    case): recorded, a detail corrected or an alias added or ended (each a ``PersonChange``), a record
+    merged into it or a merge of it undone, a police record imported for it."""
+    person = OuterRef("pk")
+    return (
+        Q(created_at__gte=since)
+        | Exists(PersonChange.objects.filter(person=person, changed_at__gte=since))
+        | Exists(
+            PersonMerge.objects.filter(Q(kept=person) | Q(merged=person)).filter(
+                Q(merged_at__gte=since) | Q(undone_at__gte=since)
+            )
+        )
+        | Exists(SubsequentOffence.objects.filter(person=person, source__imported_at__gte=since))
+    )
+
+
 def people_due_for_review(today):
-    """The people, of every force, whose record falls due for review on ``today``: they have cases,
-    every one ended longer ago than its period, no legal hold on them or on a case of theirs, no review
-    open, none kept until a later date, and they are not erased."""
+    """The people, of every force, whose record falls due for review on ``today``: no legal hold on
+    them or on a case of theirs, no review open, none kept until a later date, not erased and not merged
+    into another record (which is reviewed, and erased, with it); and either they have cases, every one
+    ended longer ago than its period, or they have none and nothing was done to their record for
+    ``RETENTION_REVIEW_YEARS_WITHOUT_CASE`` (``activity_since``)."""
     # A case not due yet: still open, or ended too recently (when it ended is read only for an ended case).
     not_yet = (
         Case.objects.filter(person=OuterRef("pk"))
         .annotate(review_from=review_from(today))
         .filter(Q(review_from__isnull=True) | Q(review_from__lte=case_ended_at()))
+    )
+    has_case = Exists(Case.objects.filter(person=OuterRef("pk")))
+    quiet_since = _start_of(
+        today - relativedelta(years=settings.RETENTION_REVIEW_YEARS_WITHOUT_CASE) + timedelta(days=1)
     )
     held = LegalHold.objects.filter(cleared_at__isnull=True).filter(
         Q(person=OuterRef("pk")) | Q(case__person=OuterRef("pk")) | Q(person__merged_into=OuterRef("pk"))
@@ -86,11 +110,11 @@ def people_due_for_review(today):
         Q(status__in=OPEN_REVIEW_STATUSES) | Q(status=ReviewStatus.RETAINED, retain_until__gt=today)
     )
     return Person.objects.filter(
-        Exists(Case.objects.filter(person=OuterRef("pk"))),
-        ~Exists(not_yet),
+        (has_case & ~Exists(not_yet)) | (~has_case & ~activity_since(quiet_since)),
         ~Exists(held),
         ~Exists(reviewed),
         erased_at=None,
+        merged_into=None,
     )
 
 

@@ -64,6 +64,7 @@ class QueueView(RoleRequiredMixin, View):
                 "reviews": page.object_list,
                 "reviewer": reviewer,
                 "periods": sorted(settings.RETENTION_REVIEW_YEARS.items()),
+                "years_without_case": settings.RETENTION_REVIEW_YEARS_WITHOUT_CASE,
             },
         )
 
@@ -121,6 +122,7 @@ class ReviewView(RoleRequiredMixin, View):
                 "refusal": refusal,
                 "asked_by_me": review.decided_by_id == request.user.pk,
                 "refused_form": bound[1] if bound is not None else None,
+                "years_without_case": settings.RETENTION_REVIEW_YEARS_WITHOUT_CASE,
                 **forms,
             },
             status=status,

@@ -131,6 +131,13 @@ class SubjectAccessRequest(models.Model):
         default=dict, blank=True, editable=False, help_text="What the export held: counts and its items."
     )
     redactions_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    export_deleted_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the daily job deleted the export's files, SUBJECT_ACCESS_EXPORT_KEEP_DAYS after the "
+        "request was closed (subjectaccess/files.py).",
+    )
 
     released_at = models.DateTimeField(null=True, blank=True, editable=False)
     released_by = models.ForeignKey(

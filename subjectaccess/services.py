@@ -17,12 +17,9 @@ requester as the recipient. Releasing the response is the disclosure to the requ
 import hashlib
 import logging
 import re
-import tempfile
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.core.files import File
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -36,6 +33,7 @@ from offenderhub.core.queueing import enqueue_on_commit
 
 from .archive import subject_access_archive
 from .export import subject_access_export_build
+from .files import MovedFile, partial_files
 from .models import (
     ExemptionGround,
     Redaction,
@@ -221,25 +219,36 @@ def subject_access_export_produce(*, request_id) -> bool:
     pdf = subject_access_pdf(export)
     storage = SubjectAccessRequest._meta.get_field("export_pdf").storage
     written = []
+    # Built whole in partial files, then moved into place in the transaction that saves them on the
+    # request (subjectaccess/files.py): a job killed at any point leaves only files the daily sweep
+    # finds (nothing points to them, and the claim lapses).
     try:
-        with tempfile.TemporaryFile() as spool:
-            unreadable = subject_access_archive(export, spool)
-            spool.seek(0)
-            archive_sha = _sha256(spool)
-            spool.seek(0)
+        with partial_files(storage, sar.pk) as new_partial:
+            with new_partial(".pdf") as file:
+                file.write(pdf)
+                pdf_path = file.name
+            with new_partial(".zip") as spool:
+                unreadable = subject_access_archive(export, spool)
+                spool.seek(0)
+                archive_sha = _sha256(spool)
+                archive_path = spool.name
             with transaction.atomic():
                 sar = _locked(request_id)
                 if sar.export_requested_at != asked_at or not sar.is_open:
                     return False  # asked for again (a redaction since): the next job produces it
                 old = [name for name in (sar.export_pdf.name, sar.export_archive.name) if name]
-                sar.export_pdf.save("response.pdf", ContentFile(pdf), save=False)
-                written.append(sar.export_pdf.name)
-                sar.export_archive.save("response.zip", File(spool), save=False)
-                written.append(sar.export_archive.name)
+                for field, name, path in (
+                    (sar.export_pdf, "response.pdf", pdf_path),
+                    (sar.export_archive, "response.zip", archive_path),
+                ):
+                    with MovedFile(path) as moved:
+                        field.save(name, moved, save=False)
+                    written.append(field.name)
                 sar.export_pdf_sha256 = hashlib.sha256(pdf).hexdigest()
                 sar.export_archive_sha256 = archive_sha
                 sar.export_produced_at = now
                 sar.export_claimed_at = None
+                sar.export_deleted_at = None
                 sar.export_summary = {
                     "counts": export.counts(),
                     "documents": len(export.documents),
@@ -256,6 +265,7 @@ def subject_access_export_produce(*, request_id) -> bool:
                     "export_archive_sha256",
                     "export_produced_at",
                     "export_claimed_at",
+                    "export_deleted_at",
                     "export_summary",
                 ]
                 if sar.status == S.RECEIVED:
@@ -426,6 +436,11 @@ def subject_access_download(*, sar, kind, actor, request=None):
     audit the download as a disclosure of the person's data. Returns an open file."""
     field, checksum, _, label = EXPORT_FILES[kind]
     stored = getattr(sar, field)
+    if sar.export_deleted_at is not None:
+        raise SubjectAccessError(
+            f"The export's files were deleted on {sar.export_deleted_at:%-d %B %Y}, after the request was "
+            "closed: only what it held and their checksums are kept."
+        )
     if not stored.name or sar.export_pending:
         raise SubjectAccessError("The export is not ready: produce it, then download it.")
     try:

@@ -1,5 +1,6 @@
 import csv
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -134,6 +135,7 @@ class RequestDetailView(RoleRequiredMixin, View):
                 "redactions": redactions,
                 "summary": summary,
                 "counts": sorted((summary.get("counts") or {}).items()),
+                "keep_days": settings.SUBJECT_ACCESS_EXPORT_KEEP_DAYS,
                 "today": timezone.localdate(),
                 "days_left": sar.days_left(),
                 "days_late": -sar.days_left(),

@@ -39,6 +39,8 @@ DAILY_JOBS = {
     "appointment_outcomes": "referrals.jobs.appointment_outcomes_chase",
     # Records whose retention period has passed flagged for review (retention/), administrators told.
     "retention_review": "retention.jobs.retention_reviews_flag",
+    # Subject access exports' files kept past SUBJECT_ACCESS_EXPORT_KEEP_DAYS, or left by a killed job.
+    "subject_access_files": "subjectaccess.jobs.subject_access_files_sweep",
     "weekly_digest": "offenderhub.notifications.jobs.weekly_digest_send",
     # Last: the audit log's hash chain checked, administrators and supervisors told if it is broken.
     "audit_verify": "offenderhub.audit.jobs.audit_chain_verify",

@@ -84,7 +84,29 @@ def test_a_decision_maker_may_not_correct_details_or_offences_before_the_caution
 
 def test_a_case_worker_may_not_correct_an_offence_after_the_caution(client_for, case_worker, case):
     Case.objects.filter(pk=case.pk).update(status=CaseStatus.ACTIVE)
-    assert client_for(case_worker).get(url(case, "offences/new/")).status_code == 403
+    client = client_for(case_worker)
+    assert client.get(url(case, "offences/new/")).status_code == 403
+    data = {
+        "offence": OffenceFactory(name=COMMON_ASSAULT).pk,
+        **date_fields("offence_date", case.arrest_date - timedelta(days=1)),
+        "reason": REASON,
+    }
+    assert client.post(url(case, "offences/new/"), data).status_code == 403
+    [held] = case.offences.all()
+    assert client.post(url(case, f"offences/{held.pk}/remove/"), {"reason": REASON}).status_code == 403
+    assert list(case.offences.all()) == [held]
+    assert not CaseEvent.objects.filter(case=case).exists()
+
+
+@pytest.mark.parametrize("who", ["practitioner", "partner_manager", "analyst", "administrator"])
+def test_partners_analysts_and_administrators_cannot_post_a_correction(client_for, request, case, who):
+    client = client_for(request.getfixturevalue(who))
+    [held] = case.offences.all()
+    response = client.post(url(case, "change/circumstances/"), {"circumstances": "New", "reason": REASON})
+    assert response.status_code == 403
+    assert client.post(url(case, f"offences/{held.pk}/remove/"), {"reason": REASON}).status_code == 403
+    case.refresh_from_db()
+    assert case.circumstances == "" and list(case.offences.all()) == [held]
 
 
 def test_an_unknown_part_is_not_found(client_for, case_worker, case):

@@ -313,6 +313,18 @@ def test_an_outsider_cannot_add_or_end_an_alias(client_for, outsider_supervisor,
     assert alias.is_current
 
 
+def test_a_decision_maker_may_not_add_or_end_an_alias(client_for, decision_maker, person):
+    alias = PersonAlias.objects.create(person=person, family_name="Brookes")
+    client = client_for(decision_maker)
+
+    assert client.get(url(person, "aliases/new/")).status_code == 403
+    assert client.post(url(person, "aliases/new/"), {"family_name": "X", "reason": REASON}).status_code == 403
+    assert client.post(url(person, f"aliases/{alias.pk}/end/"), {"reason": REASON}).status_code == 403
+    assert list(PersonAlias.objects.filter(person=person)) == [alias]
+    alias.refresh_from_db()
+    assert alias.is_current and not PersonChange.objects.exists()
+
+
 def test_a_partner_cannot_post_a_correction(client_for, partner_manager, person):
     response = client_for(partner_manager).post(
         url(person, "change/contact/"), {"phone": "07700 900222", "reason": REASON}

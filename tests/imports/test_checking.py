@@ -1,6 +1,7 @@
 """The caseload import's rules, row by row (imports/checking.py), its matching of people
 (imports/matching.py), and what an import leaves behind: derived columns, summaries, the audit chain."""
 
+import json
 from datetime import date
 
 import pytest
@@ -12,7 +13,7 @@ from cases.selectors import person_match_list_for
 from cases.services import case_offence_columns_refresh
 from conditions.models import Condition, ConditionStatus, PeriodExtension
 from imports import matching
-from imports.checking import problem_text
+from imports.checking import problem_text, report_forget_values
 from imports.services import caseload_check, caseload_import_file
 from offenderhub.accounts.models import Role
 from offenderhub.audit.chain import chain_verify
@@ -167,6 +168,56 @@ def test_a_wrong_value_is_named_by_its_line_and_column(admin, values, expected):
     plan = check(admin, row(**values))
     assert not plan.ok
     assert problems(plan) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("values", "value", "forgotten"),
+    [
+        ({"date_of_birth": "31/02/1990"}, "31/02/1990", "Line 2, column 'date_of_birth': is not a real date"),
+        (
+            {"pnc_id": "19/12345"},
+            "19/12345",
+            "Line 2, column 'pnc_id': is not a PNC ID: write it as YY/NNNNNNNA, for example 19/0012345A",
+        ),
+        (
+            {"aliases": "Quillfeather, Zeb; , Zebbie"},
+            ", Zebbie",
+            "Line 2, column 'aliases': has no family name: write aliases as Family name, given names",
+        ),
+        (
+            {"sex": "bloke"},
+            "bloke",
+            "Line 2, column 'sex': is not a sex: use one of female, male, not_stated",
+        ),
+    ],
+)
+def test_a_report_can_forget_the_files_values_and_still_say_what_was_wrong_where(
+    admin, values, value, forgotten
+):
+    """The report saved on a refused import quoted the row's values (names in an alias, a PNC ID) for
+    as long as the import was kept, even after the person they belong to was erased: the value is now
+    kept apart, and forgotten once nobody can correct the file (``report_forget_values``)."""
+    report = check(admin, row(**values)).report()
+    assert report["values_kept"] is True
+    assert [(e["column"], e["value"]) for e in report["errors"]] == [(next(iter(values)), value)]
+
+    kept = report_forget_values(report)
+
+    assert [problem_text(kept["line_word"], e) for e in kept["errors"]] == [forgotten]
+    assert kept["values_kept"] is False and value not in json.dumps(kept["errors"])
+
+
+def test_a_person_reference_given_two_pnc_ids_quotes_only_the_one_on_its_line(admin):
+    plan = check(
+        admin,
+        row("A", pnc_id="20/0104567K", person_reference="P-77"),
+        row("B", pnc_id="21/0204567M", person_reference="P-77"),
+    )
+    assert problems(plan) == [
+        "Line 3, column 'pnc_id': '21/0204567M' is not the PNC ID line 2 gives for the same "
+        "person_reference: correct one of them"
+    ]
+    assert "P-77" not in json.dumps(plan.report()) and "20/0104567K" not in json.dumps(plan.report())
 
 
 def test_every_problem_of_every_row_is_listed_and_nothing_is_planned(admin):

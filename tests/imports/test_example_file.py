@@ -180,3 +180,45 @@ def test_the_command_needs_a_force_and_an_administrator_when_it_cannot_tell(worl
         )
     output = _run(str(EXAMPLE), "--dry-run", "--force", "fenshire constabulary", "--user", admin.email)
     assert "would add 12 cases" in output
+
+
+def test_the_command_shows_its_progress_a_line_at_each_tenth_when_not_on_a_terminal(world, admin, capsys):
+    call_command("import_caseload", str(EXAMPLE), "--dry-run", stdout=StringIO())
+
+    err = capsys.readouterr().err
+    assert "Checking the rows: 0% (0 / " in err  # the rows estimated from the file's lines
+    assert "Checking the rows: 100% (12 / 12)" in err
+
+
+def test_the_progress_bar_redraws_one_line_on_a_terminal():
+    from imports.management.commands.import_caseload import ProgressBar
+
+    class Terminal(StringIO):
+        def isatty(self):
+            return True
+
+    screen = Terminal()
+    bar = ProgressBar(screen)
+    bar("Checking the rows", 0, 50_000)
+    bar("Checking the rows", 50_000, 50_000)
+    bar("Writing", 2, 2)
+    bar.end()
+
+    lines = screen.getvalue().split("\n")
+    assert lines[0].startswith("\rChecking the rows    [------------------------------]   0%  0 / 50,000")
+    assert lines[0].endswith("\rChecking the rows    [##############################] 100%  50,000 / 50,000")
+    assert lines[1] == "\rWriting              [##############################] 100%  2 / 2"
+
+
+def test_the_benchmark_generates_a_file_the_import_takes_whole_and_imports_it_once(world, admin, settings):
+    """``manage.py caseload_import_bench`` (the 50,000-row benchmark), at a small size: every generated
+    row passes the check, the import adds them, and the same file again adds nothing."""
+    settings.DEBUG = True
+    out = StringIO()
+
+    call_command("caseload_import_bench", "--rows", "120", "--today", "2027-06-16", stdout=out)
+
+    output = out.getvalue()
+    assert re.search(r"^Import .* cases 120 ", output, re.MULTILINE), output
+    assert re.search(r"^The same file again .* cases 0 .* held 120$", output, re.MULTILINE), output
+    assert CaseloadImport.objects.get().cases_added == 120

@@ -1,9 +1,13 @@
 """/imports/: a police force's administrators upload a caseload, read the dry run's report, and confirm
 or discard it; a large file is checked and imported by a job whose progress the page shows."""
 
+import json
+from datetime import timedelta
+
 import pytest
 from broker_support import celery_configured
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from factories import OrganisationFactory, UserFactory
 from import_support import csv_bytes, example_bytes, example_rows, row_of
 from pytest_django.asserts import assertContains, assertNotContains
@@ -131,6 +135,48 @@ def test_a_file_with_a_bad_line_is_refused_with_its_line_and_nothing_is_saved(cl
     assert batch.status == ImportStatus.REFUSED and not batch.file
     assert not Case.objects.exists() and not Person.objects.exists()
     assertNotContains(response, "/confirm/", status_code=400)
+
+
+def _refused_with_a_bad_date(client_for, admin):
+    header, rows = example_rows()
+    row_of(rows, "FEN/26/0104")["date_of_birth"] = "31/02/2001"
+    client_for(admin).post(LIST, {"file": upload(content=csv_bytes(header, rows))})
+    return CaseloadImport.objects.get()
+
+
+QUOTED = "Line 5, column &#x27;date_of_birth&#x27;: &#x27;31/02/2001&#x27; is not a real date"
+FORGOTTEN = "Line 5, column &#x27;date_of_birth&#x27;: is not a real date"
+
+
+def test_a_refused_reports_values_are_forgotten_after_the_days_an_import_is_kept(client_for, admin, settings):
+    """Before, a refused import's report quoted the file's values (names, PNC IDs, dates of birth) for
+    ever. It keeps them for CASELOAD_IMPORT_KEEP_DAYS, while the file is being corrected."""
+    from imports.services import caseload_imports_sweep
+
+    batch = _refused_with_a_bad_date(client_for, admin)
+    client = client_for(admin)
+    assertContains(client.get(detail(batch)), QUOTED)
+    assert caseload_imports_sweep()["values_forgotten"] == 0
+
+    later = timezone.now() + timedelta(days=settings.CASELOAD_IMPORT_KEEP_DAYS, minutes=1)
+    assert caseload_imports_sweep(now=later)["values_forgotten"] == 1
+    assert caseload_imports_sweep(now=later)["values_forgotten"] == 0
+
+    page = client.get(detail(batch))
+    assertContains(page, FORGOTTEN)
+    assertNotContains(page, "31/02/2001")
+    batch.refresh_from_db()
+    assert "31/02/2001" not in json.dumps(batch.report) and batch.report["errors_total"] == 1
+
+
+def test_discarding_a_refused_import_forgets_its_values_at_once(client_for, admin):
+    batch = _refused_with_a_bad_date(client_for, admin)
+
+    client_for(admin).post(f"/imports/{batch.pk}/discard/")
+
+    batch.refresh_from_db()
+    assert batch.status == ImportStatus.DISCARDED and "31/02/2001" not in json.dumps(batch.report)
+    assertContains(client_for(admin).get(detail(batch)), FORGOTTEN)
 
 
 def test_a_refused_import_cannot_be_confirmed(client_for, admin):

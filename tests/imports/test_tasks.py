@@ -45,6 +45,30 @@ def test_the_check_job_keeps_the_report_and_running_it_again_does_nothing(admin)
     assert batch.checked_at == checked_at
 
 
+def test_an_import_discarded_while_its_check_runs_stays_discarded_without_the_files_values(
+    admin, monkeypatch
+):
+    """An erasure discards a file being checked that names the person (imports.people): the check job,
+    finishing after it, no longer writes its report and status over the discarded import."""
+    from imports import services
+
+    batch = _uploaded(admin)
+    check = services.caseload_check
+
+    def check_then_discarded(**kwargs):
+        plan = check(**kwargs)
+        CaseloadImport.objects.filter(pk=batch.pk).update(status=ImportStatus.DISCARDED, file="")
+        plan.errors.append({"line": 2, "column": "pnc_id", "message": "is not a PNC ID", "value": "19/1Z"})
+        plan.errors_total += 1
+        return plan
+
+    monkeypatch.setattr(services, "caseload_check", check_then_discarded)
+    tasks.caseload_import_check_task.apply(args=[batch.pk]).get()
+
+    batch.refresh_from_db()
+    assert batch.status == ImportStatus.DISCARDED and "19/1Z" not in str(batch.report)
+
+
 def test_the_import_job_imports_the_confirmed_file_once(admin):
     batch = _uploaded(admin)
     tasks.caseload_import_check_task.apply(args=[batch.pk]).get()
@@ -86,7 +110,7 @@ def test_the_sweep_starts_a_job_never_queued_fails_one_that_stopped_and_discards
     with celery_configured(task_always_eager=True):
         counts = tasks.caseload_imports_sweep.apply().get()
 
-    assert counts == {"queued": 1, "failed": 1, "discarded": 1}
+    assert counts == {"queued": 1, "failed": 1, "discarded": 1, "values_forgotten": 0}
     statuses = dict(CaseloadImport.objects.values_list("pk", "status"))
     assert statuses == {
         never_queued.pk: ImportStatus.CHECKED,

@@ -21,6 +21,20 @@ from referrals.models import AppointmentFormat, AppointmentSetting
 from referrals.services import appointment_book, referral_send
 
 
+@pytest.fixture(autouse=True)
+def _no_subject_access_files():
+    """The suite's private storage is shared by the tests of one process, whose database rows are rolled
+    back: start each job test with no subject access export files, or the daily sweep
+    (``subject_access_files``) would count the files other tests left."""
+    from django.core.files.storage import storages
+
+    from subjectaccess.files import stored_files
+
+    storage = storages["private"]
+    for name in list(stored_files(storage)):
+        storage.delete(name)
+
+
 def _conditions_conftest():
     """tests/conditions/conftest.py, loaded under a name of its own (as tests/referrals does): its
     fixtures drive a case to each stage of the journey through the real services."""

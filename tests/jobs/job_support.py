@@ -22,6 +22,7 @@ NOTHING_DONE = {
     "referral_chase": {"referrals_chased": 0},
     "appointment_outcomes": {"appointment_outcomes_chased": 0},
     "retention_review": {"retention_reviews_flagged": 0, "erasure_files_removed": 0},
+    "subject_access_files": {"subject_access_exports_expired": 0, "subject_access_orphan_files_removed": 0},
     "weekly_digest": {"digests": 0},
     "audit_verify": {"audit_chain_broken": 0},
 }

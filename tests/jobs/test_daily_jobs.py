@@ -170,6 +170,10 @@ def test_daily_jobs_do_exactly_what_is_due_and_nothing_the_second_time(run_jobs,
         "appointment_outcomes": {"appointment_outcomes_chased": 1},
         # Every case is open: no record is due for retention review.
         "retention_review": {"retention_reviews_flagged": 0, "erasure_files_removed": 0},
+        "subject_access_files": {
+            "subject_access_exports_expired": 0,
+            "subject_access_orphan_files_removed": 0,
+        },
         "weekly_digest": {"digests": 0},
         "audit_verify": {"audit_chain_broken": 0},
     }

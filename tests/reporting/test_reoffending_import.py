@@ -247,3 +247,145 @@ def test_an_analyst_cannot_import_through_the_service(analyst):
     with pytest.raises(CaseError):
         reoffending_import(actor=analyst, upload=police_records_csv(good_rows()), today=TODAY)
     _nothing_imported()
+
+
+# --- A merge while the import runs ----------------------------------------------------------------------
+
+
+def _merge(supervisor, kept, merged):
+    from cases.services import MERGE_DETAILS, person_merge
+
+    return person_merge(
+        actor=supervisor,
+        kept_id=kept.pk,
+        merged_id=merged.pk,
+        choices=dict.fromkeys(MERGE_DETAILS, "kept"),
+        reason="The PNC shows one person.",
+        pnc_confirmed=True,
+    )
+
+
+def _after_the_first_read(monkeypatch, change):
+    """The import reads the force's people to check the file, then ``change`` commits (a merge or an
+    undo by another supervisor) before the import's transaction begins."""
+    from reporting import services
+
+    read = services._people_by_pnc
+    calls = []
+
+    def read_then_change(force_id, pncs=None):
+        found = read(force_id, pncs)
+        if not calls:
+            change()
+        calls.append(pncs)
+        return found
+
+    monkeypatch.setattr(services, "_people_by_pnc", read_then_change)
+
+
+def test_a_record_merged_after_the_file_was_read_gets_no_offence_its_kept_record_does(
+    supervisor, people, monkeypatch
+):
+    """A supervisor merges person 2 into person 1 after the import read the people: the offence matched
+    to person 2's PNC ID goes to person 1, who is that person now, not to the record merged away, where
+    nothing would show it."""
+    kept, merged = people[0], people[1]
+    _after_the_first_read(monkeypatch, lambda: _merge(supervisor, kept, merged))
+    rows = [
+        (pnc(2), "2026-01-10", ABH, "conviction", "2026-03-01"),
+        (pnc(1), "2026-01-10", ABH, "conviction", "2026-03-01"),  # the same offence, under his other ID
+    ]
+    result = reoffending_import(actor=supervisor, upload=police_records_csv(rows), today=TODAY)
+
+    assert result.errors == []
+    assert not SubsequentOffence.objects.filter(person=merged).exists()
+    assert list(SubsequentOffence.objects.values_list("person_id", flat=True)) == [kept.pk]
+    batch = result.batch
+    assert (batch.rows_total, batch.rows_added, batch.rows_already_held, batch.rows_unmatched) == (2, 1, 1, 0)
+
+
+def test_the_import_follows_a_chain_of_merges_to_the_record_kept(supervisor, people, monkeypatch):
+    def merges():
+        _merge(supervisor, people[1], people[2])
+        _merge(supervisor, people[0], people[1])
+
+    _after_the_first_read(monkeypatch, merges)
+    rows = [(pnc(3), "2026-01-10", ABH, "conviction", "2026-03-01")]
+    reoffending_import(actor=supervisor, upload=police_records_csv(rows), today=TODAY)
+
+    assert list(SubsequentOffence.objects.values_list("person_id", flat=True)) == [people[0].pk]
+
+
+def test_a_merge_undone_after_the_file_was_read_gives_the_offence_back_to_the_record_it_restored(
+    supervisor, people, monkeypatch
+):
+    """Read while person 2 was merged into person 1, their PNC ID named person 1 (an alias); the merge is
+    undone before the import writes: the offence goes to person 2, whose PNC ID it is again."""
+    from cases.services import person_merge_undo
+
+    merge = _merge(supervisor, people[0], people[1])
+    _after_the_first_read(
+        monkeypatch, lambda: person_merge_undo(merge_id=merge.pk, actor=supervisor, reason="Two people.")
+    )
+    rows = [(pnc(2), "2026-01-10", ABH, "conviction", "2026-03-01")]
+    reoffending_import(actor=supervisor, upload=police_records_csv(rows), today=TODAY)
+
+    assert list(SubsequentOffence.objects.values_list("person_id", flat=True)) == [people[1].pk]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_merge_started_while_the_import_writes_waits_for_it_and_moves_the_offence(
+    supervisor, people, monkeypatch
+):
+    """Really at once, on PostgreSQL: the import holds the people's row locks while it writes, so the
+    merge of person 2 into person 1 waits for it, then finds the new offence and moves it to person 1.
+    Without the locks the merge would move nothing and the offence would stay on the merged record."""
+    import threading
+    import time
+
+    from django.db import connections
+
+    from reporting import services
+
+    locked, merging, merged = threading.Event(), threading.Event(), threading.Event()
+    finished = {}
+    hold = services._people_locked
+
+    def held_while_the_merge_starts(*args, **kwargs):
+        found = hold(*args, **kwargs)
+        locked.set()
+        merging.wait(timeout=10)
+        merged.wait(timeout=3)  # the merge waits for the locks: it cannot finish first
+        return found
+
+    monkeypatch.setattr(services, "_people_locked", held_while_the_merge_starts)
+    rows = [(pnc(2), "2026-01-10", ABH, "conviction", "2026-03-01")]
+
+    def run_import():
+        try:
+            reoffending_import(actor=supervisor, upload=police_records_csv(rows), today=TODAY)
+            finished["import"] = time.monotonic()
+        finally:
+            connections.close_all()
+
+    def run_merge():
+        try:
+            locked.wait(timeout=10)
+            merging.set()
+            finished["merge"] = _merge(supervisor, people[0], people[1]), time.monotonic()
+            merged.set()
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run_import), threading.Thread(target=run_merge)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    merge, merged_at = finished["merge"]
+    assert merged_at > finished["import"]
+    offence = SubsequentOffence.objects.get()
+    assert offence.person_id == people[0].pk
+    assert merge.moved["recorded_offences"] == [offence.pk]

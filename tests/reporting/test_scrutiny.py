@@ -13,8 +13,8 @@ from reporting_support import ADMISSION_WORDS, CIRCUMSTANCES, RATIONALE, pnc
 from cases.services import CaseError
 from offenderhub.audit.models import AuditAction, AuditEvent
 from reporting.models import Finding, ScrutinyItem, ScrutinySample
-from reporting.pseudonyms import pseudonym
-from reporting.services import scrutiny_finding_record, scrutiny_sample_create
+from reporting.pseudonyms import pseudonym, sample_case_pseudonym
+from reporting.services import sample_too_few_message, scrutiny_finding_record, scrutiny_sample_create
 
 SAMPLES = reverse("reporting:samples")
 BOTH = ["completed", "breached"]
@@ -24,17 +24,21 @@ def days_ago(n):
     return timezone.localdate() - timedelta(days=n)
 
 
+COMPLETED_DAYS_AGO = [300, 280, 260, 240, 200, 180, 160, 100, 80, 50]
+BREACHED_DAYS_AGO = [290, 270, 250, 230, 190, 170, 150, 90, 70, 60]
+
+
 @pytest.fixture
 def pool(build, build_other):
-    """The force's 4 completed and 3 breached cases, among cases at other stages and another force's
-    finished cases."""
+    """The force's 10 completed and 10 breached cases (the minimum cohort of each), among cases at
+    other stages and another force's finished cases."""
     completed = [
         build(outcome="completed", cautioned_on=days_ago(d), pnc_id=pnc(i), given_names="Zebedee")
-        for i, d in enumerate([300, 200, 100, 50], start=1)
+        for i, d in enumerate(COMPLETED_DAYS_AGO, start=1)
     ]
     breached = [
         build(outcome="breached", cautioned_on=days_ago(d), family_name="Quartermaine")
-        for d in [250, 150, 60]
+        for d in BREACHED_DAYS_AGO
     ]
     build(outcome="active")
     build(outcome="ineligible")
@@ -45,7 +49,7 @@ def pool(build, build_other):
 
 
 def _draw(actor, force, **overrides):
-    kwargs = {"title": "Fenshire panel, 2 March", "outcomes": BOTH, "size": 100, "seed": 42}
+    kwargs = {"title": "Fenshire panel, 2 March", "outcomes": BOTH, "size": 20, "seed": 42}
     kwargs.update(overrides)
     return scrutiny_sample_create(actor=actor, force_id=force.pk, **kwargs)
 
@@ -58,25 +62,25 @@ def _case_ids(sample):
 def test_sample_draws_only_the_forces_completed_or_breached_cases(analyst, force, pool):
     sample = _draw(analyst, force)
     assert set(_case_ids(sample)) == {c.pk for c in pool["completed"] + pool["breached"]}
-    assert [item.position for item in sample.items.all()] == list(range(1, 8))
+    assert [item.position for item in sample.items.all()] == list(range(1, 21))
     assert sample.force == force
     assert sample.created_by == analyst
     assert sample.outcomes == sorted(BOTH)
     event = AuditEvent.objects.get(action=AuditAction.CREATED, object_label=f"Scrutiny sample #{sample.pk}")
     assert event.owner_organisation == force
-    assert event.reason == "7 of 7 cases drawn (seed 42)"
+    assert event.reason == "20 of 20 cases drawn (seed 42)"
 
 
 @pytest.mark.parametrize("outcome", BOTH)
 def test_sample_of_one_outcome_draws_only_that_outcome(analyst, force, pool, outcome):
-    sample = _draw(analyst, force, outcomes=[outcome])
+    sample = _draw(analyst, force, outcomes=[outcome], size=10)
     assert set(_case_ids(sample)) == {c.pk for c in pool[outcome]}
 
 
 def test_sample_keeps_to_the_caution_period(analyst, force, pool):
-    sample = _draw(analyst, force, period_from=days_ago(210), period_to=days_ago(55))
-    # Completed 200 and 100 days ago, breached 150 and 60 days ago.
-    expected = [pool["completed"][1], pool["completed"][2], pool["breached"][1], pool["breached"][2]]
+    sample = _draw(analyst, force, period_from=days_ago(210), period_to=days_ago(65), size=10)
+    # Completed 200 to 80 days ago, breached 190 to 70 days ago: five of each.
+    expected = pool["completed"][4:9] + pool["breached"][4:9]
     assert set(_case_ids(sample)) == {c.pk for c in expected}
 
 
@@ -105,7 +109,7 @@ def test_a_sample_without_a_seed_records_the_one_it_used(analyst, force, pool):
         ({"size": 101}, "size"),
         # Periods in days ago, turned into dates by the test (at its clock, not at collection).
         ({"period_from": 10, "period_to": 20}, "period_to"),
-        ({"period_from": 5}, "outcomes"),  # nothing cautioned since
+        ({"period_from": 5}, "size"),  # nothing cautioned since
     ],
 )
 def test_a_sample_that_cannot_be_drawn_says_why(analyst, force, pool, overrides, field):
@@ -114,6 +118,49 @@ def test_a_sample_that_cannot_be_drawn_says_why(analyst, force, pool, overrides,
         _draw(analyst, force, **overrides)
     assert field in refused.value.message_dict
     assert ScrutinySample.objects.count() == 0
+
+
+# --- Disclosure control: how many cases a sample holds tells nothing of how many matched -----------------
+def _refusal(analyst, force, **overrides):
+    with pytest.raises(ValidationError) as refused:
+        _draw(analyst, force, **overrides)
+    return refused.value.message_dict
+
+
+def test_a_sample_is_never_smaller_than_asked_for(analyst, force, pool):
+    """Before, asking for 100 breached cases of a month drew the 3 there were: the page said "3 cases
+    drawn", a count the dashboard shows as "<5"."""
+    refused = _refusal(analyst, force, outcomes=["breached"], size=11)
+    assert refused == {"size": [sample_too_few_message()]}
+    assert ScrutinySample.objects.count() == 0
+    assert _draw(analyst, force, outcomes=["breached"], size=10).items.count() == 10
+
+
+@pytest.mark.parametrize("days", [5, 55, 85])  # none, 1 and 4 cases cautioned since
+def test_fewer_cases_than_the_minimum_cohort_are_refused_alike_whatever_their_number(
+    analyst, force, pool, days
+):
+    refused = _refusal(analyst, force, period_from=days_ago(days), size=1)
+    assert refused == {"size": [sample_too_few_message()]}
+    assert ScrutinySample.objects.count() == 0
+
+
+def test_a_refusal_tells_only_the_dashboards_band_of_how_many_matched(analyst, force, pool, build):
+    """12 completed cases: a sample of up to 10 is drawn, of 11 or 12 refused, as for 10 to 14 cases,
+    which is what the dashboard's "10" says."""
+    for d in (40, 30):
+        build(outcome="completed", cautioned_on=days_ago(d))
+    for size in (11, 12):
+        assert _refusal(analyst, force, outcomes=["completed"], size=size) == {
+            "size": [sample_too_few_message()]
+        }
+    assert _draw(analyst, force, outcomes=["completed"], size=10).items.count() == 10
+
+
+def test_the_sample_page_counts_the_cases_asked_for(client_for, analyst, force, pool):
+    sample = _draw(analyst, force, outcomes=["breached"], size=10)
+    html = client_for(analyst).get(reverse("reporting:sample", args=[sample.pk])).content.decode()
+    assert "10 cases drawn on" in html
 
 
 def test_only_analysts_and_supervisors_draw_samples(case_worker, force, pool):
@@ -146,8 +193,9 @@ def test_sample_page_is_anonymised(client_for, analyst, force, pool, case_worker
     html = response.content.decode()
     cases = pool["completed"] + pool["breached"]
     for case in cases:
-        assert pseudonym("case", case.pk) in html
+        assert sample_case_pseudonym(sample.pk, case.pk) in html
     forbidden = [
+        *[pseudonym("case", case.pk) for case in cases],  # the extract's: it would join the two
         "Zebedee",
         "Quartermaine",
         *[case.person.given_names for case in cases],
@@ -165,6 +213,20 @@ def test_sample_page_is_anonymised(client_for, analyst, force, pool, case_worker
     assert "Breached: prosecution resumed" in html
     assert "Completed: diverted" in html
     assert "Common assault" in html
+
+
+def test_a_case_drawn_in_two_samples_has_a_pseudonym_of_its_own_in_each(client_for, analyst, force, pool):
+    """Joined by one stable pseudonym, samples drawn again and again would count exactly the cases that
+    match a period and outcome (a count the dashboard shows only to a band of five)."""
+    first, second = _draw(analyst, force, size=10, seed=1), _draw(analyst, force, size=10, seed=2)
+    client = client_for(analyst)
+    pages = [client.get(reverse("reporting:sample", args=[s.pk])).content.decode() for s in (first, second)]
+    both = set(_case_ids(first)) & set(_case_ids(second))
+    assert both
+    for case_id in both:
+        assert sample_case_pseudonym(first.pk, case_id) in pages[0]
+        assert sample_case_pseudonym(first.pk, case_id) not in pages[1]
+        assert sample_case_pseudonym(second.pk, case_id) in pages[1]
 
 
 # --- Findings -------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from django.utils import timezone
 from factories import CaseFactory, CaseOffenceFactory, PersonFactory, SchemeFactory, UserFactory
 
 from cases.events import EventCode
-from cases.models import CaseEvent, CaseStatus
+from cases.models import Case, CaseEvent, CaseStatus
 from offenderhub.accounts.models import Role
 from retention.jobs import retention_reviews_flag
 from retention.models import RetentionReview
@@ -198,7 +198,9 @@ def journey(
         referral_report_submit,
         referral_send,
     )
-    from reporting.services import scrutiny_finding_record, scrutiny_sample_create
+    from reporting.models import ScrutinyItem, ScrutinySample
+    from reporting.selectors import BREACHED, DIVERTED
+    from reporting.services import scrutiny_finding_record
     from retention.services import legal_hold_clear, legal_hold_set
     from subjectaccess.services import (
         subject_access_export_produce,
@@ -491,8 +493,18 @@ def journey(
     assert second.status == CaseStatus.CLOSED, second.status
 
     # The scrutiny panel's finding on the first case, and holds set and cleared.
-    sample = scrutiny_sample_create(
-        actor=analyst, force_id=force.pk, title="Panel", outcomes=["completed", "breached"], size=5, seed=1
+    # (Written as the service would draw it: the service draws only from at least the minimum cohort.)
+    finished = Case.objects.filter(DIVERTED | BREACHED, force=force, caution__isnull=False).order_by("pk")
+    sample = ScrutinySample.objects.create(
+        force=force,
+        title="Panel",
+        outcomes=["breached", "completed"],
+        size_requested=5,
+        seed=1,
+        created_by=analyst,
+    )
+    ScrutinyItem.objects.bulk_create(
+        ScrutinyItem(sample=sample, case=case, position=n) for n, case in enumerate(finished[:5], start=1)
     )
     for item in sample.items.all():
         scrutiny_finding_record(
@@ -562,6 +574,34 @@ def journey(
 
     waiting_import([f"OLD/1,99/0123456Z,{name},Quillfeather\n", "OLD/2,98/0654321Y,Olive,Brampton\n"])
     olive_import = waiting_import(["OLD/3,98/0654321Y,Olive,Brampton\n"])
+    # A caseload file refused last week (its file deleted, as a refused file is), whose report quotes
+    # the email address it gave him, mistyped, as the checker writes it.
+    CaseloadImport.objects.create(
+        force=force,
+        filename="caseload.csv",
+        sha256="1" * 64,
+        size=100,
+        status=ImportStatus.REFUSED,
+        uploaded_by=supervisor,
+        report={
+            "values_kept": True,
+            "line_word": "Line",
+            "counts": {"rows": 1, "cases_held": 0},
+            "errors": [
+                {
+                    "line": 2,
+                    "column": "email",
+                    "message": "is not an email address",
+                    "value": "zebulon.q@mail.example.",
+                }
+            ],
+            "errors_total": 1,
+            "warnings": [],
+            "warnings_total": 0,
+            "likely_matches": [],
+            "likely_matches_total": 0,
+        },
+    )
 
     person.refresh_from_db()
     return SimpleNamespace(

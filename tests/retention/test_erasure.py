@@ -219,8 +219,12 @@ def test_the_figures_are_the_same_and_what_they_need_is_kept_and_nobody_else_is_
     merge = PersonMerge.objects.get(merged=twin)
     assert (merge.before, merge.after, merge.reason) == ({}, {}, "(erased)")
     # The caseload file naming him is discarded; Olive's waits, its file kept.
-    waiting = CaseloadImport.objects.exclude(pk=journey.other_import.pk).get()
+    waiting = CaseloadImport.objects.exclude(pk=journey.other_import.pk).get(sha256="0" * 64)
     assert (waiting.status, waiting.file.name) == ("discarded", "")
+    # The refused file's report still says what was wrong, where, without the value it quoted.
+    refused = CaseloadImport.objects.get(status="refused")
+    assert refused.report["errors"] == [{"line": 2, "column": "email", "message": "is not an email address"}]
+    assert refused.report["values_kept"] is False
     other_import = CaseloadImport.objects.get(pk=journey.other_import.pk)
     assert other_import.status == "checked" and (erased["media"] / other_import.file.name).exists()
 
@@ -247,6 +251,7 @@ def test_the_register_shows_the_entry_and_the_audit_log_still_verifies_keeping_n
         "Reasons for withholding": 1,
         "Subject access export files": 2,
         "Caseload files waiting to be imported": 1,
+        "Caseload import reports quoting the files' values": 1,
     }
     assert record.files_pending == [] and record.files_removed_at is not None
     review = RetentionReview.objects.get(pk=erased["review"].pk)

@@ -2,11 +2,12 @@
 administrators and supervisors, and that a second run, a second worker or a run after a crash flags
 nothing twice."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from factories import UserFactory
 from retention_support import make_person_held, make_retained
 
@@ -197,3 +198,106 @@ def test_the_job_sends_the_same_queries_for_2_people_as_for_40(ended_case, force
 
     assert (small[0], large[0]) == (2, 40)
     assert small[1] == large[1]
+
+
+# --- People without a case -------------------------------------------------------------------------------
+
+
+def at_noon(day):
+    return timezone.make_aware(datetime.combine(day, time(12, 0)))
+
+
+def _no_case(force, case_worker, recorded_on, **fields):
+    from factories import PersonFactory
+
+    return PersonFactory(force=force, created_by=case_worker, created_at=at_noon(recorded_on), **fields)
+
+
+def test_a_person_recorded_without_a_case_is_flagged_six_years_after_they_were_recorded(force, case_worker):
+    """Before, a person never given a case (or whose cases were all deleted) was never reviewed: their
+    names and contact details were kept for ever."""
+    due = _no_case(force, case_worker, date(2021, 6, 16))
+    not_yet = _no_case(force, case_worker, date(2021, 6, 17))
+
+    assert retention_reviews_flag(today=DAY)["retention_reviews_flagged"] == 1
+    assert _flagged_people() == {due.pk}
+    assert retention_reviews_flag(today=DAY)["retention_reviews_flagged"] == 0
+    assert retention_reviews_flag(today=DAY + timedelta(days=1))["retention_reviews_flagged"] == 1
+    assert _flagged_people() == {due.pk, not_yet.pk}
+
+
+def test_the_period_for_a_person_without_a_case_is_a_setting(force, case_worker, settings):
+    settings.RETENTION_REVIEW_YEARS_WITHOUT_CASE = 2
+    person = _no_case(force, case_worker, date(2025, 6, 1))
+
+    retention_reviews_flag(today=DAY)
+
+    assert _flagged_people() == {person.pk}
+
+
+def test_a_person_without_a_case_is_reviewed_from_the_last_thing_done_to_their_record(
+    force, case_worker, supervisor
+):
+    from cases.models import Offence, PersonChange, PersonMerge
+    from reporting.models import OutcomeType, ReoffendingImport, SubsequentOffence
+
+    corrected, merged_into, police_record, untouched = (
+        _no_case(force, case_worker, date(2019, 1, 1)) for _ in range(4)
+    )
+    PersonChange.objects.create(
+        person=corrected,
+        field="phone",
+        old_value="",
+        new_value="07700 900123",
+        reason="Rang in",
+        changed_by=case_worker,
+        changed_at=at_noon(date(2023, 1, 1)),
+    )
+    other = _no_case(force, case_worker, date(2019, 1, 1))
+    PersonMerge.objects.create(
+        force=force,
+        kept=merged_into,
+        merged=other,
+        reason="One person",
+        merged_by=supervisor,
+        merged_at=at_noon(date(2022, 1, 1)),
+    )
+    other.merged_into = merged_into
+    other.save(update_fields=["merged_into"])
+    source = ReoffendingImport.objects.create(
+        force=force,
+        filename="x.csv",
+        sha256="0" * 64,
+        rows_total=1,
+        rows_added=1,
+        rows_already_held=0,
+        rows_unmatched=0,
+        imported_by=supervisor,
+        imported_at=at_noon(date(2024, 1, 1)),
+    )
+    SubsequentOffence.objects.create(
+        person=police_record,
+        offence=Offence.objects.first(),
+        offence_date=date(2018, 5, 1),
+        outcome_type=OutcomeType.CAUTION,
+        outcome_date=date(2018, 6, 1),
+        source=source,
+    )
+
+    retention_reviews_flag(today=DAY)
+
+    # The record merged into another is reviewed (and erased) with it, never on its own.
+    assert _flagged_people() == {untouched.pk}
+    retention_reviews_flag(today=date(2028, 1, 1))
+    assert _flagged_people() == {untouched.pk, merged_into.pk}
+    retention_reviews_flag(today=date(2030, 1, 1))
+    assert _flagged_people() == {untouched.pk, merged_into.pk, corrected.pk, police_record.pk}
+
+
+def test_a_legal_hold_keeps_a_person_without_a_case_out_of_review(force, case_worker, supervisor):
+    held = _no_case(force, case_worker, date(2019, 1, 1))
+    make_person_held(supervisor, person=held)
+
+    retention_reviews_flag(today=DAY)
+
+    assert _flagged_people() == set()

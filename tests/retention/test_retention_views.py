@@ -202,6 +202,30 @@ def test_erasure_is_asked_for_and_the_asker_cannot_approve_it_but_another_superv
     assert erased.path == review_url(review, "approve") and erased.actor == second_supervisor
 
 
+def test_a_person_without_a_case_is_reviewed_and_erased_like_anyone(
+    client_for, force, case_worker, supervisor, second_supervisor, flagged
+):
+    from factories import PersonFactory
+
+    recorded = timezone.now() - timedelta(days=7 * 365)
+    person = PersonFactory(
+        force=force, created_by=case_worker, created_at=recorded, given_names="Ottilie", phone="07700 900555"
+    )
+    review = flagged(person)
+    asker, approver = client_for(supervisor), client_for(second_supervisor)
+
+    queue = asker.get(QUEUE).content.decode()
+    assert "Ottilie" in queue and "No case" in queue
+    page = asker.get(review_url(review)).content.decode()
+    assert "No case: the person was recorded on" in page
+    assert asker.post(review_url(review, "erase")).status_code == 302
+    assert approver.post(review_url(review, "approve"), {"confirm": "on"}).status_code == 302
+
+    erased = Person.objects.get(pk=person.pk)
+    assert erased.is_erased and "Ottilie" not in erased.given_names and erased.phone == ""
+    assert ErasureRecord.objects.get().person_id == person.pk
+
+
 def test_asking_for_erasure_while_a_case_is_open_says_why_and_saves_nothing(
     client_for, ended_case, flagged, supervisor
 ):
