@@ -449,13 +449,7 @@ def sample_too_few_message() -> str:
 
 
 @transaction.atomic
-def scrutiny_sample_create(
-    *, actor, force_id, title: str, outcomes: list, size: int, period_from=None, period_to=None, seed=None
-) -> ScrutinySample:
-    """Draw a random sample of completed or breached cases (by caution date in the period), reproducible
-    from the recorded seed."""
-    if not actor.has_role(Role.ANALYST, Role.SUPERVISOR):
-        raise CaseError("Only analysts and supervisors draw scrutiny samples.")
+def _scrutiny_sample_check(*, title, outcomes, size, period_from, period_to) -> None:
     errors = {}
     if not title.strip():
         errors["title"] = "Give the sample a title, such as the panel meeting's date."
@@ -467,6 +461,10 @@ def scrutiny_sample_create(
         errors["period_to"] = "The end of the period must be after its start."
     if errors:
         raise ValidationError(errors)
+
+
+def _scrutiny_pool(force_id, *, outcomes, period_from, period_to) -> list:
+    """The ids of the force's cautioned cases with the outcomes asked for, cautioned in the period."""
     from .selectors import BREACHED, DIVERTED
 
     wanted = Q()
@@ -479,7 +477,20 @@ def scrutiny_sample_create(
         pool = pool.filter(caution__administered_on__gte=period_from)
     if period_to:
         pool = pool.filter(caution__administered_on__lte=period_to)
-    ids = sorted(pool.values_list("pk", flat=True))
+    return sorted(pool.values_list("pk", flat=True))
+
+
+def scrutiny_sample_create(
+    *, actor, force_id, title: str, outcomes: list, size: int, period_from=None, period_to=None, seed=None
+) -> ScrutinySample:
+    """Draw a random sample of completed or breached cases (by caution date in the period), reproducible
+    from the recorded seed."""
+    if not actor.has_role(Role.ANALYST, Role.SUPERVISOR):
+        raise CaseError("Only analysts and supervisors draw scrutiny samples.")
+    _scrutiny_sample_check(
+        title=title, outcomes=outcomes, size=size, period_from=period_from, period_to=period_to
+    )
+    ids = _scrutiny_pool(force_id, outcomes=outcomes, period_from=period_from, period_to=period_to)
     # Disclosure control (reporting/disclosure.py): a sample is always as large as asked for, so how many
     # cases it holds never tells how many matched. It is drawn only from at least the minimum cohort,
     # and from a pool that, rounded down to a multiple of 5 as the dashboard shows counts, holds the

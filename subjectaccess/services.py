@@ -185,24 +185,76 @@ def subject_access_export_request(*, request_id, actor) -> bool:
     return True
 
 
-def subject_access_export_produce(*, request_id) -> bool:
-    """Produce the export asked for (the job's work): claim it, build the PDF and the archive outside
-    any transaction, then save them on the request unless it was asked for again meanwhile. True if
-    this call produced it; False when there was nothing to do or another job holds it."""
+def _export_claim(request_id):
+    """The request, claimed for this job, or None when there is nothing to do or another job holds it."""
     sar = SubjectAccessRequest.objects.select_related("person", "person__ethnicity", "person__force").get(
         pk=request_id
     )
     if not sar.export_pending or not sar.is_open:
-        return False
-    asked_at = sar.export_requested_at
+        return None
     now = timezone.now()
     claimed = (
-        SubjectAccessRequest.objects.filter(pk=sar.pk, export_requested_at=asked_at)
+        SubjectAccessRequest.objects.filter(pk=sar.pk, export_requested_at=sar.export_requested_at)
         .filter(Q(export_claimed_at__isnull=True) | Q(export_claimed_at__lt=now - CLAIM_EXPIRES))
         .update(export_claimed_at=now)
     )
-    if not claimed:
+    return sar if claimed else None
+
+
+EXPORT_FIELDS = [
+    "export_pdf",
+    "export_archive",
+    "export_pdf_sha256",
+    "export_archive_sha256",
+    "export_produced_at",
+    "export_claimed_at",
+    "export_deleted_at",
+    "export_summary",
+]
+
+
+def _export_record(sar, export, *, pdf: bytes, archive_sha: str, unreadable, redactions, produced_at) -> None:
+    """The export's checksums and summary saved on the request (already holding its files), moved on to
+    review if it was only received, and the disclosure audited."""
+    sar.export_pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+    sar.export_archive_sha256 = archive_sha
+    sar.export_produced_at = produced_at
+    sar.export_claimed_at = None
+    sar.export_deleted_at = None
+    sar.export_summary = {
+        "counts": export.counts(),
+        "documents": len(export.documents),
+        "unreadable_documents": unreadable,
+        "items": [item.key for item in export.items()],
+        "kinds": export.kinds,
+        "pdf_bytes": len(pdf),
+        "archive_bytes": sar.export_archive.size,
+    }
+    fields = list(EXPORT_FIELDS)
+    if sar.status == S.RECEIVED:
+        _check(sar.status, S.IN_REVIEW, system=True)
+        sar.status = S.IN_REVIEW
+        fields.append("status")
+    sar.save(update_fields=fields)
+    records = sum(export.counts().values())
+    audit_record(
+        actor=sar.export_requested_by,
+        action=AuditAction.DISCLOSED,
+        obj=sar.person,
+        recipient=_recipient(sar),
+        reason=f"Subject access export produced for {sar.reference}: {records} records, "
+        f"{len(export.documents)} documents, {len(redactions)} withheld",
+    )
+
+
+def subject_access_export_produce(*, request_id) -> bool:
+    """Produce the export asked for (the job's work): claim it, build the PDF and the archive outside
+    any transaction, then save them on the request unless it was asked for again meanwhile. True if
+    this call produced it; False when there was nothing to do or another job holds it."""
+    sar = _export_claim(request_id)
+    if sar is None:
         return False
+    asked_at, now = sar.export_requested_at, timezone.now()
     redactions = list(sar.redactions.all())
     export = subject_access_export_build(
         person=sar.person,
@@ -244,43 +296,14 @@ def subject_access_export_produce(*, request_id) -> bool:
                     with MovedFile(path) as moved:
                         field.save(name, moved, save=False)
                     written.append(field.name)
-                sar.export_pdf_sha256 = hashlib.sha256(pdf).hexdigest()
-                sar.export_archive_sha256 = archive_sha
-                sar.export_produced_at = now
-                sar.export_claimed_at = None
-                sar.export_deleted_at = None
-                sar.export_summary = {
-                    "counts": export.counts(),
-                    "documents": len(export.documents),
-                    "unreadable_documents": unreadable,
-                    "items": [item.key for item in export.items()],
-                    "kinds": export.kinds,
-                    "pdf_bytes": len(pdf),
-                    "archive_bytes": sar.export_archive.size,
-                }
-                fields = [
-                    "export_pdf",
-                    "export_archive",
-                    "export_pdf_sha256",
-                    "export_archive_sha256",
-                    "export_produced_at",
-                    "export_claimed_at",
-                    "export_deleted_at",
-                    "export_summary",
-                ]
-                if sar.status == S.RECEIVED:
-                    _check(sar.status, S.IN_REVIEW, system=True)
-                    sar.status = S.IN_REVIEW
-                    fields.append("status")
-                sar.save(update_fields=fields)
-                records = sum(export.counts().values())
-                audit_record(
-                    actor=sar.export_requested_by,
-                    action=AuditAction.DISCLOSED,
-                    obj=sar.person,
-                    recipient=_recipient(sar),
-                    reason=f"Subject access export produced for {sar.reference}: {records} records, "
-                    f"{len(export.documents)} documents, {len(redactions)} withheld",
+                _export_record(
+                    sar,
+                    export,
+                    pdf=pdf,
+                    archive_sha=archive_sha,
+                    unreadable=unreadable,
+                    redactions=redactions,
+                    produced_at=now,
                 )
                 transaction.on_commit(lambda: [storage.delete(name) for name in old])
                 written = []
