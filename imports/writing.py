@@ -27,6 +27,7 @@ from django.db import connection
 from django.utils import timezone
 
 from cases.events import EventCode
+from cases.matching import person_match_keys
 from cases.models import (
     Admission,
     Authority,
@@ -41,6 +42,7 @@ from cases.models import (
     ReferenceCounter,
 )
 from cases.rules import latest_proceedings_date
+from cases.services import person_duplicates_refresh
 from conditions.models import (
     BreachOutcome,
     BreachReview,
@@ -350,6 +352,7 @@ class Writer:
                     interpreter_language=person.interpreter_language,
                     created_by_id=self.actor.pk,
                     created_at=self.now,
+                    **person_match_keys(person.given_names, person.family_name),
                 )
                 self._audit(Person, pk, f"Person #{pk}", reason)
             named = [(p, a) for p in chunk for a in p.aliases]
@@ -360,6 +363,9 @@ class Writer:
             persons.flush()
             aliases.flush()
             self.progress("Saving the people", start + len(chunk), len(people))
+        # The supervisors' suspected duplicates: the new people against everyone (the report's likely
+        # matches, and those within the file), found once for them all.
+        person_duplicates_refresh(person_ids=[p.person_id for p in people], force_id=self.force_id)
 
     # --- One case ------------------------------------------------------------------------------------
 

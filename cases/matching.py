@@ -1,0 +1,463 @@
+"""Who among the force's people may be the person described, however their details were written: the
+one place that finds and ranks duplicate candidates (issue 14, part 4).
+
+Used by intake's warning before a person is recorded (``cases.selectors.person_match_list_for``), the
+merge page's candidates, the caseload import's likely matches (``imports.matching``) and the
+supervisors' suspected duplicates (``SuspectedDuplicate``, kept by ``cases.services``).
+
+**The rules.** A candidate is a person of the force, not merged into another record and not erased:
+
+- with the same PNC ID, however written (``normalise_pnc_id``), their own or one of a record merged into
+  theirs: the same person (score 100). Someone recorded with a *different* PNC ID is a different person,
+  whatever their name;
+- otherwise with a date of birth that is the same, has its day and month swapped, is a day apart or has
+  one digit different, and names that agree: each name the same, written another way (a nickname or a
+  transliteration, ``cases.name_variants``), sounding alike (their Metaphone codes agree), sharing a part
+  (a hyphenated or double-barrelled name and one of its halves) or spelt alike (one letter added, left
+  out, changed or two swapped); the given and family names may be swapped, and either person's alias
+  may stand for their name. When the date of birth is not the same, a name spelt alike is not enough:
+  each must at least sound alike.
+
+Twins share a family name and a date of birth: different given names make them no candidate.
+
+Each candidate has a score (100 at most; only those of ``SHORTLIST_SCORE`` or more are listed) and
+the reasons, in words a case worker can check ("family name sounds alike (Brooks/Brookes)", "date of
+birth with day and month swapped").
+
+**Finding them.** For one person (intake, the merge page), the people of the force born on one of the
+dates the rules allow (about 70 dates: ``person_dob_idx``) or holding the PNC ID are read in one query,
+their aliases in another, and scored here. For many people at once (an import, the suspected duplicates
+of a whole force) the force's people born on those dates are read once and indexed in memory
+(``Pool``): by date of birth, and by date of birth and each name's phonetic code, so each person is
+compared only with those the rules could accept.
+
+The phonetic codes are stored on the person (``Person.family_name_key``, ``given_name_key``, kept by
+``person_match_keys``), for the caseload's search by a misspelt name.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import jellyfish
+from django.db.models import Q
+
+from .name_variants import family_name_root, fold, given_name_root
+
+SHORTLIST_SCORE = 70  # the least score listed as a possible duplicate
+KEY_LENGTH = 40  # Person.family_name_key's and given_name_key's max_length
+
+
+# --- Keys -------------------------------------------------------------------------------------------------
+
+
+def phonetic(name: str) -> str:
+    """The Metaphone code of a name (folded: no case, accents or punctuation)."""
+    folded = fold(name)
+    return jellyfish.metaphone(folded)[:KEY_LENGTH] if folded else ""
+
+
+def _parts(name: str) -> list[str]:
+    """A name's parts: ``"Smith-Jones"`` → ``["Smith", "Jones"]``."""
+    return [part for part in name.replace("-", " ").split() if fold(part)]
+
+
+def _first(given_names: str) -> str:
+    parts = _parts(given_names or "")
+    return parts[0] if parts else ""
+
+
+def family_name_key(family_name: str) -> str:
+    """The phonetic code of the family name written the commonest way (Muhammad as Mohammed)."""
+    return phonetic(family_name_root(family_name or ""))
+
+
+def given_name_key(given_names: str) -> str:
+    """The phonetic code of the first given name's root (Bill as William, Kaylee as Kayleigh)."""
+    first = _first(given_names)
+    return phonetic(given_name_root(first)) if first else ""
+
+
+def person_match_keys(given_names: str, family_name: str) -> dict:
+    """The stored keys of a person with these names (blank for an erased person's blank names)."""
+    return {"family_name_key": family_name_key(family_name), "given_name_key": given_name_key(given_names)}
+
+
+def _codes(given_names: str, family_name: str) -> set:
+    """Phonetic codes of a person's names such that two people whose names agree well enough for
+    dates of birth that differ (``STRONG``: the family names at least sound alike, or share a part;
+    given and family names maybe swapped) share at least one: each of the family name, its parts and
+    the first given name, as written and by its root."""
+    codes = set()
+    for name in (family_name or "", *_parts(family_name or ""), _first(given_names)):
+        codes.update((phonetic(name), phonetic(family_name_root(name)), phonetic(given_name_root(name))))
+    codes.discard("")
+    return codes
+
+
+# --- Dates of birth ---------------------------------------------------------------------------------------
+
+
+def _date_or_none(year, month, day):
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def dob_variants(dob: date) -> set:
+    """The dates of birth the rules accept for ``dob``: itself, its day and month swapped, a day either
+    side and every date with one digit of YYYYMMDD different."""
+    found = {dob, dob - timedelta(days=1), dob + timedelta(days=1)}
+    found.add(_date_or_none(dob.year, dob.day, dob.month) if dob.day <= 12 else None)
+    digits = f"{dob:%Y%m%d}"
+    for position in range(8):
+        for digit in "0123456789":
+            if digit != digits[position]:
+                other = digits[:position] + digit + digits[position + 1 :]
+                found.add(_date_or_none(int(other[:4]), int(other[4:6]), int(other[6:])))
+    found.discard(None)
+    return found
+
+
+def _dob_relation(a: date, b: date):
+    """(weight, reason) of how two dates of birth agree, or None."""
+    if a == b:
+        return 1.0, "same date of birth"
+    if a.year == b.year and a.month == b.day and a.day == b.month:
+        return 0.9, f"date of birth with day and month swapped ({a:%d/%m/%Y}, {b:%d/%m/%Y})"
+    if abs((a - b).days) == 1:
+        return 0.85, f"date of birth a day apart ({a:%d/%m/%Y}, {b:%d/%m/%Y})"
+    if sum(x != y for x, y in zip(f"{a:%Y%m%d}", f"{b:%Y%m%d}", strict=True)) == 1:
+        return 0.85, f"date of birth one digit different ({a:%d/%m/%Y}, {b:%d/%m/%Y})"
+    return None
+
+
+# --- Names ------------------------------------------------------------------------------------------------
+
+STRONG = 0.85  # a name that sounds alike or better: needed when the dates of birth differ
+
+
+def _spelt_alike(a: str, b: str) -> bool:
+    shortest = min(len(a), len(b))
+    if shortest < 4:
+        return False
+    distance = jellyfish.damerau_levenshtein_distance(a, b)
+    return (
+        distance == 1 or (distance == 2 and shortest >= 8) or jellyfish.jaro_winkler_similarity(a, b) >= 0.93
+    )
+
+
+def _numbered(a: str, b: str) -> bool:
+    """Whether either name holds a digit: a placeholder ("Cohort01"), that only matches as written."""
+    return any(c.isdigit() for c in a + b)
+
+
+def _close(a: str, b: str) -> bool:
+    distance = jellyfish.damerau_levenshtein_distance(a, b)
+    return distance <= 1 or (distance == 2 and min(len(a), len(b)) >= 6)
+
+
+def _family(a: str, b: str):
+    """(score, reason or "") of two family names, or None if they do not agree."""
+    fa, fb = fold(a), fold(b)
+    if not fa or not fb:
+        return None
+    if fa == fb:
+        return 1.0, ""
+    if _numbered(fa, fb):
+        return None
+    shown = f"({a.strip()}/{b.strip()})"
+    if family_name_root(a) == family_name_root(b):
+        return 0.95, f"family name written another way {shown}"
+    if phonetic(fa) == phonetic(fb):
+        return 0.9, f"family name sounds alike {shown}"
+    parts_a, parts_b = {fold(p) for p in _parts(a)}, {fold(p) for p in _parts(b)}
+    if (len(parts_a) > 1 or len(parts_b) > 1) and (parts_a & parts_b or fa in parts_b or fb in parts_a):
+        return 0.85, f"family name shares a part {shown}"
+    if "".join(sorted(parts_a)) == "".join(sorted(parts_b)):
+        return 0.85, f"family name shares a part {shown}"
+    if _spelt_alike(fa, fb):
+        return 0.8, f"family name spelt alike {shown}"
+    return None
+
+
+def _given(a: str, b: str):
+    """(score, reason or "") of two given names (all of them), or None if they do not agree. A blank
+    given name agrees weakly with any."""
+    fa, fb = fold(a), fold(b)
+    if not fa or not fb:
+        return 0.5, "no given name to compare"
+    if fa == fb:
+        return 1.0, ""
+    if _numbered(fa, fb):
+        return None
+    first_a, first_b = _first(a), _first(b)
+    fa1, fb1 = fold(first_a), fold(first_b)
+    shown = f"({first_a}/{first_b})"
+    if fa1 == fb1:
+        return 0.95, ""
+    if given_name_root(first_a) == given_name_root(first_b):
+        return 0.9, f"given names are variants of one name {shown}"
+    # Sounding alike is not enough for a given name: twins are often given names that do (Jack and
+    # Jake, Ella and Ellie). Written nearly alike too (Brian, Bryan; Stuart, Stewart) it is.
+    if phonetic(fa1) == phonetic(fb1) and _close(fa1, fb1):
+        return 0.85, f"given name sounds alike {shown}"
+    shared = {fold(p) for p in _parts(a)} & {fold(p) for p in _parts(b)}
+    if shared:
+        return 0.85, f"shares a given name ({', '.join(p for p in _parts(a) if fold(p) in shared)})"
+    if _spelt_alike(fa1, fb1):
+        return 0.8, f"given name spelt alike {shown}"
+    if (len(fa1) == 1 or len(fb1) == 1) and fa1[0] == fb1[0]:
+        return 0.6, f"given name's initial {shown}"
+    return None
+
+
+def _names(given_a, family_a, given_b, family_b):
+    """(score, reasons) of two people's names, or None."""
+    family = _family(family_a, family_b)
+    given = _given(given_a, given_b) if family else None
+    if not (family and given):
+        return None
+    return (family[0] + given[0]) / 2, [r for r in (family[1], given[1]) if r], min(family[0], given[0])
+
+
+# --- People -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Details:
+    """A person as someone described them: at intake, in a file, or a person already recorded."""
+
+    given_names: str
+    family_name: str
+    date_of_birth: date | None
+    pnc_id: str = ""  # normalised, or blank
+    aliases: tuple = ()  # (given names, family name) pairs
+    pk: int | None = None  # a recorded person's id
+    alias_pnc_ids: frozenset = frozenset()  # PNC IDs of records merged into a recorded person's
+
+    def codes(self) -> set:
+        codes = _codes(self.given_names, self.family_name)
+        for given, family in self.aliases:
+            codes |= _codes(given, family)
+        return codes
+
+
+@dataclass
+class Candidate:
+    person_id: int
+    score: int
+    reasons: list = field(default_factory=list)
+    same_pnc_id: bool = False  # the same PNC ID: the same person, not only a likely one
+
+    @property
+    def why(self) -> str:
+        return "; ".join(self.reasons)
+
+
+def _alias_shown(given, family):
+    return f"{family}, {given}" if given else family
+
+
+def score(details: Details, known: Details) -> Candidate | None:
+    """How far ``known`` (a recorded person) may be the person ``details`` describes, or None."""
+    if details.pnc_id:
+        if details.pnc_id == known.pnc_id:
+            return Candidate(known.pk, 100, ["same PNC ID"], same_pnc_id=True)
+        if details.pnc_id in known.alias_pnc_ids:
+            return Candidate(known.pk, 100, ["same PNC ID as a record merged into theirs"], same_pnc_id=True)
+        if known.pnc_id:
+            return None  # a different PNC ID: a different person
+    if details.date_of_birth is None or known.date_of_birth is None:
+        return None
+    dob = _dob_relation(details.date_of_birth, known.date_of_birth)
+    if dob is None:
+        return None
+    best = None
+    tries = [(details.given_names, details.family_name, known.given_names, known.family_name, [], 1.0)]
+    # Given and family names swapped (one side's family name as the other's first given name).
+    tries.append(
+        (
+            details.family_name,
+            details.given_names,
+            known.given_names,
+            known.family_name,
+            ["given and family names swapped"],
+            0.95,
+        )
+    )
+    for given, family in known.aliases:
+        tries.append(
+            (
+                details.given_names,
+                details.family_name,
+                given,
+                family,
+                [f"matches their alias {_alias_shown(given, family)}"],
+                0.95,
+            )
+        )
+    for given, family in details.aliases:
+        tries.append(
+            (
+                given,
+                family,
+                known.given_names,
+                known.family_name,
+                [f"their name matches the alias given ({_alias_shown(given, family)})"],
+                0.95,
+            )
+        )
+    for given_a, family_a, given_b, family_b, how, weight in tries:
+        names = _names(given_a, family_a, given_b, family_b)
+        if names is None:
+            continue
+        value, reasons, weakest = names
+        if dob[0] < 1 and weakest < STRONG:
+            continue
+        points = round(100 * weight * dob[0] * value)
+        if best is None or points > best.score:
+            parts = how + reasons
+            if not parts and dob[0] == 1:
+                parts = ["same names and date of birth"]
+            else:
+                if not parts:
+                    parts.append("same names")
+                parts.append(dob[1])
+            best = Candidate(known.pk, points, parts)
+    if best is None or best.score < SHORTLIST_SCORE:
+        return None
+    return best
+
+
+def rank(candidates) -> list:
+    return sorted(candidates, key=lambda c: (-c.score, c.person_id))
+
+
+class Pool:
+    """People indexed in memory for matching many at once: by date of birth, and by date of birth and
+    each phonetic code of their names (``_codes``)."""
+
+    def __init__(self, people=()):
+        self.by_dob = {}
+        self.by_code = {}
+        self.by_pnc = {}
+        for person in people:
+            self.add(person)
+
+    def add(self, person: Details):
+        self.by_dob.setdefault(person.date_of_birth, []).append(person)
+        for code in person.codes():
+            self.by_code.setdefault((person.date_of_birth, code), []).append(person)
+        for pnc in (person.pnc_id, *person.alias_pnc_ids):
+            if pnc:
+                self.by_pnc.setdefault(pnc, []).append(person)
+
+    def candidates(self, details: Details, *, exclude=()) -> list:
+        """The ranked candidates for ``details`` among the pool's people (not those in ``exclude``)."""
+        seen, found = set(exclude), []
+
+        def consider(people):
+            for person in people:
+                if person.pk in seen:
+                    continue
+                seen.add(person.pk)
+                candidate = score(details, person)
+                if candidate is not None:
+                    found.append(candidate)
+
+        if details.pnc_id:
+            consider(self.by_pnc.get(details.pnc_id, ()))
+        if details.date_of_birth is not None:
+            consider(self.by_dob.get(details.date_of_birth, ()))
+            codes = details.codes()
+            for dob in dob_variants(details.date_of_birth) - {details.date_of_birth}:
+                for code in codes:
+                    consider(self.by_code.get((dob, code), ()))
+        return rank(found)
+
+
+def pairs_among(people: list) -> dict:
+    """``{(lower id, higher id): Candidate}`` for every two of ``people`` (``Details`` of recorded
+    people) the rules say may be one person: the suspected duplicates of a whole force, found in one
+    pass over a ``Pool`` of them. Each pair is scored both ways (each one's aliases against the other's
+    names) and keeps its better score."""
+    pool = Pool(people)
+    found = {}
+    for person in people:
+        for candidate in pool.candidates(person, exclude={person.pk}):
+            pair = (min(person.pk, candidate.person_id), max(person.pk, candidate.person_id))
+            if pair not in found or candidate.score > found[pair].score:
+                found[pair] = candidate
+    return found
+
+
+# --- Reading the force's people ---------------------------------------------------------------------------
+
+CHUNK = 2000  # dates of birth, PNC IDs or ids per query
+WHOLE_FORCE = 20000  # more dates of birth than this to look for: read every person of the force instead
+
+
+def _chunks(values, size=CHUNK):
+    values = sorted(values)
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def recorded_people(*, force_id, people=None, ids=None) -> list:
+    """``Details`` of the force's live people (not merged into another record, not erased) that may match
+    one of ``people`` (born on a date the rules allow, or holding one of their PNC IDs), or those with
+    these ``ids``; each with their current aliases. A few queries, whatever the number of people."""
+    from .models import Person, PersonAlias
+
+    live = Person.objects.filter(force_id=force_id, merged_into__isnull=True, erased_at__isnull=True)
+    columns = ("pk", "given_names", "family_name", "date_of_birth", "pnc_id")
+    rows = {}
+    if ids is not None:
+        for chunk in _chunks(ids):
+            rows.update((row[0], row) for row in live.filter(pk__in=chunk).values_list(*columns))
+    else:
+        dates = set()
+        for person in people:
+            if person.date_of_birth:
+                dates |= dob_variants(person.date_of_birth)
+        if len(dates) > WHOLE_FORCE:
+            rows.update((row[0], row) for row in live.values_list(*columns).iterator(chunk_size=5000))
+        else:
+            for chunk in _chunks(dates):
+                rows.update(
+                    (row[0], row) for row in live.filter(date_of_birth__in=chunk).values_list(*columns)
+                )
+        pnc_ids = {p.pnc_id for p in people if p.pnc_id}
+        for chunk in _chunks(pnc_ids):
+            held = PersonAlias.objects.filter(pnc_id__in=chunk, ended_at=None).values("person_id")
+            rows.update(
+                (row[0], row)
+                for row in live.filter(Q(pnc_id__in=chunk) | Q(pk__in=held)).values_list(*columns)
+            )
+    aliases, alias_pnc = {}, {}
+    for chunk in _chunks(rows):
+        for person_id, given, family, pnc in PersonAlias.objects.filter(
+            person_id__in=chunk, ended_at=None
+        ).values_list("person_id", "given_names", "family_name", "pnc_id"):
+            if family:
+                aliases.setdefault(person_id, []).append((given, family))
+            if pnc:
+                alias_pnc.setdefault(person_id, set()).add(pnc)
+    return [
+        Details(given, family, dob, pnc, tuple(aliases.get(pk, ())), pk, frozenset(alias_pnc.get(pk, ())))
+        for pk, given, family, dob, pnc in rows.values()
+    ]
+
+
+def candidates_for(*, force_id, details: Details, exclude=()) -> list:
+    """The ranked candidates among the force's people for one person's ``details`` (three queries)."""
+    pool = Pool(recorded_people(force_id=force_id, people=[details]))
+    return pool.candidates(details, exclude={*exclude, details.pk} - {None})
+
+
+def candidates_for_many(*, force_id, people: list) -> list:
+    """For each of ``people`` (``Details``), its ranked candidates among the force's people: the people
+    the rules could accept read once for all of them."""
+    pool = Pool(recorded_people(force_id=force_id, people=people))
+    return [pool.candidates(details, exclude={details.pk} - {None}) for details in people]
