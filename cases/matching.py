@@ -12,11 +12,12 @@ supervisors' suspected duplicates (``SuspectedDuplicate``, kept by ``cases.servi
   whatever their name;
 - otherwise with a date of birth that is the same, has its day and month swapped, is a day apart or has
   one digit different, and names that agree: each name the same, written another way (a nickname or a
-  transliteration, ``cases.name_variants``), sounding alike (their Metaphone codes agree), sharing a part
+  transliteration, ``cases.name_variants``), sounding alike (their Metaphone codes agree, or their
+  Soundex codes and the spellings nearly do; for a given name, spelt nearly alike too), sharing a part
   (a hyphenated or double-barrelled name and one of its halves) or spelt alike (one letter added, left
   out, changed or two swapped); the given and family names may be swapped, and either person's alias
-  may stand for their name. When the date of birth is not the same, a name spelt alike is not enough:
-  each must at least sound alike.
+  may stand for their name. When the date of birth is not the same, both names must at least be
+  spelt alike and one must at least sound alike.
 
 Twins share a family name and a date of birth: different given names make them no candidate.
 
@@ -82,14 +83,21 @@ def person_match_keys(given_names: str, family_name: str) -> dict:
     return {"family_name_key": family_name_key(family_name), "given_name_key": given_name_key(given_names)}
 
 
+def _soundex(name: str) -> str:
+    folded = fold(name)
+    return "S" + jellyfish.soundex(folded) if folded.isalpha() else ""
+
+
 def _codes(given_names: str, family_name: str) -> set:
     """Phonetic codes of a person's names such that two people whose names agree well enough for
-    dates of birth that differ (``STRONG``: the family names at least sound alike, or share a part;
-    given and family names maybe swapped) share at least one: each of the family name, its parts and
-    the first given name, as written and by its root."""
+    dates of birth that differ (one name ``STRONG``: sounding alike or better; given and family names
+    maybe swapped; an alias for a name) share at least one: the Metaphone codes of the family name, of
+    each of its parts and of the first given name, as written and by their roots, and their Soundex
+    codes."""
     codes = set()
     for name in (family_name or "", *_parts(family_name or ""), _first(given_names)):
         codes.update((phonetic(name), phonetic(family_name_root(name)), phonetic(given_name_root(name))))
+        codes.add(_soundex(name))
     codes.discard("")
     return codes
 
@@ -116,7 +124,7 @@ def dob_variants(dob: date) -> set:
                 other = digits[:position] + digit + digits[position + 1 :]
                 found.add(_date_or_none(int(other[:4]), int(other[4:6]), int(other[6:])))
     found.discard(None)
-    return found
+    return {day for day in found if day.year >= 1900}  # no date of birth is older (services refuse it)
 
 
 def _dob_relation(a: date, b: date):
@@ -134,17 +142,22 @@ def _dob_relation(a: date, b: date):
 
 # --- Names ------------------------------------------------------------------------------------------------
 
-STRONG = 0.85  # a name that sounds alike or better: needed when the dates of birth differ
+STRONG = 0.85  # a name that sounds alike or better: one is needed when the dates of birth differ
+SPELT = 0.8  # a name spelt alike: the least either name may agree by when the dates of birth differ
+
+
+def _distance(a: str, b: str) -> int:
+    return jellyfish.damerau_levenshtein_distance(a, b)
 
 
 def _spelt_alike(a: str, b: str) -> bool:
+    """A letter added, left out, changed or two swapped (in a name of three letters or more), two in a
+    long name, or very nearly the same by Jaro-Winkler."""
     shortest = min(len(a), len(b))
-    if shortest < 4:
-        return False
-    distance = jellyfish.damerau_levenshtein_distance(a, b)
-    return (
-        distance == 1 or (distance == 2 and shortest >= 8) or jellyfish.jaro_winkler_similarity(a, b) >= 0.93
-    )
+    distance = _distance(a, b)
+    if (distance == 1 and shortest >= 3) or (distance == 2 and shortest >= 8):
+        return True
+    return shortest >= 4 and jellyfish.jaro_winkler_similarity(a, b) >= 0.93
 
 
 def _numbered(a: str, b: str) -> bool:
@@ -152,9 +165,10 @@ def _numbered(a: str, b: str) -> bool:
     return any(c.isdigit() for c in a + b)
 
 
-def _close(a: str, b: str) -> bool:
-    distance = jellyfish.damerau_levenshtein_distance(a, b)
-    return distance <= 1 or (distance == 2 and min(len(a), len(b)) >= 6)
+def _sound_alike(a: str, b: str) -> bool:
+    """Their Metaphone codes agree (Brooks, Brookes), or their Soundex codes do and the spellings are
+    close (Wylie, Wiley), which Metaphone misses."""
+    return phonetic(a) == phonetic(b) or (_soundex(a) == _soundex(b) and _distance(a, b) <= 2)
 
 
 def _family(a: str, b: str):
@@ -169,15 +183,13 @@ def _family(a: str, b: str):
     shown = f"({a.strip()}/{b.strip()})"
     if family_name_root(a) == family_name_root(b):
         return 0.95, f"family name written another way {shown}"
-    if phonetic(fa) == phonetic(fb):
+    if _sound_alike(fa, fb):
         return 0.9, f"family name sounds alike {shown}"
     parts_a, parts_b = {fold(p) for p in _parts(a)}, {fold(p) for p in _parts(b)}
     if (len(parts_a) > 1 or len(parts_b) > 1) and (parts_a & parts_b or fa in parts_b or fb in parts_a):
         return 0.85, f"family name shares a part {shown}"
-    if "".join(sorted(parts_a)) == "".join(sorted(parts_b)):
-        return 0.85, f"family name shares a part {shown}"
     if _spelt_alike(fa, fb):
-        return 0.8, f"family name spelt alike {shown}"
+        return SPELT, f"family name spelt alike {shown}"
     return None
 
 
@@ -199,14 +211,17 @@ def _given(a: str, b: str):
     if given_name_root(first_a) == given_name_root(first_b):
         return 0.9, f"given names are variants of one name {shown}"
     # Sounding alike is not enough for a given name: twins are often given names that do (Jack and
-    # Jake, Ella and Ellie). Written nearly alike too (Brian, Bryan; Stuart, Stewart) it is.
-    if phonetic(fa1) == phonetic(fb1) and _close(fa1, fb1):
+    # Jake, Ella and Ellie). Written nearly alike too (Brian, Bryan; Stuart, Stewart; Lewis, Louis) it
+    # is.
+    distance = _distance(fa1, fb1)
+    close = distance <= 1 or (distance == 2 and min(len(fa1), len(fb1)) >= 5)
+    if close and (phonetic(fa1) == phonetic(fb1) or _soundex(fa1) == _soundex(fb1)):
         return 0.85, f"given name sounds alike {shown}"
     shared = {fold(p) for p in _parts(a)} & {fold(p) for p in _parts(b)}
-    if shared:
-        return 0.85, f"shares a given name ({', '.join(p for p in _parts(a) if fold(p) in shared)})"
+    if shared:  # not enough on its own when the dates of birth differ (it is no first name's code)
+        return 0.82, f"shares a given name ({', '.join(p for p in _parts(a) if fold(p) in shared)})"
     if _spelt_alike(fa1, fb1):
-        return 0.8, f"given name spelt alike {shown}"
+        return SPELT, f"given name spelt alike {shown}"
     if (len(fa1) == 1 or len(fb1) == 1) and fa1[0] == fb1[0]:
         return 0.6, f"given name's initial {shown}"
     return None
@@ -218,7 +233,10 @@ def _names(given_a, family_a, given_b, family_b):
     given = _given(given_a, given_b) if family else None
     if not (family and given):
         return None
-    return (family[0] + given[0]) / 2, [r for r in (family[1], given[1]) if r], min(family[0], given[0])
+    reasons = [r for r in (family[1], given[1]) if r]
+    # Enough for dates of birth that differ: both names spelt alike at least, one sounding alike or better.
+    loose = min(family[0], given[0]) >= SPELT and max(family[0], given[0]) >= STRONG
+    return (family[0] + given[0]) / 2, reasons, loose
 
 
 # --- People -----------------------------------------------------------------------------------------------
@@ -293,7 +311,7 @@ def score(details: Details, known: Details) -> Candidate | None:
                 details.family_name,
                 given,
                 family,
-                [f"matches their alias {_alias_shown(given, family)}"],
+                [f"matches alias {_alias_shown(given, family)}"],
                 0.95,
             )
         )
@@ -304,7 +322,7 @@ def score(details: Details, known: Details) -> Candidate | None:
                 family,
                 known.given_names,
                 known.family_name,
-                [f"their name matches the alias given ({_alias_shown(given, family)})"],
+                [f"matches alias {_alias_shown(given, family)}"],
                 0.95,
             )
         )
@@ -312,8 +330,8 @@ def score(details: Details, known: Details) -> Candidate | None:
         names = _names(given_a, family_a, given_b, family_b)
         if names is None:
             continue
-        value, reasons, weakest = names
-        if dob[0] < 1 and weakest < STRONG:
+        value, reasons, loose = names
+        if dob[0] < 1 and not loose:
             continue
         points = round(100 * weight * dob[0] * value)
         if best is None or points > best.score:

@@ -200,7 +200,7 @@ def test_same_name_but_another_date_of_birth_is_no_match(client_for, case_worker
         ),
         ("Brooks", "Kayleigh", date(1994, 2, 3), "Given and family names swapped"),
         ("Kayley", "Brooks", date(1994, 2, 3), "Given names are variants of one name (Kayley/Kayleigh)"),
-        ("Kay", "Turner", date(1994, 2, 3), "Matches their alias Turner, Kay"),
+        ("Kay", "Turner", date(1994, 2, 3), "Matches alias Turner, Kay"),
     ],
 )
 def test_a_person_written_another_way_is_shown_with_the_reasons_before_anything_is_saved(

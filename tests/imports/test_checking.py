@@ -373,7 +373,7 @@ def test_a_likely_match_is_reported_and_imported_as_a_new_person_never_merged(ad
     likely = [(m["line"], m["person"], m["other_line"], m["why"]) for m in result.plan.likely]
     assert likely == [
         (2, held.pk, None, "same names and date of birth"),
-        (3, alias_held.pk, None, "matches their alias Turner; no given name to compare; same date of birth"),
+        (3, alias_held.pk, None, "matches alias Turner; no given name to compare; same date of birth"),
         (4, held.pk, None, "same names and date of birth"),
         (4, None, 2, "same names and date of birth"),
     ]
