@@ -357,6 +357,7 @@ class Pool:
     each phonetic code of their names (``_codes``)."""
 
     def __init__(self, people=()):
+        self.people = {}
         self.by_dob = {}
         self.by_code = {}
         self.by_pnc = {}
@@ -364,6 +365,7 @@ class Pool:
             self.add(person)
 
     def add(self, person: Details):
+        self.people[person.pk] = person
         self.by_dob.setdefault(person.date_of_birth, []).append(person)
         for code in person.codes():
             self.by_code.setdefault((person.date_of_birth, code), []).append(person)
@@ -395,18 +397,19 @@ class Pool:
         return rank(found)
 
 
-def pairs_among(people: list) -> dict:
-    """``{(lower id, higher id): Candidate}`` for every two of ``people`` (``Details`` of recorded
-    people) the rules say may be one person: the suspected duplicates of a whole force, found in one
-    pass over a ``Pool`` of them. Each pair is scored both ways (each one's aliases against the other's
-    names) and keeps its better score."""
-    pool = Pool(people)
+def pairs_among(people: list, pool: Pool | None = None) -> dict:
+    """``{(lower id, higher id): Candidate}`` for each of ``people`` (``Details`` of recorded people)
+    and everyone in ``pool`` (by default, ``people`` themselves) the rules say may be one person: the
+    suspected duplicates. Each pair's score and reasons are read from the lower id to the higher (the
+    order the data-quality page shows them in), whichever of the two was looked up."""
+    pool = pool or Pool(people)
+    known = {**pool.people, **{p.pk: p for p in people}}
     found = {}
     for person in people:
         for candidate in pool.candidates(person, exclude={person.pk}):
             pair = (min(person.pk, candidate.person_id), max(person.pk, candidate.person_id))
-            if pair not in found or candidate.score > found[pair].score:
-                found[pair] = candidate
+            if pair not in found:
+                found[pair] = score(known[pair[0]], known[pair[1]]) or candidate
     return found
 
 

@@ -246,14 +246,8 @@ def person_duplicates_refresh(*, person_ids, force_id) -> int:
         return 0
     SuspectedDuplicate.objects.filter(Q(person_id__in=ids) | Q(other_id__in=ids)).delete()
     people = matching.recorded_people(force_id=force_id, ids=ids)
-    found = {}
-    for details, candidates in zip(
-        people, matching.candidates_for_many(force_id=force_id, people=people), strict=True
-    ):
-        for candidate in candidates:
-            pair = (min(details.pk, candidate.person_id), max(details.pk, candidate.person_id))
-            if pair not in found or candidate.score > found[pair].score:
-                found[pair] = candidate
+    pool = matching.Pool(matching.recorded_people(force_id=force_id, people=people))
+    found = matching.pairs_among(people, pool)
     SuspectedDuplicate.objects.bulk_create(
         [
             SuspectedDuplicate(force_id=force_id, person_id=a, other_id=b, score=c.score, reasons=c.reasons)
