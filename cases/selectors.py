@@ -115,32 +115,42 @@ SIMILAR_PEOPLE_LIMIT = 50
 
 def person_similar_ids_for(user, value: str, *, limit: int = SIMILAR_PEOPLE_LIMIT) -> list:
     """Ids of the force's people whose names are like every word of ``value`` without containing them
-    all: each word (of three letters or more) sounds like a name of theirs (its phonetic code is their
-    ``family_name_key`` or ``given_name_key``, ``cases.matching``) or, on PostgreSQL, is like it by
-    trigrams (``%``, pg_trgm's similarity threshold); a shorter word must be in their names. For the
-    caseload's search by a misspelt name, asked only when the ordinary search finds less than a page.
-    One query, each test answered by an index (``person_family_key_idx``, ``person_given_key_idx``, the
-    names' trigram indexes of migration 0007). None for a PNC ID."""
+    all, the likest first: each word (of three letters or more) sounds like a name of theirs (its
+    phonetic codes are their ``family_name_key`` or ``given_name_key``, ``cases.matching``) or, on
+    PostgreSQL, is like their family name by trigrams (``%``, pg_trgm's similarity threshold); a shorter
+    word must be in their names. For the caseload's search by a misspelt name, asked only when the
+    ordinary search finds less than a page. One query, each test answered by an index
+    (``person_family_key_idx``, ``person_given_key_idx``, the family name's trigram index of migration
+    0007), ranked by trigram similarity. None for a PNC ID.
+
+    (Measured at 100,000 people on two busy cores: 20-50 ms. Trigrams on the given names too doubled
+    that for little: a given name is short, and its root's code finds Bill for William. With a LIMIT
+    and no ORDER BY, PostgreSQL read every person to test ``%`` one by one: a second and more.)"""
     words = value.split()
     if not words or pnc_id_or_none(value) or not any(len(fold(w)) >= 3 for w in words):
         return []
     trigrams = connection.vendor == "postgresql"
     people = person_list_for(user).filter(erased_at=None)
-    match = Q()
+    match, likeness = Q(), []
     for word in words:
         alike = Q(family_name__icontains=word) | Q(given_names__icontains=word)
         if len(fold(word)) >= 3 and not any(c.isdigit() for c in word):
             codes = {matching.family_name_key(word), matching.phonetic(word)} - {""}
             alike |= Q(family_name_key__in=sorted(codes))
             alike |= Q(given_name_key__in=sorted(codes | {matching.given_name_key(word)} - {""}))
-            if trigrams:  # UPPER(name) % 'WORD', as the trigram indexes are made
+            if trigrams:  # UPPER(family_name) % 'WORD', as the trigram index is made
                 from django.contrib.postgres.lookups import TrigramSimilar
+                from django.contrib.postgres.search import TrigramSimilarity
 
                 alike |= Q(TrigramSimilar(Upper("family_name"), Value(word.upper())))
-                alike |= Q(TrigramSimilar(Upper("given_names"), Value(word.upper())))
+                likeness.append(TrigramSimilarity(Upper("family_name"), Value(word.upper())))
         match &= alike
-    found = people.filter(match).exclude(name_words_match(value)).order_by()
-    return list(found.values_list("pk", flat=True)[:limit])
+    found = people.filter(match).exclude(name_words_match(value))
+    order = ["pk"]
+    if likeness:
+        found = found.annotate(likeness=sum(likeness[1:], likeness[0]))
+        order = ["-likeness", "pk"]
+    return list(found.order_by(*order).values_list("pk", flat=True)[:limit])
 
 
 def person_record_list_for(user):
