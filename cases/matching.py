@@ -38,6 +38,7 @@ The phonetic codes are stored on the person (``Person.family_name_key``, ``given
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 
 import jellyfish
 from django.db.models import Q
@@ -45,12 +46,14 @@ from django.db.models import Q
 from .name_variants import family_name_root, fold, given_name_root
 
 SHORTLIST_SCORE = 70  # the least score listed as a possible duplicate
+CACHED = 100_000  # names, pairs of names and dates remembered: a force's people repeat them a lot
 KEY_LENGTH = 40  # Person.family_name_key's and given_name_key's max_length
 
 
 # --- Keys -------------------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=CACHED)
 def phonetic(name: str) -> str:
     """The Metaphone code of a name (folded: no case, accents or punctuation)."""
     folded = fold(name)
@@ -83,12 +86,14 @@ def person_match_keys(given_names: str, family_name: str) -> dict:
     return {"family_name_key": family_name_key(family_name), "given_name_key": given_name_key(given_names)}
 
 
+@lru_cache(maxsize=CACHED)
 def _soundex(name: str) -> str:
     folded = fold(name)
     return "S" + jellyfish.soundex(folded) if folded.isalpha() else ""
 
 
-def _codes(given_names: str, family_name: str) -> set:
+@lru_cache(maxsize=CACHED)
+def _codes(given_names: str, family_name: str) -> frozenset:
     """Phonetic codes of a person's names such that two people whose names agree well enough for
     dates of birth that differ (one name ``STRONG``: sounding alike or better; given and family names
     maybe swapped; an alias for a name) share at least one: the Metaphone codes of the family name, of
@@ -99,7 +104,7 @@ def _codes(given_names: str, family_name: str) -> set:
         codes.update((phonetic(name), phonetic(family_name_root(name)), phonetic(given_name_root(name))))
         codes.add(_soundex(name))
     codes.discard("")
-    return codes
+    return frozenset(codes)
 
 
 # --- Dates of birth ---------------------------------------------------------------------------------------
@@ -112,19 +117,27 @@ def _date_or_none(year, month, day):
         return None
 
 
-def dob_variants(dob: date) -> set:
+@lru_cache(maxsize=CACHED)
+def dob_variants(dob: date) -> frozenset:
     """The dates of birth the rules accept for ``dob``: itself, its day and month swapped, a day either
-    side and every date with one digit of YYYYMMDD different."""
+    side and every date with one digit of YYYYMMDD different (none before 1900: the services refuse
+    those)."""
+    year, month, day = dob.year, dob.month, dob.day
     found = {dob, dob - timedelta(days=1), dob + timedelta(days=1)}
-    found.add(_date_or_none(dob.year, dob.day, dob.month) if dob.day <= 12 else None)
-    digits = f"{dob:%Y%m%d}"
-    for position in range(8):
-        for digit in "0123456789":
-            if digit != digits[position]:
-                other = digits[:position] + digit + digits[position + 1 :]
-                found.add(_date_or_none(int(other[:4]), int(other[4:6]), int(other[6:])))
-    found.discard(None)
-    return {day for day in found if day.year >= 1900}  # no date of birth is older (services refuse it)
+    candidates = [(year, day, month)] if day <= 12 else []
+    for place in (1000, 100, 10, 1):  # a digit of the year
+        digit = year // place % 10
+        candidates += [(year + (d - digit) * place, month, day) for d in range(10) if d != digit]
+    for value, other in ((month, "month"), (day, "day")):
+        tens, units = divmod(value, 10)
+        changed = [t * 10 + units for t in range(4) if t != tens] + [
+            tens * 10 + u for u in range(10) if u != units
+        ]
+        candidates += [(year, v, day) if other == "month" else (year, month, v) for v in changed]
+    for y, m, d in candidates:
+        if y >= 1900 and (day_found := _date_or_none(y, m, d)) is not None:
+            found.add(day_found)
+    return frozenset(day for day in found if day.year >= 1900)
 
 
 def _dob_relation(a: date, b: date):
@@ -171,6 +184,7 @@ def _sound_alike(a: str, b: str) -> bool:
     return phonetic(a) == phonetic(b) or (_soundex(a) == _soundex(b) and _distance(a, b) <= 2)
 
 
+@lru_cache(maxsize=CACHED)
 def _family(a: str, b: str):
     """(score, reason or "") of two family names, or None if they do not agree."""
     fa, fb = fold(a), fold(b)
@@ -193,6 +207,7 @@ def _family(a: str, b: str):
     return None
 
 
+@lru_cache(maxsize=CACHED)
 def _given(a: str, b: str):
     """(score, reason or "") of two given names (all of them), or None if they do not agree. A blank
     given name agrees weakly with any."""
@@ -254,10 +269,10 @@ class Details:
     pk: int | None = None  # a recorded person's id
     alias_pnc_ids: frozenset = frozenset()  # PNC IDs of records merged into a recorded person's
 
-    def codes(self) -> set:
+    def codes(self) -> frozenset:
         codes = _codes(self.given_names, self.family_name)
         for given, family in self.aliases:
-            codes |= _codes(given, family)
+            codes |= _codes(given or "", family)
         return codes
 
 
@@ -353,47 +368,48 @@ def rank(candidates) -> list:
 
 
 class Pool:
-    """People indexed in memory for matching many at once: by date of birth, and by date of birth and
-    each phonetic code of their names (``_codes``)."""
+    """People indexed in memory for matching many at once: by date of birth (each with the phonetic codes
+    of their names, ``_codes``) and by PNC ID. A person born on another of the dates the rules accept
+    is scored only if they share a code (the rules need one name to sound alike then), a set test that
+    is much cheaper than scoring."""
 
     def __init__(self, people=()):
         self.people = {}
         self.by_dob = {}
-        self.by_code = {}
         self.by_pnc = {}
         for person in people:
             self.add(person)
 
     def add(self, person: Details):
         self.people[person.pk] = person
-        self.by_dob.setdefault(person.date_of_birth, []).append(person)
-        for code in person.codes():
-            self.by_code.setdefault((person.date_of_birth, code), []).append(person)
+        self.by_dob.setdefault(person.date_of_birth, []).append((person, person.codes()))
         for pnc in (person.pnc_id, *person.alias_pnc_ids):
             if pnc:
                 self.by_pnc.setdefault(pnc, []).append(person)
 
     def candidates(self, details: Details, *, exclude=()) -> list:
         """The ranked candidates for ``details`` among the pool's people (not those in ``exclude``)."""
-        seen, found = set(exclude), []
-
-        def consider(people):
-            for person in people:
-                if person.pk in seen:
-                    continue
-                seen.add(person.pk)
-                candidate = score(details, person)
-                if candidate is not None:
-                    found.append(candidate)
-
+        found, seen = [], set(exclude)
         if details.pnc_id:
-            consider(self.by_pnc.get(details.pnc_id, ()))
-        if details.date_of_birth is not None:
-            consider(self.by_dob.get(details.date_of_birth, ()))
+            for person in self.by_pnc.get(details.pnc_id, ()):
+                if person.pk not in seen and (candidate := score(details, person)) is not None:
+                    found.append(candidate)
+                seen.add(person.pk)
+        born = details.date_of_birth
+        if born is not None:
+            for person, _codes in self.by_dob.get(born, ()):
+                if person.pk not in seen and (candidate := score(details, person)) is not None:
+                    found.append(candidate)
             codes = details.codes()
-            for dob in dob_variants(details.date_of_birth) - {details.date_of_birth}:
-                for code in codes:
-                    consider(self.by_code.get((dob, code), ()))
+            by_dob = self.by_dob
+            for dob in dob_variants(born):
+                if dob == born or dob not in by_dob:
+                    continue
+                for person, theirs in by_dob[dob]:
+                    if codes.isdisjoint(theirs) or person.pk in seen:
+                        continue
+                    if (candidate := score(details, person)) is not None:
+                        found.append(candidate)
         return rank(found)
 
 
@@ -419,7 +435,7 @@ CHUNK = 2000  # dates of birth, PNC IDs or ids per query
 WHOLE_FORCE = 20000  # more dates of birth than this to look for: read every person of the force instead
 
 
-def _chunks(values, size=CHUNK):
+def chunks(values, size=CHUNK):
     values = sorted(values)
     for start in range(0, len(values), size):
         yield values[start : start + size]
@@ -435,7 +451,7 @@ def recorded_people(*, force_id, people=None, ids=None) -> list:
     columns = ("pk", "given_names", "family_name", "date_of_birth", "pnc_id")
     rows = {}
     if ids is not None:
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             rows.update((row[0], row) for row in live.filter(pk__in=chunk).values_list(*columns))
     else:
         dates = set()
@@ -445,19 +461,19 @@ def recorded_people(*, force_id, people=None, ids=None) -> list:
         if len(dates) > WHOLE_FORCE:
             rows.update((row[0], row) for row in live.values_list(*columns).iterator(chunk_size=5000))
         else:
-            for chunk in _chunks(dates):
+            for chunk in chunks(dates):
                 rows.update(
                     (row[0], row) for row in live.filter(date_of_birth__in=chunk).values_list(*columns)
                 )
         pnc_ids = {p.pnc_id for p in people if p.pnc_id}
-        for chunk in _chunks(pnc_ids):
+        for chunk in chunks(pnc_ids):
             held = PersonAlias.objects.filter(pnc_id__in=chunk, ended_at=None).values("person_id")
             rows.update(
                 (row[0], row)
                 for row in live.filter(Q(pnc_id__in=chunk) | Q(pk__in=held)).values_list(*columns)
             )
     aliases, alias_pnc = {}, {}
-    for chunk in _chunks(rows):
+    for chunk in chunks(rows):
         for person_id, given, family, pnc in PersonAlias.objects.filter(
             person_id__in=chunk, ended_at=None
         ).values_list("person_id", "given_names", "family_name", "pnc_id"):

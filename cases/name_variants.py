@@ -10,6 +10,7 @@ codes already agree.
 """
 
 import unicodedata
+from functools import lru_cache
 
 GIVEN_NAME_GROUPS = (
     # Men's names
@@ -203,6 +204,7 @@ def _index(groups) -> dict:
     return index
 
 
+@lru_cache(maxsize=100_000)
 def fold(name: str) -> str:
     """A name compared without regard to case, accents or punctuation: ``"O'Néill"`` → ``"oneill"``.
     Digits are kept (a placeholder such as "Cohort01" is no name to spell another way)."""

@@ -244,7 +244,8 @@ def person_duplicates_refresh(*, person_ids, force_id) -> int:
     ids = set(person_ids)
     if not ids:
         return 0
-    SuspectedDuplicate.objects.filter(Q(person_id__in=ids) | Q(other_id__in=ids)).delete()
+    for chunk in matching.chunks(ids):  # an import's tens of thousands: a few thousand a query
+        SuspectedDuplicate.objects.filter(Q(person_id__in=chunk) | Q(other_id__in=chunk)).delete()
     people = matching.recorded_people(force_id=force_id, ids=ids)
     pool = matching.Pool(matching.recorded_people(force_id=force_id, people=people))
     found = matching.pairs_among(people, pool)

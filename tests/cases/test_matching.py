@@ -251,6 +251,12 @@ def test_recording_a_person_reads_the_candidates_in_a_few_queries_however_many_p
         matching.candidates_for(force_id=force.pk, details=details)
 
 
+def test_an_imports_tens_of_thousands_of_people_are_refreshed_a_few_thousand_a_query(force):
+    """PostgreSQL takes at most 65,535 parameters a query: an import of 50,000 people must not send them
+    in one (it did, once)."""
+    assert services.person_duplicates_refresh(person_ids=range(1, 40_001), force_id=force.pk) == 0
+
+
 # --- Measured ----------------------------------------------------------------------------------------------
 
 
