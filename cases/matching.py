@@ -491,10 +491,3 @@ def candidates_for(*, force_id, details: Details, exclude=()) -> list:
     """The ranked candidates among the force's people for one person's ``details`` (three queries)."""
     pool = Pool(recorded_people(force_id=force_id, people=[details]))
     return pool.candidates(details, exclude={*exclude, details.pk} - {None})
-
-
-def candidates_for_many(*, force_id, people: list) -> list:
-    """For each of ``people`` (``Details``), its ranked candidates among the force's people: the people
-    the rules could accept read once for all of them."""
-    pool = Pool(recorded_people(force_id=force_id, people=people))
-    return [pool.candidates(details, exclude={details.pk} - {None}) for details in people]

@@ -265,6 +265,9 @@ class Plan:
     warnings_total: int = 0
     likely: list = field(default_factory=list)
     likely_total: int = 0
+    # Every likely match, listed or not, for the suspected duplicates once imported: (the new person,
+    # the recorded person's ``Details``, or the file's other new person).
+    suspected: list = field(default_factory=list)
     counts: dict = field(default_factory=dict)
     line_word: str = "Line"
     timings: dict = field(default_factory=dict)  # seconds by step, for the benchmark
@@ -1310,14 +1313,16 @@ class Checker:
             if match.same is not None:
                 person.person_id, person.new = match.same, False
                 continue
-            for pk, why in match.likely:
+            for (pk, why), known in zip(match.likely, match.known, strict=True):
                 self._likely(first_line[id(person)], why, person_id=pk)
+                plan.suspected.append((person, known, None))
             new_people.append(person)
         # The file's new people alike one another (the same rules, among the file's rows).
         by_key = {id(p): p for p in new_people}
         for key, earlier in matching.rows_match([details[id(p)] for p in new_people]).items():
             for other_key, why in earlier:
                 self._likely(first_line[key], why, line=by_key[other_key].line)
+                plan.suspected.append((by_key[key], None, by_key[other_key]))
         plan.people = [p for p in people.values() if p.new]
         plan.cases = rows
         counts = plan.counts

@@ -36,11 +36,15 @@ class Details:
 class Match:
     same: int | None = None  # the person recorded with this PNC ID: the same person
     likely: list[tuple[int, str]] = field(default_factory=list)  # (person id, why) may be the same
+    # The recorded people of ``likely`` as the matching read them: the import keeps each pair as a
+    # suspected duplicate once the person is recorded, without matching them again.
+    known: list = field(default_factory=list)
 
 
-def _details(person, pk=None) -> rules.Details:
+def details_of(person, pk=None) -> rules.Details:
+    """The matching's view of a file's person (``Details`` here, or the checker's ``PersonRow``)."""
     return rules.Details(
-        person.given_names, person.family_name, person.date_of_birth, person.pnc_id, person.aliases, pk
+        person.given_names, person.family_name, person.date_of_birth, person.pnc_id, tuple(person.aliases), pk
     )
 
 
@@ -48,14 +52,16 @@ def people_match(*, force_id, people: list[Details]) -> dict:
     """``{key: Match}`` for each of ``people``, against the people recorded by the force ``force_id``:
     the person with the same PNC ID, or the likely matches, best first, with the reasons in words."""
     answers = {}
-    found = rules.candidates_for_many(force_id=force_id, people=[_details(p) for p in people])
-    for person, candidates in zip(people, found, strict=True):
+    looked_up = [details_of(p) for p in people]
+    pool = rules.Pool(rules.recorded_people(force_id=force_id, people=looked_up))
+    for person, details in zip(people, looked_up, strict=True):
         match = Match()
-        for candidate in candidates:
+        for candidate in pool.candidates(details):
             if candidate.same_pnc_id and match.same is None:
                 match.same = candidate.person_id
             elif not candidate.same_pnc_id:
                 match.likely.append((candidate.person_id, candidate.why))
+                match.known.append(pool.people[candidate.person_id])
         answers[person.key] = match
     return answers
 
@@ -65,7 +71,7 @@ def rows_match(people: list[Details]) -> dict:
     before it in the file who may be the same person, by the same rules."""
     pool, keys, answers = rules.Pool(), {}, {}
     for number, person in enumerate(people):
-        details = _details(person, pk=number)
+        details = details_of(person, pk=number)
         answers[person.key] = [(keys[c.person_id], c.why) for c in pool.candidates(details)]
         pool.add(details)
         keys[number] = person.key

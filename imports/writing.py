@@ -27,7 +27,7 @@ from django.db import connection
 from django.utils import timezone
 
 from cases.events import EventCode
-from cases.matching import person_match_keys
+from cases.matching import person_match_keys, score
 from cases.models import (
     Admission,
     Authority,
@@ -40,9 +40,9 @@ from cases.models import (
     Person,
     PersonAlias,
     ReferenceCounter,
+    SuspectedDuplicate,
 )
 from cases.rules import latest_proceedings_date
-from cases.services import person_duplicates_refresh
 from conditions.models import (
     BreachOutcome,
     BreachReview,
@@ -59,6 +59,7 @@ from offenderhub.audit.services import audit_record_many
 from referrals.models import OPEN_REFERRAL_STATUSES, DesiredOutcome, Referral, ReferralStatus, WithdrawReason
 
 from .checking import case_derived, day, gravity_of, needs_prosecutor, noon
+from .matching import details_of
 
 CHUNK = 2000  # cases built in memory before they are written
 ID_BLOCK = 5000  # primary keys taken from a table's sequence at once, beyond those reserved
@@ -363,9 +364,30 @@ class Writer:
             persons.flush()
             aliases.flush()
             self.progress("Saving the people", start + len(chunk), len(people))
-        # The supervisors' suspected duplicates: the new people against everyone (the report's likely
-        # matches, and those within the file), found once for them all.
-        person_duplicates_refresh(person_ids=[p.person_id for p in people], force_id=self.force_id)
+        self._suspected_duplicates()
+
+    def _suspected_duplicates(self):
+        """The supervisors' suspected duplicates: the check's likely matches (the new people against
+        the force's, and among the file's), every one of them, each read from the lower record to the
+        higher as the matching keeps them. The check has just matched them (in this transaction):
+        matching the new people again would double the time the import spends matching."""
+        pairs = {}
+        for person, known, other in self.plan.suspected:
+            mine = details_of(person, pk=person.person_id)
+            theirs = known if known is not None else details_of(other, pk=other.person_id)
+            lower, higher = sorted((mine, theirs), key=lambda d: d.pk)
+            if (lower.pk, higher.pk) not in pairs and (found := score(lower, higher)) is not None:
+                pairs[lower.pk, higher.pk] = found
+        SuspectedDuplicate.objects.bulk_create(
+            [
+                SuspectedDuplicate(
+                    force_id=self.force_id, person_id=a, other_id=b, score=c.score, reasons=c.reasons
+                )
+                for (a, b), c in sorted(pairs.items())
+            ],
+            batch_size=2000,
+            ignore_conflicts=True,
+        )
 
     # --- One case ------------------------------------------------------------------------------------
 
