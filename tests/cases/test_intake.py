@@ -221,6 +221,18 @@ def test_a_person_written_another_way_is_shown_with_the_reasons_before_anything_
     assert shown.reason == f"Possible matches shown: people {recorded.pk}"  # numbers, never the reasons
 
 
+@pytest.mark.parametrize("role", ["decision_maker", "practitioner", "analyst"])
+def test_other_roles_are_refused_the_matches(request, client_for, recorded, person_data, role):
+    response = client_for(request.getfixturevalue(role)).post(
+        "/cases/people/new/",
+        person_data(given_names="Kaylee", family_name="Brookes", date_of_birth=date(1994, 2, 3)),
+    )
+
+    assert response.status_code == 403
+    assert "Brooks" not in response.content.decode()
+    assert not AuditEvent.objects.filter(object_label="Possible matches").exists()
+
+
 def test_matches_are_ranked_and_leave_out_twins_merged_and_erased_records(
     client_for, case_worker, force, recorded, person_data
 ):
