@@ -43,7 +43,11 @@ class CaseFilter(django_filters.FilterSet):
     class Meta:
         form = GdsForm  # with a form helper, so the page's error summary lists every refused value
 
-    q = django_filters.CharFilter(method="search", label="Reference, name or PNC ID")
+    q = django_filters.CharFilter(
+        method="search",
+        label="Reference, name or PNC ID",
+        help_text="Aliases count. If fewer than a page match, names spelt similarly are added.",
+    )
     status = django_filters.MultipleChoiceFilter(
         choices=CaseStatus.choices,
         label="Status",
@@ -78,9 +82,14 @@ class CaseFilter(django_filters.FilterSet):
         label="Sort by",
     )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, similar_people=(), **kwargs):
+        """``similar_people``: ids of people found by a name spelt another way, whose cases the search
+        adds (``person_similar_ids_for``; the caseload asks for them when the search finds less than a
+        page)."""
         super().__init__(*args, **kwargs)
         self.user = user
+        self.similar_people = similar_people
+        self.search_term = ""
         self.filters["scheme"].queryset = scheme_list_for(user)
         self.filters["area"].queryset = Area.objects.filter(force_id=user.organisation_id)
         self.filters["owner"].queryset = case_worker_list_for(user)
@@ -89,7 +98,8 @@ class CaseFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(case_search(value))
+        self.search_term = value
+        return queryset.filter(case_search(value, similar_people=self.similar_people))
 
     def filter_classification(self, queryset, name, value):
         if not value:

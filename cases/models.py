@@ -269,12 +269,17 @@ class Scheme(models.Model):
 
 # --- People ---------------------------------------------------------------------------------------
 
-PNC_ID_RE = re.compile(r"^(?P<year>\d{2}|\d{4})/(?P<serial>\d{1,7})(?P<check>[A-Z])$")
+PNC_ID_RE = re.compile(r"^(?P<year>\d{2}|\d{4}) ?/ ?(?P<serial>\d{1,7}) ?(?P<check>[A-Z])$")
+# Written without the slash, the serial number must have all its seven digits (``120345678X``,
+# ``2012 0345678X``): otherwise where the year ends is a guess.
+PNC_ID_COMPACT_RE = re.compile(r"^(?P<year>\d{2}|\d{4}) ?(?P<serial>\d{7}) ?(?P<check>[A-Z])$")
 
 
 def normalise_pnc_id(value: str) -> str:
-    """``2012/345678X`` and ``12/0345678x`` both become ``12/0345678X``. Raises ValidationError."""
-    match = PNC_ID_RE.match((value or "").strip().upper())
+    """``2012/345678X``, ``12/0345678x``, ``12 / 345678 X`` and ``120345678X`` all become
+    ``12/0345678X``. Raises ValidationError."""
+    value = " ".join((value or "").upper().split())
+    match = PNC_ID_RE.match(value) or PNC_ID_COMPACT_RE.match(value)
     if not match:
         raise ValidationError(
             "Enter a PNC ID in the format YY/NNNNNNNA, for example 12/0345678X", code="invalid_pnc_id"
@@ -332,6 +337,11 @@ class Person(models.Model):
         editable=False,
         help_text="The record this one was merged into.",
     )
+    # The names' phonetic codes, for the duplicate matching and the caseload's search by a misspelt name
+    # (``cases.matching.person_match_keys``): kept by every service that changes the names (recording,
+    # correcting, merging, the caseload import) and blanked by an erasure.
+    family_name_key = models.CharField(max_length=40, blank=True, default="", editable=False)
+    given_name_key = models.CharField(max_length=40, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["family_name", "given_names"]
@@ -362,6 +372,11 @@ class Person(models.Model):
                 "date_of_birth",
                 name="person_duplicate_key_idx",
             ),
+            # Duplicate matching (cases.matching): the people born on one of the dates a date of birth may
+            # have been mistyped as; the caseload's search by a name that sounds alike.
+            models.Index(fields=["force", "date_of_birth"], name="person_dob_idx"),
+            models.Index(fields=["family_name_key"], name="person_family_key_idx"),
+            models.Index(fields=["given_name_key"], name="person_given_key_idx"),
         ]
 
     def __str__(self):
@@ -450,6 +465,37 @@ class PersonAlias(models.Model):
     @property
     def is_current(self):
         return self.ended_at is None
+
+
+class SuspectedDuplicate(models.Model):
+    """Two live records of the force that the duplicate matching (``cases.matching``) says may be one
+    person: the supervisors' data-quality list. Kept by ``cases.services.person_duplicates_refresh``
+    whenever a person's names, date of birth, PNC ID or aliases change (recording, correcting, aliases,
+    merging and undoing, the caseload import); forgotten when either record is merged or erased. The
+    lower id is ``person``, the higher ``other``; ``reasons`` name both people's details, so the pair is
+    deleted with either's erasure."""
+
+    force = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    other = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    score = models.PositiveSmallIntegerField()
+    reasons = models.JSONField(default=list)
+    found_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["person", "other"], name="suspected_duplicate_once"),
+            models.CheckConstraint(
+                name="suspected_duplicate_ordered", condition=models.Q(person__lt=models.F("other"))
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["force", "-score", "person", "other"], name="suspected_duplicate_list_idx"),
+            models.Index(fields=["other"], name="suspected_duplicate_other_idx"),
+        ]
+
+    def __str__(self):
+        return f"Person #{self.person_id} may be person #{self.other_id}"
 
 
 class PersonChange(models.Model):

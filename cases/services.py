@@ -13,6 +13,7 @@ from offenderhub.accounts.models import Role, User
 from offenderhub.audit.models import AuditAction, AuditEvent
 from offenderhub.audit.services import FREE_TEXT_CHANGED, audit_record, field_changes
 
+from . import matching
 from .events import (
     CaseWithdrawn,
     EventCode,
@@ -41,6 +42,7 @@ from .models import (
     Scheme,
     SchemeChange,
     Sex,
+    SuspectedDuplicate,
     VictimType,
     normalise_pnc_id,
 )
@@ -207,6 +209,7 @@ def person_create(*, actor, data: dict, aliases: list[tuple[str, str]] = (), sub
         **{k: data.get(k) for k in PERSON_FIELDS if k in data},
     )
     person.full_clean(exclude=["force", "created_by", "submission_token"])
+    _set_match_keys(person)
     try:
         with transaction.atomic():
             person.save()
@@ -219,8 +222,49 @@ def person_create(*, actor, data: dict, aliases: list[tuple[str, str]] = (), sub
     for given, family in aliases:
         if family:
             PersonAlias.objects.create(person=person, given_names=given or "", family_name=family)
+    person_duplicates_refresh(person_ids=[person.pk], force_id=person.force_id)
     audit_record(actor=actor, action=AuditAction.CREATED, obj=person, reason="Person recorded for a case")
     return person
+
+
+# --- Suspected duplicates (issue 14, part 4) ---------------------------------------------------------
+
+# The details the duplicate matching reads: a change to one finds the person's suspected duplicates again.
+MATCHED_FIELDS = frozenset({"given_names", "family_name", "date_of_birth", "pnc_id"})
+
+
+def _set_match_keys(person) -> list[str]:
+    """Set the person's stored phonetic codes from their names; returns the fields that changed."""
+    changed = []
+    for name, value in matching.person_match_keys(person.given_names, person.family_name).items():
+        if getattr(person, name) != value:
+            setattr(person, name, value)
+            changed.append(name)
+    return changed
+
+
+def person_duplicates_refresh(*, person_ids, force_id) -> int:
+    """Forget the suspected duplicates of these people and find them again (``cases.matching``), against
+    every live person of the force ``force_id``. A person merged into another or erased gets none. Runs
+    in the caller's transaction; returns the number of pairs found. Set-based: an import calls it once
+    for all the people it recorded."""
+    ids = set(person_ids)
+    if not ids:
+        return 0
+    for chunk in matching.chunks(ids):  # an import's tens of thousands: a few thousand a query
+        SuspectedDuplicate.objects.filter(Q(person_id__in=chunk) | Q(other_id__in=chunk)).delete()
+    people = matching.recorded_people(force_id=force_id, ids=ids)
+    pool = matching.Pool(matching.recorded_people(force_id=force_id, people=people))
+    found = matching.pairs_among(people, pool)
+    SuspectedDuplicate.objects.bulk_create(
+        [
+            SuspectedDuplicate(force_id=force_id, person_id=a, other_id=b, score=c.score, reasons=c.reasons)
+            for (a, b), c in sorted(found.items())
+        ],
+        batch_size=2000,
+        ignore_conflicts=True,  # a pair found meanwhile by another person's refresh
+    )
+    return len(found)
 
 
 # --- Correcting a person -----------------------------------------------------------------------------
@@ -356,9 +400,11 @@ def person_correct(*, person_id, actor, changes: dict, reason: str) -> list[Pers
     person.full_clean(exclude=["force", "created_by", "submission_token"])
     try:
         with transaction.atomic():
-            person.save(update_fields=list(changed))
+            person.save(update_fields=[*changed, *_set_match_keys(person)])
     except IntegrityError as exc:  # another person was given the PNC ID meanwhile
         raise ValidationError({"pnc_id": "A person with this PNC ID has just been recorded."}) from exc
+    if MATCHED_FIELDS & set(changed):
+        person_duplicates_refresh(person_ids=[person.pk], force_id=person.force_id)
     now = timezone.now()
     rows = [
         PersonChange(
@@ -395,6 +441,7 @@ def person_alias_add(*, person_id, actor, given_names: str, family_name: str, re
     alias = PersonAlias(person=person, given_names=given_names, family_name=family_name)
     alias.full_clean()
     alias.save()
+    person_duplicates_refresh(person_ids=[person.pk], force_id=person.force_id)
     row = PersonChange(
         person=person,
         field="alias_added",
@@ -421,6 +468,7 @@ def person_alias_end(*, person_id, alias_id, actor, reason: str) -> PersonAlias:
     now = timezone.now()
     alias.ended_at, alias.ended_by, alias.end_reason = now, actor, reason
     alias.save(update_fields=["ended_at", "ended_by", "end_reason"])
+    person_duplicates_refresh(person_ids=[person.pk], force_id=person.force_id)
     row = PersonChange(
         person=person,
         field="alias_ended",
@@ -694,6 +742,10 @@ def person_merge(
             added.append(alias)
     for alias in added:
         alias.save()
+    if keys := _set_match_keys(kept):
+        kept.save(update_fields=keys)
+    # The merged record is no longer matched; the kept one is matched again with its new aliases.
+    person_duplicates_refresh(person_ids=[kept.pk, merged.pk], force_id=kept.force_id)
 
     # The history of both records, with the reason.
     rows = [
@@ -892,6 +944,10 @@ def person_merge_undo(*, merge_id, actor, reason: str) -> PersonMerge:
     added = {a.pk: str(a) for a in PersonAlias.objects.filter(pk__in=merge.aliases_added)}
     PersonAlias.objects.filter(pk__in=merge.aliases_added).delete()
     announce(PersonMergeUndone(merge_id=merge.pk, kept_id=kept.pk, merged_id=merged.pk, moved=merge.moved))
+    for person in (kept, merged):
+        if keys := _set_match_keys(person):
+            person.save(update_fields=keys)
+    person_duplicates_refresh(person_ids=[kept.pk, merged.pk], force_id=kept.force_id)
 
     rows = [
         PersonChange(person=kept, field=f, old_value=shown_before[f], new_value=_display(f, getattr(kept, f)))

@@ -62,6 +62,7 @@ from .selectors import (
     person_record_get_for,
     person_records_compared_for,
     person_search_for,
+    person_similar_ids_for,
     scheme_admin_get_for,
     scheme_admin_list_for,
     scheme_list_for,
@@ -86,15 +87,12 @@ class CaseListView(RoleRequiredMixin, ListView):
     paginate_by = 25
     paginator_class = DeferredJoinPaginator
 
-    def get_paginator(self, queryset, per_page, orphans=0, allow_empty_first_page=True, **kwargs):
-        # Sorted by a name kept on another table: read a name at a time (DeferredJoinPaginator).
-        if queryset.query.order_by:
-            kwargs["groups"] = caseload_sort_groups_for(self.request.user, self.request.GET.get("sort", ""))
-        return super().get_paginator(queryset, per_page, orphans, allow_empty_first_page, **kwargs)
-
-    def get_queryset(self):
+    def get_queryset(self, similar_people=()):
         self.filterset = CaseFilter(
-            self.request.GET or None, queryset=caseload_for(self.request.user), user=self.request.user
+            self.request.GET or None,
+            queryset=caseload_for(self.request.user),
+            user=self.request.user,
+            similar_people=similar_people,
         )
         if self.filterset.is_bound and not self.filterset.is_valid():
             return self.filterset.queryset.none()
@@ -102,6 +100,32 @@ class CaseListView(RoleRequiredMixin, ListView):
         if not self.request.GET.get("sort"):
             queryset = queryset.order_by("-created_at", "-id")
         return queryset
+
+    def paginate_queryset(self, queryset, page_size):
+        """A search that finds less than a page (by reference, PNC ID, names or an alias, as written) is
+        searched again with the people whose names sound or are spelt like it
+        (``person_similar_ids_for``); the page says which rows those are. A search that fills a page
+        is answered as before, with no more queries."""
+        self.similar_people = set()
+        self._counted = None
+        term = getattr(self.filterset, "search_term", "")
+        if term:
+            paginator = self.get_paginator(queryset, page_size, allow_empty_first_page=True)
+            if paginator.count < page_size and (similar := person_similar_ids_for(self.request.user, term)):
+                self.similar_people = set(similar)
+                queryset = self.get_queryset(similar_people=similar)
+            else:
+                self._counted = (queryset, paginator)  # counted once
+        return super().paginate_queryset(queryset, page_size)
+
+    def get_paginator(self, queryset, per_page, orphans=0, allow_empty_first_page=True, **kwargs):
+        counted = getattr(self, "_counted", None)
+        if counted is not None and counted[0] is queryset:
+            return counted[1]
+        # Sorted by a name kept on another table: read a name at a time (DeferredJoinPaginator).
+        if queryset.query.order_by:
+            kwargs["groups"] = caseload_sort_groups_for(self.request.user, self.request.GET.get("sort", ""))
+        return self.paginator_class(queryset, per_page, orphans, allow_empty_first_page, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -113,9 +137,15 @@ class CaseListView(RoleRequiredMixin, ListView):
         context["sort_base"] = sort_query.urlencode()
         context["current_sort"] = self.request.GET.get("sort", "")
         context["filter"] = self.filterset
+        term = self.filterset.search_term.upper()
         for case in context["cases"]:
             first = case.first_summary_offence_date
             case.proceedings_by = latest_proceedings_date(first) if first else None
+            # Found only by a name spelt another way (not by its reference).
+            case.similar_spelling = (
+                case.person_id in self.similar_people and term not in case.reference.upper()
+            )
+        context["similar_people"] = bool(self.similar_people)
         context["can_open"] = self.request.user.has_role(*INTAKE_ROLES)
         context["can_reassign_caseload"] = self.request.user.has_role(Role.SUPERVISOR)
         audit_record(
@@ -151,7 +181,8 @@ class CaseStartView(RoleRequiredMixin, View):
 
 
 class PersonCreateView(RoleRequiredMixin, View):
-    """Record a new person. Possible matches (same PNC ID, or name and date of birth) are shown first."""
+    """Record a new person. Possible matches (``cases.matching``: the same PNC ID, or names and a date of
+    birth that agree however they were written) are shown first, best first, each with the reasons."""
 
     required_roles = INTAKE_ROLES
     template_name = "cases/person_form.html"
@@ -165,14 +196,13 @@ class PersonCreateView(RoleRequiredMixin, View):
             return render(request, self.template_name, {"form": form}, status=400)
         data = form.cleaned_data
         if not data["confirm_new"]:
-            matches = list(
-                person_match_list_for(
-                    request.user,
-                    given_names=data["given_names"],
-                    family_name=data["family_name"],
-                    date_of_birth=data["date_of_birth"],
-                    pnc_id=data["pnc_id"],
-                )
+            matches = person_match_list_for(
+                request.user,
+                given_names=data["given_names"],
+                family_name=data["family_name"],
+                date_of_birth=data["date_of_birth"],
+                pnc_id=data["pnc_id"],
+                aliases=data["aliases"],
             )
             if matches:
                 audit_record(

@@ -275,6 +275,9 @@ class Plan:
     warnings_total: int = 0
     likely: list = field(default_factory=list)
     likely_total: int = 0
+    # Every likely match, listed or not, for the suspected duplicates once imported: (the new person,
+    # the recorded person's ``Details``, or the file's other new person).
+    suspected: list = field(default_factory=list)
     counts: dict = field(default_factory=dict)
     line_word: str = "Line"
     timings: dict = field(default_factory=dict)  # seconds by step, for the benchmark
@@ -1327,30 +1330,32 @@ class Checker:
         for row in rows:
             people.setdefault(id(row.person), row.person)
         undecided = [p for p in people.values() if p.person_id is None]
-        matches = matching.people_match(
-            force_id=self.force.pk,
-            people=[
-                matching.Details(id(p), p.given_names, p.family_name, p.date_of_birth, p.pnc_id)
-                for p in undecided
-            ],
-        )
+        details = {
+            id(p): matching.Details(
+                id(p), p.given_names, p.family_name, p.date_of_birth, p.pnc_id, tuple(p.aliases)
+            )
+            for p in undecided
+        }
+        matches = matching.people_match(force_id=self.force.pk, people=list(details.values()))
         first_line = {}
         for row in rows:
             first_line.setdefault(id(row.person), row)
-        by_name = {}
+        new_people = []
         for person in undecided:
             match = matches[id(person)]
-            row = first_line[id(person)]
             if match.same is not None:
                 person.person_id, person.new = match.same, False
                 continue
-            for pk, why in match.likely:
-                self._likely(row, why, person_id=pk)
-            key = (person.family_name.strip().upper(), person.date_of_birth)
-            for other in by_name.get(key, ()):
-                if other.given_names.strip().upper() == person.given_names.strip().upper():
-                    self._likely(row, matching.SAME_NAMES, line=other.line)
-            by_name.setdefault(key, []).append(person)
+            for (pk, why), known in zip(match.likely, match.known, strict=True):
+                self._likely(first_line[id(person)], why, person_id=pk)
+                plan.suspected.append((person, known, None))
+            new_people.append(person)
+        # The file's new people alike one another (the same rules, among the file's rows).
+        by_key = {id(p): p for p in new_people}
+        for key, earlier in matching.rows_match([details[id(p)] for p in new_people]).items():
+            for other_key, why in earlier:
+                self._likely(first_line[key], why, line=by_key[other_key].line)
+                plan.suspected.append((by_key[key], None, by_key[other_key]))
         plan.people = [p for p in people.values() if p.new]
         plan.cases = rows
         counts = plan.counts

@@ -116,14 +116,15 @@ def _rows(today):
             "condition_1_referral_sent_on": on(186),
         },
     ]
-    # Someone already recorded by the demo, written without their PNC ID: a likely match.
+    # Someone already recorded by the demo (Kayleigh Brooks), spelt another way and without their PNC
+    # ID: a likely match, with the reasons.
     known = Person.objects.filter(pnc_id="15/0023456B", force__name="Fenshire Constabulary").first()
     if known is not None:
         rows.append(
             {
                 "case_reference": "FEN/DEMO/0120",
-                "given_names": known.given_names,
-                "family_name": known.family_name,
+                "given_names": "Kaylee",
+                "family_name": "Brookes",
                 "date_of_birth": known.date_of_birth.isoformat(),
                 "sex": known.sex,
                 "scheme": "OH",

@@ -1,21 +1,21 @@
 """Who in the force's records a caseload file's people may be: the one place the import matches people.
 
-Today it applies the rules of ``cases.selectors.person_match_list_for`` (the exact matching intake
-uses), for a whole file at once: the candidates are read in a few queries (by the file's PNC IDs, and
-by its family names and dates of birth, a chunk of dates at a time), not one query a row. An exact PNC
-ID is the same person; the same names and date of birth, or an alias's family name and the date of
-birth, make a likely match, which is reported and never merged. When duplicate matching learns to find
-people however they are spelt, ``people_match`` is what changes, and the import follows.
+It applies the duplicate matching intake uses (``cases.matching``, the rules of
+``cases.selectors.person_match_list_for``), for a whole file at once: the force's people the rules
+could accept are read in a few queries (by the dates of birth the file's could have been mistyped as,
+and by its PNC IDs), not one query a row. The same PNC ID (however written) is the same person; names
+and a date of birth that agree, however spelt, make a likely match, which is reported, with the
+reasons, and never merged. Someone recorded with a different PNC ID from the one the file gives is a
+different person, never a likely match. ``rows_match`` does the same among the file's own people.
 """
 
 from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import connection
-from django.db.models import F
-from django.db.models.functions import Upper
 
-from cases.models import Person, PersonAlias
+from cases import matching as rules
+from cases.models import Person
 
 CHUNK = 2000  # PNC IDs, or dates of birth, per query
 
@@ -29,47 +29,52 @@ class Details:
     family_name: str
     date_of_birth: date
     pnc_id: str = ""  # normalised (cases.models.normalise_pnc_id), or blank
+    aliases: tuple = ()  # (given names, family name) pairs
 
 
 @dataclass
 class Match:
     same: int | None = None  # the person recorded with this PNC ID: the same person
     likely: list[tuple[int, str]] = field(default_factory=list)  # (person id, why) may be the same
+    # The recorded people of ``likely`` as the matching read them: the import keeps each pair as a
+    # suspected duplicate once the person is recorded, without matching them again.
+    known: list = field(default_factory=list)
 
 
-SAME_NAMES = "same names and date of birth"
-SAME_FAMILY_NAME = "same family name and date of birth"
-ALIAS = "an alias with the same family name, and the same date of birth"
+def details_of(person, pk=None) -> rules.Details:
+    """The matching's view of a file's person (``Details`` here, or the checker's ``PersonRow``)."""
+    return rules.Details(
+        person.given_names, person.family_name, person.date_of_birth, person.pnc_id, tuple(person.aliases), pk
+    )
 
 
 def people_match(*, force_id, people: list[Details]) -> dict:
-    """``{key: Match}`` for each of ``people``, against the people recorded by the force ``force_id``.
-
-    The rules of ``person_match_list_for``: a person with the same PNC ID; or the same family name
-    and date of birth, with the same given names when they are given (names compared without regard
-    to case); or an alias with that family name and the date of birth. The PNC ID match is the same
-    person, the others are likely matches; someone recorded with a different PNC ID from the one the
-    file gives is a different person, never a likely match."""
-    by_pnc = _people_by_pnc(force_id, {p.pnc_id for p in people if p.pnc_id})
-    named, aliased = _people_by_name(force_id, people)
+    """``{key: Match}`` for each of ``people``, against the people recorded by the force ``force_id``:
+    the person with the same PNC ID, or the likely matches, best first, with the reasons in words."""
     answers = {}
-    for person in people:
-        match = Match(same=by_pnc.get(person.pnc_id) if person.pnc_id else None)
-        family, given = person.family_name.strip().upper(), person.given_names.strip().upper()
-        seen = {match.same}
-        for pk, their_given, their_pnc in named.get((family, person.date_of_birth), ()):
-            if pk in seen or (person.pnc_id and their_pnc and their_pnc != person.pnc_id):
-                continue
-            if given and their_given != given:
-                continue
-            seen.add(pk)
-            match.likely.append((pk, SAME_NAMES if given else SAME_FAMILY_NAME))
-        for pk, their_pnc in aliased.get((family, person.date_of_birth), ()):
-            if pk in seen or (person.pnc_id and their_pnc and their_pnc != person.pnc_id):
-                continue
-            seen.add(pk)
-            match.likely.append((pk, ALIAS))
+    looked_up = [details_of(p) for p in people]
+    pool = rules.Pool(rules.recorded_people(force_id=force_id, people=looked_up))
+    for person, details in zip(people, looked_up, strict=True):
+        match = Match()
+        for candidate in pool.candidates(details):
+            if candidate.same_pnc_id and match.same is None:
+                match.same = candidate.person_id
+            elif not candidate.same_pnc_id:
+                match.likely.append((candidate.person_id, candidate.why))
+                match.known.append(pool.people[candidate.person_id])
         answers[person.key] = match
+    return answers
+
+
+def rows_match(people: list[Details]) -> dict:
+    """``{key: [(earlier key, why)]}``: for each of the file's ``people`` (in the file's order), those
+    before it in the file who may be the same person, by the same rules."""
+    pool, keys, answers = rules.Pool(), {}, {}
+    for number, person in enumerate(people):
+        details = details_of(person, pk=number)
+        answers[person.key] = [(keys[c.person_id], c.why) for c in pool.candidates(details)]
+        pool.add(details)
+        keys[number] = person.key
     return answers
 
 
@@ -77,77 +82,6 @@ def _chunks(values, size=CHUNK):
     values = sorted(values)
     for start in range(0, len(values), size):
         yield values[start : start + size]
-
-
-def _people_by_pnc(force_id, pnc_ids) -> dict:
-    if connection.vendor == "postgresql":  # one array parameter, not one placeholder a PNC ID
-        return dict(
-            _rows(
-                "SELECT pnc_id, id FROM cases_person WHERE force_id = %s AND pnc_id <> '' AND pnc_id = "
-                "ANY(%s)",
-                [force_id, sorted(pnc_ids)],
-            )
-        )
-    found = {}
-    for chunk in _chunks(pnc_ids):
-        found.update(
-            (pnc, pk)
-            for pk, pnc in Person.objects.filter(force_id=force_id, pnc_id__in=chunk).values_list(
-                "pk", "pnc_id"
-            )
-        )
-    return found
-
-
-def _people_by_name(force_id, people):
-    """The force's people, and people by an alias, with one of the file's (family name, date of birth)
-    pairs: ``{(FAMILY, dob): [(id, GIVEN, pnc)]}`` and ``{(FAMILY, dob): [(id, pnc)]}``. On PostgreSQL the
-    pairs are joined in one query each (``person_duplicate_key_idx``); elsewhere a chunk of dates of
-    birth at a time, each with the family names the file gives them."""
-    families_by_dob = {}
-    for person in people:
-        families_by_dob.setdefault(person.date_of_birth, set()).add(person.family_name.strip().upper())
-    named, aliased = {}, {}
-    if connection.vendor == "postgresql":
-        pairs = [(family, dob) for dob, families in families_by_dob.items() for family in families]
-        keys = [[family for family, _ in pairs], [dob for _, dob in pairs]]
-        for pk, family, given, dob, pnc in _rows(
-            "SELECT p.id, upper(p.family_name), upper(p.given_names), p.date_of_birth, p.pnc_id "
-            "FROM cases_person AS p JOIN unnest(%s::text[], %s::date[]) AS k(family, dob) "
-            "ON upper(p.family_name) = k.family AND p.date_of_birth = k.dob WHERE p.force_id = %s",
-            [*keys, force_id],
-        ):
-            named.setdefault((family, dob), []).append((pk, given.strip(), pnc))
-        for pk, family, dob, pnc in _rows(
-            "SELECT a.person_id, upper(a.family_name), p.date_of_birth, p.pnc_id "
-            "FROM cases_personalias AS a JOIN cases_person AS p ON p.id = a.person_id "
-            "JOIN unnest(%s::text[], %s::date[]) AS k(family, dob) "
-            "ON upper(a.family_name) = k.family AND p.date_of_birth = k.dob WHERE p.force_id = %s",
-            [*keys, force_id],
-        ):
-            aliased.setdefault((family, dob), []).append((pk, pnc))
-        return named, aliased
-    for dobs in _chunks(families_by_dob):
-        families = set().union(*(families_by_dob[d] for d in dobs))
-        rows = (
-            Person.objects.filter(force_id=force_id, date_of_birth__in=dobs)
-            .annotate(family=Upper("family_name"), given=Upper("given_names"))
-            .filter(family__in=families)
-            .values_list("pk", "family", "given", "date_of_birth", "pnc_id")
-        )
-        for pk, family, given, dob, pnc in rows:
-            if family in families_by_dob[dob]:
-                named.setdefault((family, dob), []).append((pk, given.strip(), pnc))
-        rows = (
-            PersonAlias.objects.filter(person__force_id=force_id, person__date_of_birth__in=dobs)
-            .annotate(family=Upper("family_name"), dob=F("person__date_of_birth"), pnc=F("person__pnc_id"))
-            .filter(family__in=families)
-            .values_list("person_id", "family", "dob", "pnc")
-        )
-        for pk, family, dob, pnc in rows:
-            if family in families_by_dob[dob]:
-                aliased.setdefault((family, dob), []).append((pk, pnc))
-    return named, aliased
 
 
 def _rows(sql, params):

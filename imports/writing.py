@@ -27,6 +27,7 @@ from django.db import connection
 from django.utils import timezone
 
 from cases.events import EventCode
+from cases.matching import person_match_keys, score
 from cases.models import (
     Admission,
     Authority,
@@ -39,6 +40,7 @@ from cases.models import (
     Person,
     PersonAlias,
     ReferenceCounter,
+    SuspectedDuplicate,
 )
 from cases.rules import latest_proceedings_date
 from conditions.models import (
@@ -57,6 +59,7 @@ from offenderhub.audit.services import audit_record_many
 from referrals.models import OPEN_REFERRAL_STATUSES, DesiredOutcome, Referral, ReferralStatus, WithdrawReason
 
 from .checking import case_derived, day, gravity_of, needs_prosecutor, noon
+from .matching import details_of
 
 CHUNK = 2000  # cases built in memory before they are written
 ID_BLOCK = 5000  # primary keys taken from a table's sequence at once, beyond those reserved
@@ -350,6 +353,7 @@ class Writer:
                     interpreter_language=person.interpreter_language,
                     created_by_id=self.actor.pk,
                     created_at=self.now,
+                    **person_match_keys(person.given_names, person.family_name),
                 )
                 self._audit(Person, pk, f"Person #{pk}", reason)
             named = [(p, a) for p in chunk for a in p.aliases]
@@ -360,6 +364,30 @@ class Writer:
             persons.flush()
             aliases.flush()
             self.progress("Saving the people", start + len(chunk), len(people))
+        self._suspected_duplicates()
+
+    def _suspected_duplicates(self):
+        """The supervisors' suspected duplicates: the check's likely matches (the new people against
+        the force's, and among the file's), every one of them, each read from the lower record to the
+        higher as the matching keeps them. The check has just matched them (in this transaction):
+        matching the new people again would double the time the import spends matching."""
+        pairs = {}
+        for person, known, other in self.plan.suspected:
+            mine = details_of(person, pk=person.person_id)
+            theirs = known if known is not None else details_of(other, pk=other.person_id)
+            lower, higher = sorted((mine, theirs), key=lambda d: d.pk)
+            if (lower.pk, higher.pk) not in pairs and (found := score(lower, higher)) is not None:
+                pairs[lower.pk, higher.pk] = found
+        SuspectedDuplicate.objects.bulk_create(
+            [
+                SuspectedDuplicate(
+                    force_id=self.force_id, person_id=a, other_id=b, score=c.score, reasons=c.reasons
+                )
+                for (a, b), c in sorted(pairs.items())
+            ],
+            batch_size=2000,
+            ignore_conflicts=True,
+        )
 
     # --- One case ------------------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from assessments.models import Assessment, AssessmentKind, AssessmentStatus, Pathway, PathwayNeed
 from cases.events import EventCode
+from cases.matching import person_match_keys
 from cases.models import (
     Case,
     CaseEvent,
@@ -79,10 +80,12 @@ def _cohort(force, rng):
         if Person.objects.filter(force=force, pnc_id=_pnc(i)).exists():
             continue
         age = rng.choice([19, 22, 27, 31, 38, 44, 52, 60])
+        given = rng.choice(["Sam", "Alex", "Jo", "Chris", "Lee", "Robin", "Kim", "Jamie"])
         person = Person.objects.create(
             force=force,
-            given_names=rng.choice(["Sam", "Alex", "Jo", "Chris", "Lee", "Robin", "Kim", "Jamie"]),
+            given_names=given,
             family_name=f"Cohort{i:02d}",
+            **person_match_keys(given, f"Cohort{i:02d}"),
             date_of_birth=today - relativedelta(years=age) - timedelta(days=rng.randint(0, 300)),
             sex=rng.choice(["male", "male", "female"]),
             ethnicity=rng.choice(common + [common[0]] * 3),
@@ -263,19 +266,21 @@ def _police_records(cases, rng):
 
 def _data_quality_examples(force) -> bool:
     """For the supervisor's data-quality page: Daniel Whitmore recorded a second time, without his PNC
-    ID (as an import or a hurried intake might), with a case opened three weeks ago and left at intake.
-    With the demo's people without an ethnic group and its conditions without an owner, four of the
-    page's categories show something on a first run. Once only."""
+    ID and written another way (as an import or a hurried intake might: "Danny Whitmoore", his date of
+    birth a day out), with a case opened three weeks ago and left at intake; the duplicate matching
+    lists the two as suspected duplicates, with its reasons. With the demo's people without an ethnic
+    group and its conditions without an owner, four of the page's categories show something on a first
+    run. Once only."""
     original = Person.objects.filter(force=force, pnc_id="19/0012345A").first()
-    if original is None or Person.objects.filter(force=force, family_name="Whitmore", pnc_id="").exists():
+    if original is None or Person.objects.filter(force=force, family_name="Whitmoore", pnc_id="").exists():
         return False
     case_worker = User.objects.get(email="caseworker@fenshire-police.example")
     person = person_create(
         actor=case_worker,
         data={
-            "given_names": original.given_names,
-            "family_name": original.family_name,
-            "date_of_birth": original.date_of_birth,
+            "given_names": "Danny",
+            "family_name": "Whitmoore",
+            "date_of_birth": original.date_of_birth + timedelta(days=1),
             "sex": original.sex,
             "address": "Flat 2, 40 Station Road\nFenchester",
             "postcode": "FE2 9XY",

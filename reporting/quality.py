@@ -4,12 +4,12 @@ category with a count and a list of the records.
 Every category is a queryset of the force's own records (scoped by ``case_list_for`` /
 ``person_list_for``, so a supervisor of another force, a partner or an analyst gets none), counted in
 one query, most of them read through a partial index (migrations cases 0014, conditions 0008,
-referrals 0004); the duplicates compare every person of the force with the others (a hash join, about
-0.1 s for 100,000 people). The page shows the counts; each list is paginated and downloads as CSV.
+referrals 0004); the duplicates are pairs kept as people change (cases 0020). The page shows the
+counts; each list is paginated and downloads as CSV.
 
 Categories are declared once in ``CATEGORIES``: a title, the selector of its rows and how each row
-is shown and exported. Suspected duplicates are the exact rules intake already applies; the fuzzy
-matching of issue 14 part 4 extends ``duplicate_people_for`` only.
+is shown and exported. Suspected duplicates are the pairs the duplicate matching keeps
+(``cases.matching``, issue 14 part 4): the rules intake applies, however the details were written.
 """
 
 from collections.abc import Callable
@@ -18,12 +18,12 @@ from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.db.models import Case, DateTimeField, Exists, F, Max, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce, Upper
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.models import CaseEvent, Person
-from cases.selectors import case_list_for, person_list_for
+from cases.models import CaseEvent
+from cases.selectors import case_list_for, person_list_for, suspected_duplicate_list_for
 from cases.workflow import OPEN_STATUSES
 from conditions.models import LIVE_CONDITION_STATUSES, Condition
 from offenderhub.core.workdays import is_working_day
@@ -56,37 +56,13 @@ def people_without_pnc_id_for(user):
     return person_list_for(user).filter(Exists(open_case), pnc_id="").order_by("family_name", "id")
 
 
-def _later_duplicates_of(user):
-    """The force's people after the outer person (by id) with the same names (any case) and date of
-    birth: the exact rule of ``cases.selectors.person_match_list_for``. (Its other rule, the same PNC
-    ID, cannot find two people: PNC IDs are kept normalised and unique in a force,
-    ``person_pnc_unique_in_force``.) Index: ``person_duplicate_key_idx``."""
-    return (
-        person_list_for(user)
-        .annotate(family_upper=Upper("family_name"), given_upper=Upper("given_names"))
-        .filter(
-            date_of_birth=OuterRef("date_of_birth"),
-            family_upper=OuterRef("family_upper"),
-            given_upper=OuterRef("given_upper"),
-            pk__gt=OuterRef("pk"),
-            erased_at=None,
-        )
-    )
-
-
 def duplicate_people_for(user):
-    """Suspected duplicates as pairs: each row is a person with ``duplicate_id``, the next person (by
-    id) who matches them; three people alike make two pairs (first with second, second with third).
-    The one place to extend with the fuzzy rules of issue 14 part 4."""
-    later = _later_duplicates_of(user)
-    return (
-        person_list_for(user)
-        .filter(erased_at=None)  # an erased record has no names left to match
-        .annotate(family_upper=Upper("family_name"), given_upper=Upper("given_names"))
-        .filter(Exists(later))
-        .annotate(duplicate_id=Subquery(later.order_by("pk").values("pk")[:1]))
-        .order_by("family_name", "given_names", "id")
-    )
+    """Suspected duplicates as pairs (``cases.models.SuspectedDuplicate``): two live records of the force
+    that the duplicate matching (``cases.matching``: however the names and date of birth were written,
+    or an alias) says may be one person, best match first, each with the reasons. The pairs are kept as
+    people are recorded, corrected, merged and imported, so the page counts rows instead of comparing
+    every person with the others."""
+    return suspected_duplicate_list_for(user)
 
 
 # --- Cases ----------------------------------------------------------------------------------------------
@@ -198,22 +174,25 @@ def _person_cells(person, partners):
     ]
 
 
-def _duplicate_cells(person, partners):
-    other = partners.get(person.duplicate_id)
+def _duplicate_cells(pair, partners):
+    person, other = pair.person, pair.other
     return [
         (person.full_name, reverse("cases:person_detail", args=[person.pk])),
-        (other.full_name if other else "", reverse("cases:person_detail", args=[person.duplicate_id])),
-        (person.date_of_birth.strftime("%d/%m/%Y"), None),
-        ("Same names and date of birth", None),
+        (other.full_name, reverse("cases:person_detail", args=[other.pk])),
+        (
+            " and ".join(sorted({p.date_of_birth.strftime("%d/%m/%Y") for p in (person, other)})),
+            None,
+        ),
+        ("; ".join(pair.reasons).capitalize(), None),
+        (str(pair.score), None),
     ]
 
 
-def _duplicate_action(person, partners):
-    other = partners.get(person.duplicate_id)
+def _duplicate_action(pair, partners):
     return (
         "Compare and merge",
-        f" {person.full_name} and {other.full_name if other else 'the other record'}",
-        reverse("cases:person_merge", args=[person.pk, person.duplicate_id]),
+        f" {pair.person.full_name} and {pair.other.full_name}",
+        reverse("cases:person_merge", args=[pair.person_id, pair.other_id]),
     )
 
 
@@ -268,9 +247,10 @@ CATEGORIES = [
     Category(
         "duplicates",
         "Suspected duplicate people",
-        "Pairs of people with the same names and date of birth.",
+        "Pairs of people whose names and date of birth agree however they were written, or who share a "
+        "PNC ID or an alias; the best matches (out of 100) first.",
         duplicate_people_for,
-        ("Person", "May be the same as", "Date of birth", "Why"),
+        ("Person", "May be the same as", "Date of birth", "Why", "Match"),
         _duplicate_cells,
         _duplicate_action,
     ),
@@ -308,7 +288,6 @@ def quality_counts_for(user) -> list[dict]:
 
 
 def partners_of(category, rows) -> dict:
-    """The other person of each duplicate pair on a page (one query), by id; nothing for the others."""
-    if category.slug != "duplicates":
-        return {}
-    return Person.objects.in_bulk([r.duplicate_id for r in rows])
+    """Rows' related records a page needs beyond the rows' own (none: each pair reads both people with
+    it, ``select_related``)."""
+    return {}

@@ -39,6 +39,7 @@ from django.utils import timezone
 
 from assessments.models import Assessment, Contribution, Pathway, PathwayNeed
 from cases.events import EventCode
+from cases.matching import family_name_key, given_name_key
 from cases.models import (
     Case,
     CaseEvent,
@@ -537,7 +538,8 @@ class VolumeGenerator:
                 Person,
                 (
                     "id force_id given_names family_name date_of_birth sex ethnicity_id pnc_id "
-                    "address postcode phone vulnerable created_by_id created_at"
+                    "address postcode phone vulnerable created_by_id created_at "
+                    "family_name_key given_name_key"
                 ),
             ),
             "alias": Table(PersonAlias, "id person_id given_names family_name"),
@@ -1218,6 +1220,8 @@ class VolumeGenerator:
             rng.random() < 0.12,
             owner,
             when - timedelta(minutes=5),
+            family_name_key(family),
+            given_name_key(given),
         )
         if rng.random() < 0.03:
             a = self.tables["alias"]

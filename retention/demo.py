@@ -14,6 +14,7 @@ from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 
 from cases.events import EventCode
+from cases.matching import person_match_keys
 from cases.models import (
     Case,
     CaseEvent,
@@ -94,6 +95,7 @@ def _archive_case(force, number, given, family, age, sex, offence_name, days, st
         force=force,
         given_names=given,
         family_name=family,
+        **person_match_keys(given, family),
         date_of_birth=timezone.localdate() - relativedelta(years=age) - timedelta(days=40 * number),
         sex=sex,
         pnc_id=f"11/{8800000 + number:07d}P",

@@ -35,7 +35,7 @@ from django.db.models import Q, Value, When
 from django.utils import timezone
 
 from cases.events import EventCode, PersonErasing, PersonErasureAsked, announce
-from cases.models import Case, CaseEvent, Person, PersonAlias, PersonChange, PersonMerge
+from cases.models import Case, CaseEvent, Person, PersonAlias, PersonChange, PersonMerge, SuspectedDuplicate
 from conditions.models import Caution, Variation
 from offenderhub.audit.models import AuditAction
 from offenderhub.audit.services import audit_record
@@ -119,11 +119,13 @@ PERSON_ERASED = {
     "interpreter_needed": False,
     "interpreter_language": "",
     "submission_token": None,
+    "family_name_key": "",  # the names' phonetic codes (cases.matching)
+    "given_name_key": "",
 }
 
 # Rows removed whole: what they hold is the person's (other names, old values of their details) or
 # their upload. (Evidence's files go with them.)
-DELETED = ("cases.PersonAlias", "cases.PersonChange", "referrals.Evidence")
+DELETED = ("cases.PersonAlias", "cases.PersonChange", "cases.SuspectedDuplicate", "referrals.Evidence")
 
 # The text columns of the person's records that stay, and why: codes and choices, numbers, references
 # and what the service wrote itself (never what someone typed about the person).
@@ -348,6 +350,9 @@ def person_erase(*, review, requested_by, requested_at, authorised_by, request=N
     # The person's other names and the old values of their details.
     removed["Aliases"] = PersonAlias.objects.filter(person__in=people).delete()[0]
     removed["History of changes"] = PersonChange.objects.filter(person__in=people).delete()[0]
+    # The pairs the duplicate matching suspected: their reasons name both people's details.
+    if pairs := SuspectedDuplicate.objects.filter(Q(person__in=people) | Q(other__in=people)).delete()[0]:
+        removed["Suspected duplicates"] = pairs
     # The merges of their records: the snapshots hold both records' old names and details, the reasons
     # may name them. The merge stays (by record number), never to be undone.
     merges = PersonMerge.objects.filter(Q(kept__in=people) | Q(merged__in=people))

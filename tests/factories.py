@@ -9,6 +9,7 @@ import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
+from cases.matching import family_name_key, given_name_key
 from cases.models import (
     Case,
     CaseOffence,
@@ -177,6 +178,9 @@ class PersonFactory(_CleanModelFactory):
     date_of_birth = date(1990, 5, 17)
     sex = Sex.MALE
     pnc_id = ""
+    # The names' phonetic codes, as the services keep them (cases.matching).
+    family_name_key = factory.LazyAttribute(lambda person: family_name_key(person.family_name))
+    given_name_key = factory.LazyAttribute(lambda person: given_name_key(person.given_names))
 
 
 class CaseFactory(_CleanModelFactory):

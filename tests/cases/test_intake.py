@@ -179,11 +179,91 @@ def test_same_name_and_date_of_birth_shows_matches_until_confirmed(
 def test_same_name_but_another_date_of_birth_is_no_match(client_for, case_worker, recorded, person_data):
     response = client_for(case_worker).post(
         "/cases/people/new/",
-        person_data(given_names="Kayleigh", family_name="Brooks", date_of_birth=date(1994, 2, 4)),
+        person_data(given_names="Kayleigh", family_name="Brooks", date_of_birth=date(1996, 7, 21)),
     )
 
     assert response.status_code == 302
     assert Person.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("given", "family", "born", "reason"),
+    [
+        ("Kaylee", "Brookes", date(1994, 2, 3), "Family name sounds alike (Brookes/Brooks)"),
+        ("Kayleigh", "Brooks", date(1994, 2, 4), "Date of birth a day apart (04/02/1994, 03/02/1994)"),
+        ("Kayleigh", "Brooks", date(1994, 3, 2), "Date of birth with day and month swapped"),
+        (
+            "Kayleigh",
+            "Brooks",
+            date(1994, 2, 8),
+            "Date of birth one digit different (08/02/1994, 03/02/1994)",
+        ),
+        ("Brooks", "Kayleigh", date(1994, 2, 3), "Given and family names swapped"),
+        ("Kayley", "Brooks", date(1994, 2, 3), "Given names are variants of one name (Kayley/Kayleigh)"),
+        ("Kay", "Turner", date(1994, 2, 3), "Matches alias Turner, Kay"),
+    ],
+)
+def test_a_person_written_another_way_is_shown_with_the_reasons_before_anything_is_saved(
+    client_for, case_worker, recorded, person_data, given, family, born, reason
+):
+    recorded.aliases.create(given_names="Kay", family_name="Turner")
+
+    response = client_for(case_worker).post(
+        "/cases/people/new/", person_data(given_names=given, family_name=family, date_of_birth=born)
+    )
+
+    assert response.status_code == 200
+    assert list(response.context["matches"]) == [recorded]
+    assertContains(response, "This person may already be recorded.")
+    assertContains(response, reason)
+    assert Person.objects.count() == 1
+    shown = AuditEvent.objects.get(action=AuditAction.VIEWED, object_label="Possible matches")
+    assert shown.reason == f"Possible matches shown: people {recorded.pk}"  # numbers, never the reasons
+
+
+@pytest.mark.parametrize("role", ["decision_maker", "practitioner", "analyst"])
+def test_other_roles_are_refused_the_matches(request, client_for, recorded, person_data, role):
+    response = client_for(request.getfixturevalue(role)).post(
+        "/cases/people/new/",
+        person_data(given_names="Kaylee", family_name="Brookes", date_of_birth=date(1994, 2, 3)),
+    )
+
+    assert response.status_code == 403
+    assert "Brooks" not in response.content.decode()
+    assert not AuditEvent.objects.filter(object_label="Possible matches").exists()
+
+
+def test_matches_are_ranked_and_leave_out_twins_merged_and_erased_records(
+    client_for, case_worker, force, recorded, person_data
+):
+    sounds_alike = PersonFactory(
+        force=force, given_names="Kayleigh", family_name="Brookes", date_of_birth=recorded.date_of_birth
+    )
+    PersonFactory(force=force, given_names="Jade", family_name="Brooks", date_of_birth=recorded.date_of_birth)
+    PersonFactory(
+        force=force,
+        given_names="Kayleigh",
+        family_name="Brooks",
+        date_of_birth=recorded.date_of_birth,
+        merged_into=recorded,
+    )
+    PersonFactory(
+        force=force,
+        given_names="Kayleigh",
+        family_name="Brooks",
+        date_of_birth=recorded.date_of_birth,
+        erased_at=timezone.now(),
+    )
+
+    response = client_for(case_worker).post(
+        "/cases/people/new/",
+        person_data(given_names="Kayleigh", family_name="Brooks", date_of_birth=recorded.date_of_birth),
+    )
+
+    matches = response.context["matches"]
+    assert matches == [recorded, sounds_alike]
+    assert [m.match_score for m in matches] == [100, 95]
+    assert matches[0].match_reasons == ["same names and date of birth"]
 
 
 def test_people_of_another_force_are_never_shown_as_matches(

@@ -9,7 +9,7 @@ import pytest
 from factories import CaseFactory, PersonFactory
 
 from cases import services
-from cases.models import Person, PersonAlias, PersonChange, PersonMerge
+from cases.models import Person, PersonAlias, PersonChange, PersonMerge, SuspectedDuplicate
 from offenderhub.audit.models import AuditAction, AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +17,9 @@ pytestmark = pytest.mark.django_db
 REASON = "Recorded twice at intake."
 # Signing in (session, user, roles, second factor) and the page's own reads and audit rows: pinned so
 # that they stay the same however many cases and aliases the records have.
-START_PAGE_QUERIES = 10
+# The start page's candidates (cases.matching): the record's aliases, the people born on the dates its
+# date of birth could have been mistyped as, those holding its PNC ID, their aliases, and the people.
+START_PAGE_QUERIES = 14
 COMPARE_PAGE_QUERIES = 15
 UNDO_PAGE_QUERIES = 17  # with retention's and subject access's reasons to refuse (two each)
 KEPT_PAGE_QUERIES = 12
@@ -345,7 +347,7 @@ def test_an_undo_after_a_change_is_refused_with_the_reason(
 
 
 def test_the_suspected_duplicates_link_to_the_merge_page(client_for, supervisor, person, duplicate):
-    Person.objects.filter(pk=duplicate.pk).update(pnc_id="")
+    services.person_duplicates_refresh(person_ids=[duplicate.pk], force_id=duplicate.force_id)
     page = client_for(supervisor).get("/reports/quality/duplicates/").content.decode()
 
     first, second = sorted([person, duplicate], key=lambda p: p.pk)
@@ -353,7 +355,10 @@ def test_the_suspected_duplicates_link_to_the_merge_page(client_for, supervisor,
 
 
 def test_a_merged_pair_is_no_longer_a_suspected_duplicate(client_for, supervisor, person, duplicate):
+    services.person_duplicates_refresh(person_ids=[duplicate.pk], force_id=duplicate.force_id)
+    assert SuspectedDuplicate.objects.filter(person=person, other=duplicate).exists()
     merged(person, duplicate, supervisor)
+    assert not SuspectedDuplicate.objects.exists()  # forgotten with the merge
     page = client_for(supervisor).get("/reports/quality/duplicates/").content.decode()
     assert "Compare and merge" not in page
 

@@ -8,7 +8,7 @@ import pytest
 from factories import PersonFactory, UserFactory
 from import_support import csv_bytes, example_bytes
 
-from cases.models import Case, CaseOffence, Person
+from cases.models import Case, CaseOffence, Person, SuspectedDuplicate
 from cases.selectors import person_match_list_for
 from cases.services import case_offence_columns_refresh
 from conditions.models import Condition, ConditionStatus, PeriodExtension
@@ -424,11 +424,40 @@ def test_a_likely_match_is_reported_and_imported_as_a_new_person_never_merged(ad
     likely = [(m["line"], m["person"], m["other_line"], m["why"]) for m in result.plan.likely]
     assert likely == [
         (2, held.pk, None, "same names and date of birth"),
-        (3, alias_held.pk, None, "an alias with the same family name, and the same date of birth"),
+        (3, alias_held.pk, None, "matches alias Turner; no given name to compare; same date of birth"),
         (4, held.pk, None, "same names and date of birth"),
         (4, None, 2, "same names and date of birth"),
     ]
     assert Person.objects.filter(family_name__iexact="Marsh").count() == 3  # two new people, none merged
+
+
+def test_the_likely_matches_are_kept_as_suspected_duplicates_written_however_they_are(admin, world):
+    held = PersonFactory(
+        force=world, given_names="Kayleigh", family_name="Brooks", date_of_birth=date(1995, 4, 2)
+    )
+    imported(
+        admin,
+        row("A", given_names="Kaylee", family_name="Brookes", date_of_birth="1995-02-04"),
+        row("B", given_names="Leon", family_name="Marsh", date_of_birth="1998-04-12"),
+        row("C", given_names="Marsh", family_name="Leon", date_of_birth="1998-04-12"),  # names swapped
+        row("D", given_names="Jade", family_name="Brooks", date_of_birth="1995-04-02"),  # a twin: no pair
+    )
+    new = {p.family_name: p for p in Person.objects.exclude(pk=held.pk)}
+
+    pairs = {(p.person_id, p.other_id): p.reasons for p in SuspectedDuplicate.objects.all()}
+
+    assert pairs == {
+        (held.pk, new["Brookes"].pk): [
+            "family name sounds alike (Brooks/Brookes)",
+            "given names are variants of one name (Kayleigh/Kaylee)",
+            "date of birth with day and month swapped (02/04/1995, 04/02/1995)",
+        ],
+        tuple(sorted([new["Marsh"].pk, new["Leon"].pk])): [
+            "given and family names swapped",
+            "same date of birth",
+        ],
+    }
+    assert new["Brookes"].family_name_key == held.family_name_key == "BRKS"
 
 
 def test_rows_of_one_person_must_agree_on_who_they_are(admin):
@@ -469,11 +498,12 @@ def test_the_batched_matching_finds_whom_intake_s_matching_finds(admin, world):
         force_id=world.pk, people=[matching.Details(i, g, f, d, p) for i, (g, f, d, p) in enumerate(wanted)]
     )
     for i, (given, family, dob, pnc) in enumerate(wanted):
-        intake = set(
-            person_match_list_for(
+        intake = {
+            p.pk
+            for p in person_match_list_for(
                 supervisor, given_names=given, family_name=family, date_of_birth=dob, pnc_id=pnc
-            ).values_list("pk", flat=True)
-        )
+            )
+        }
         found = {pk for pk, _ in answers[i].likely} | ({answers[i].same} if answers[i].same else set())
         assert found == intake, wanted[i]
 

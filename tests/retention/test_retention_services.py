@@ -10,11 +10,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import CharField, JSONField, TextField
 from django.utils import timezone
-from factories import CaseFactory
+from factories import CaseFactory, PersonFactory
 from retention_support import make_person_held
 
-from cases.models import CaseStatus, Person
-from cases.services import CaseError, case_create, person_correct
+from cases.models import CaseStatus, Person, SuspectedDuplicate
+from cases.services import CaseError, case_create, person_correct, person_duplicates_refresh
 from offenderhub.audit.models import AuditAction, AuditEvent
 from offenderhub.notifications.models import Notification, NotificationKind
 from retention import erasure
@@ -272,6 +272,29 @@ def test_an_erased_person_is_never_flagged_corrected_or_given_a_new_case_again(
         )
     with pytest.raises(RetentionError, match="erased"):
         legal_hold_set(actor=supervisor, person_id=person.pk, reason="A claim.")
+
+
+def test_an_erasure_blanks_the_match_keys_and_forgets_the_suspected_duplicates(
+    flagged, ended_case, supervisor, second_supervisor, case_worker, force
+):
+    """The keys are codes of the names, and the pairs' reasons name both people: both go with the names."""
+    erased = ended_case(
+        PersonFactory(force=force, created_by=case_worker, given_names="Kayleigh", family_name="Brooks")
+    ).person
+    other = PersonFactory(force=force, created_by=case_worker, given_names="Kaylee", family_name="Brookes")
+    person_duplicates_refresh(person_ids=[other.pk], force_id=force.pk)
+    assert SuspectedDuplicate.objects.count() == 1
+    review = flagged(erased)
+
+    retention_review_erasure_request(review_id=review.pk, actor=supervisor)
+    record = retention_review_erasure_approve(review_id=review.pk, actor=second_supervisor)
+
+    erased.refresh_from_db()
+    assert (erased.family_name_key, erased.given_name_key) == ("", "")
+    assert not SuspectedDuplicate.objects.exists()
+    assert dict(record.removed)["Suspected duplicates"] == 1
+    person_duplicates_refresh(person_ids=[other.pk], force_id=force.pk)
+    assert not SuspectedDuplicate.objects.exists()  # an erased record is never matched again
 
 
 def test_files_an_erasure_could_not_delete_are_deleted_by_the_next_daily_run(
