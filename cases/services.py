@@ -665,17 +665,7 @@ def person_merge(
     # The kept record's details after the merge, checked as a correction would be.
     new_values = {f: getattr(merged, f) for d in from_merged for f in MERGE_DETAILS[d]}
     changed = {f: v for f, v in new_values.items() if getattr(kept, f) != v}
-    dob = changed.get("date_of_birth", kept.date_of_birth)
-    offences = CaseOffence.objects.filter(case__person__in=[kept, merged])
-    earliest = offences.aggregate(first=Min("offence_date"))["first"]
-    if earliest and dob > earliest:
-        raise ValidationError(
-            {
-                "date_of_birth": f"The date of birth kept ({_display('date_of_birth', dob)}) is after the "
-                f"offence on {_display('date_of_birth', earliest)} recorded on one of the cases: keep the "
-                "other one."
-            }
-        )
+    _merge_date_of_birth_check(kept, merged, changed.get("date_of_birth", kept.date_of_birth))
     before = {"kept": _stored(kept), "merged": _stored(merged)}
     shown_before = {f: _display(f, getattr(kept, f)) for f in changed}
     identities = [
@@ -700,48 +690,11 @@ def person_merge(
     if changed:
         kept.save(update_fields=list(changed))
 
-    # Everything that hangs off the merged record moves to the kept one.
-    case_ids = list(
-        Case.objects.select_for_update().filter(person=merged).order_by("pk").values_list("pk", flat=True)
-    )
-    Case.objects.filter(pk__in=case_ids).update(person=kept, updated_at=now)
-    held = {
-        _alias_key(a.given_names, a.family_name, a.pnc_id)
-        for a in PersonAlias.objects.filter(person=kept, ended_at=None)
-    }
-    # Aliases move but for those the kept record already has, or that are now its own name.
-    held.add(_alias_key(kept.given_names, kept.family_name, ""))
-    merged_aliases = list(PersonAlias.objects.filter(person=merged).order_by("pk"))
-    alias_ids = [
-        a.pk
-        for a in merged_aliases
-        if not a.is_current or _alias_key(a.given_names, a.family_name, a.pnc_id) not in held
-    ]
-    PersonAlias.objects.filter(pk__in=alias_ids).update(person=kept)
+    case_ids, alias_ids, known = _merge_move(kept, merged, now=now)
     moved = {"cases": case_ids, "aliases": alias_ids}
     for result in announce(PersonMerged(kept_id=kept.pk, merged_id=merged.pk)):
         moved.update(result or {})
-
-    # The names and PNC IDs the kept record no longer has become its aliases.
-    known = held | {
-        _alias_key(a.given_names, a.family_name, a.pnc_id) for a in merged_aliases if a.is_current
-    }
-    final_name = _alias_key(kept.given_names, kept.family_name, "")[:2]
-    added = []
-    for given, family, pnc_id in identities:
-        other_name = _alias_key(given, family, "")[:2] != final_name
-        alias = PersonAlias(
-            person=kept,
-            given_names=given if other_name else "",
-            family_name=family if other_name else "",
-            pnc_id=pnc_id if pnc_id and pnc_id != kept.pnc_id else "",
-        )
-        key = _alias_key(alias.given_names, alias.family_name, alias.pnc_id)
-        if (alias.family_name or alias.pnc_id) and key not in known:
-            known.add(key)
-            added.append(alias)
-    for alias in added:
-        alias.save()
+    added = _merge_new_aliases(kept, identities, known=known)
     if keys := _set_match_keys(kept):
         kept.save(update_fields=keys)
     # The merged record is no longer matched; the kept one is matched again with its new aliases.
@@ -800,6 +753,67 @@ def person_merge(
     )
     _merge_audit(merge, kept=kept, merged=merged, actor=actor, changed=changed, shown_before=shown_before)
     return merge
+
+
+def _merge_date_of_birth_check(kept, merged, dob) -> None:
+    """The date of birth kept may not be after an offence recorded on either record's cases."""
+    offences = CaseOffence.objects.filter(case__person__in=[kept, merged])
+    earliest = offences.aggregate(first=Min("offence_date"))["first"]
+    if earliest and dob > earliest:
+        raise ValidationError(
+            {
+                "date_of_birth": f"The date of birth kept ({_display('date_of_birth', dob)}) is after the "
+                f"offence on {_display('date_of_birth', earliest)} recorded on one of the cases: keep the "
+                "other one."
+            }
+        )
+
+
+def _merge_move(kept, merged, *, now) -> tuple[list, list, set]:
+    """Everything that hangs off the merged record moves to the kept one: its cases, and its aliases but
+    for those the kept record already has or that are now its own name. Returns the cases' and
+    aliases' ids and every identity the kept record is now known by."""
+    case_ids = list(
+        Case.objects.select_for_update().filter(person=merged).order_by("pk").values_list("pk", flat=True)
+    )
+    Case.objects.filter(pk__in=case_ids).update(person=kept, updated_at=now)
+    held = {
+        _alias_key(a.given_names, a.family_name, a.pnc_id)
+        for a in PersonAlias.objects.filter(person=kept, ended_at=None)
+    }
+    held.add(_alias_key(kept.given_names, kept.family_name, ""))
+    merged_aliases = list(PersonAlias.objects.filter(person=merged).order_by("pk"))
+    alias_ids = [
+        a.pk
+        for a in merged_aliases
+        if not a.is_current or _alias_key(a.given_names, a.family_name, a.pnc_id) not in held
+    ]
+    PersonAlias.objects.filter(pk__in=alias_ids).update(person=kept)
+    known = held | {
+        _alias_key(a.given_names, a.family_name, a.pnc_id) for a in merged_aliases if a.is_current
+    }
+    return case_ids, alias_ids, known
+
+
+def _merge_new_aliases(kept, identities, *, known: set) -> list:
+    """The names and PNC IDs the kept record no longer has become its aliases (saved; returned)."""
+    final_name = _alias_key(kept.given_names, kept.family_name, "")[:2]
+    added = []
+    for given, family, pnc_id in identities:
+        other_name = _alias_key(given, family, "")[:2] != final_name
+        alias = PersonAlias(
+            person=kept,
+            given_names=given if other_name else "",
+            family_name=family if other_name else "",
+            pnc_id=pnc_id if pnc_id and pnc_id != kept.pnc_id else "",
+        )
+        key = _alias_key(alias.given_names, alias.family_name, alias.pnc_id)
+        if (alias.family_name or alias.pnc_id) and key not in known:
+            known.add(key)
+            added.append(alias)
+    for alias in added:
+        alias.save()
+    return added
 
 
 def _count(n, noun):
@@ -949,24 +963,18 @@ def person_merge_undo(*, merge_id, actor, reason: str) -> PersonMerge:
             person.save(update_fields=keys)
     person_duplicates_refresh(person_ids=[kept.pk, merged.pk], force_id=kept.force_id)
 
-    rows = [
-        PersonChange(person=kept, field=f, old_value=shown_before[f], new_value=_display(f, getattr(kept, f)))
-        for f in changed
-    ]
-    rows += [PersonChange(person=kept, field="alias_removed", old_value=name) for name in added.values()]
-    rows.append(
-        PersonChange(
-            person=kept,
-            field="merge_undone",
-            old_value=f"{merged.full_name}: {_count(len(case_ids), 'case')} moved back to their own record",
-        )
+    _merge_undo_history(
+        kept,
+        merged,
+        changed=changed,
+        shown_before=shown_before,
+        aliases_removed=list(added.values()),
+        cases=len(case_ids),
+        restored_pnc=restored_pnc,
+        reason=reason,
+        actor=actor,
+        now=now,
     )
-    rows.append(PersonChange(person=merged, field="merge_undone", old_value=f"Merged into {kept.full_name}"))
-    if restored_pnc:
-        rows.append(PersonChange(person=merged, field="pnc_id", old_value="", new_value=restored_pnc))
-    for row in rows:
-        row.reason, row.changed_by, row.changed_at = reason, actor, now
-    PersonChange.objects.bulk_create(rows)
 
     merge.undone_at, merge.undone_by, merge.undo_reason = now, actor, reason
     merge.save(update_fields=["undone_at", "undone_by", "undo_reason"])
@@ -983,6 +991,31 @@ def person_merge_undo(*, merge_id, actor, reason: str) -> PersonMerge:
         merge, kept=kept, merged=merged, actor=actor, changed=changed, shown_before=shown_before, undone=True
     )
     return merge
+
+
+def _merge_undo_history(
+    kept, merged, *, changed, shown_before, aliases_removed, cases, restored_pnc, reason, actor, now
+) -> None:
+    """Both records' history of an undone merge: the kept record's details changed back, the aliases
+    the merge added and removed now, and the merged record's PNC ID given back."""
+    rows = [
+        PersonChange(person=kept, field=f, old_value=shown_before[f], new_value=_display(f, getattr(kept, f)))
+        for f in changed
+    ]
+    rows += [PersonChange(person=kept, field="alias_removed", old_value=name) for name in aliases_removed]
+    rows.append(
+        PersonChange(
+            person=kept,
+            field="merge_undone",
+            old_value=f"{merged.full_name}: {_count(cases, 'case')} moved back to their own record",
+        )
+    )
+    rows.append(PersonChange(person=merged, field="merge_undone", old_value=f"Merged into {kept.full_name}"))
+    if restored_pnc:
+        rows.append(PersonChange(person=merged, field="pnc_id", old_value="", new_value=restored_pnc))
+    for row in rows:
+        row.reason, row.changed_by, row.changed_at = reason, actor, now
+    PersonChange.objects.bulk_create(rows)
 
 
 def _restore(person, values: dict, ethnicities: dict) -> None:

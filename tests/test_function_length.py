@@ -15,18 +15,18 @@ LIMIT = 60
 
 # "path::function": the most lines it may have. Why each is still here:
 LONGER = {
-    # Merging and unmerging people's records, and opening a case for a person: the person-matching work
-    # is changing these in parallel (cases/matching.py); split them once it has landed.
-    "cases/services.py::person_merge": 186,
-    "cases/services.py::person_merge_undo": 80,
+    # Merging and unmerging people's records, and opening a case for a person: split in part since the
+    # person-matching work landed (the moves, the new aliases, the history); to split further.
+    "cases/services.py::person_merge": 143,
+    "cases/services.py::person_merge_undo": 78,
     "cases/services.py::case_create": 70,
     # Not touched by the layering work (issue 16, part 4); to split when next changed.
     "offenderhub/notifications/services.py::weekly_digest_send": 71,
     "referrals/services.py::referral_send": 110,
     "referrals/services.py::appointment_record_outcome": 90,
-    "reporting/services.py::reoffending_import": 130,
+    "reporting/services.py::reoffending_import": 122,
     "subjectaccess/services.py::subject_access_request_create": 67,
-    "subjectaccess/services.py::subject_access_export_produce": 91,
+    "subjectaccess/services.py::subject_access_export_produce": 64,
 }
 
 
