@@ -67,6 +67,40 @@ def test_each_status_tag_uses_a_defined_colour_and_the_steps_of_the_journey_look
     )
 
 
+def test_crispy_forms_gds_renders_only_classes_frontend_6_defines():
+    """crispy-forms-gds is tested upstream against GOV.UK Frontend 5: its output for every kind of field
+    the app's forms use, with and without errors, must use classes the vendored Frontend 6.6 defines."""
+    from django import forms
+
+    from offenderhub.core.forms import GdsDateField, GdsForm
+
+    class Every(GdsForm):
+        text = forms.CharField(label="Text", help_text="Hint")
+        number = forms.IntegerField(label="Number")
+        area = forms.CharField(label="Area", widget=forms.Textarea)
+        choice = forms.ChoiceField(label="Choice", choices=[("a", "A"), ("b", "B")])
+        radios = forms.ChoiceField(label="Radios", choices=[("a", "A"), ("b", "B")], widget=forms.RadioSelect)
+        boxes = forms.MultipleChoiceField(
+            label="Boxes", choices=[("a", "A"), ("b", "B")], widget=forms.CheckboxSelectMultiple
+        )
+        tick = forms.BooleanField(label="Tick")
+        day = GdsDateField(label="Day")
+        upload = forms.FileField(label="File")
+
+    defined = _defined()
+    for form in (Every(), Every(data={})):
+        html = Template(
+            "{% load crispy_forms_tags crispy_forms_gds %}{% error_summary form %}{% crispy form %}"
+        ).render(Context({"form": form}))
+        classes = " ".join(re.findall(r'class="([^"]*)"', html))  # data-module names are not classes
+        # Elements and modifiers: a block's own name may be a hook with no style of its own (govuk-radios).
+        used = {n for n in classes.split() if n.startswith(("govuk-", "moj-")) and ("__" in n or "--" in n)}
+        assert used, html
+        assert not used - defined, (
+            f"crispy-forms-gds writes classes Frontend 6.6 lacks: {sorted(used - defined)}"
+        )
+
+
 @pytest.mark.parametrize(
     ("page", "pages", "expected"),
     [
