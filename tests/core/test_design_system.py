@@ -67,6 +67,12 @@ def test_each_status_tag_uses_a_defined_colour_and_the_steps_of_the_journey_look
     )
 
 
+# What crispy-forms-gds 2.0.1 writes that GOV.UK Frontend 6.6 no longer styles, and what it costs:
+# an errored file input loses its own red outline (Frontend 6 styles the error on the JavaScript file
+# upload's button); the form group's red border and the error message are still shown.
+CRISPY_KNOWN_GAPS = {"govuk-file-upload--error"}
+
+
 def test_crispy_forms_gds_renders_only_classes_frontend_6_defines():
     """crispy-forms-gds is tested upstream against GOV.UK Frontend 5: its output for every kind of field
     the app's forms use, with and without errors, must use classes the vendored Frontend 6.6 defines."""
@@ -96,9 +102,9 @@ def test_crispy_forms_gds_renders_only_classes_frontend_6_defines():
         # Elements and modifiers: a block's own name may be a hook with no style of its own (govuk-radios).
         used = {n for n in classes.split() if n.startswith(("govuk-", "moj-")) and ("__" in n or "--" in n)}
         assert used, html
-        assert not used - defined, (
-            f"crispy-forms-gds writes classes Frontend 6.6 lacks: {sorted(used - defined)}"
-        )
+        missing = used - defined - CRISPY_KNOWN_GAPS
+        assert not missing, f"crispy-forms-gds writes classes Frontend 6.6 lacks: {sorted(missing)}"
+    assert CRISPY_KNOWN_GAPS <= used - defined  # each gap listed is still real (the form with errors)
 
 
 @pytest.mark.parametrize(
