@@ -16,7 +16,7 @@ from .models import Case, DisposalType, Offence, Person, PersonChange, PersonMer
 SCHEMES = [
     {
         "code": "OH",
-        "name": "Offender Hub",
+        "name": "Fenshire Deferred Prosecution",
         "disposal": "deferred-prosecution",
         "compliance_period_default_days": 16 * 7,
         "compliance_period_max_days": 20 * 7,
