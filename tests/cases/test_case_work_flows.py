@@ -127,3 +127,10 @@ def test_a_case_worker_with_no_cases_is_told_what_to_do(client_for, force, area)
 
     assertContains(response, "You have no open cases yet.")
     assertContains(response, f'href="{reverse("cases:start")}"')
+
+
+def test_no_demo_scheme_is_named_after_the_service(settings):
+    from cases.demo import SCHEMES
+
+    assert settings.SERVICE_NAME == "Offender Hub"
+    assert all(spec["name"] != settings.SERVICE_NAME for spec in SCHEMES)
