@@ -129,3 +129,25 @@ def test_lists_paginate_with_govuk_numbered_pagination(page, pages, expected):
     assert shown == expected
     assert '<ul class="govuk-pagination__list">' in html
     assert f'href="?status=active&amp;page={page}" aria-label="Page {page}" aria-current="page"' in html
+
+
+@pytest.mark.django_db
+def test_the_caseload_filters_with_mojs_filter_and_each_applied_filter_removes_itself(
+    client_for, case_worker
+):
+    response = client_for(case_worker).get("/cases/", {"status": "active", "sort": "name", "page": "1"})
+    html = response.content.decode()
+
+    assert '<div class="moj-filter-layout">' in html and '<div class="moj-filter">' in html
+    assert '<h2 class="govuk-heading-m">Selected filters</h2>' in html
+    tag = re.search(
+        r'<a class="moj-filter__tag" href="([^"]*)">'
+        r'<span class="govuk-visually-hidden">Remove this filter: </span>Active</a>',
+        html,
+    )
+    assert tag, html
+    assert tag.group(1) == "?sort=name"  # the sort stays, the page goes back to the first
+    assert '<input type="hidden" name="sort" value="name">' in html
+    assert 'name="sort"' not in html.split('class="moj-filter__options"')[1].split("</form>")[0].replace(
+        '<input type="hidden" name="sort" value="name">', ""
+    )  # the order is set by the column headers, not offered as a filter
