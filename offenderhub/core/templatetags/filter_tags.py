@@ -9,7 +9,16 @@ register = template.Library()
 
 
 def _labels(field, values) -> list[str]:
-    """What the form shows for each value: a choice's label, a model choice's text, or the value."""
+    """What the form shows for each value: a choice's label, a model choice's text (from the record
+    the form already read to validate it, so no query more), or the value."""
+    from django.forms import ModelChoiceField, ModelMultipleChoiceField
+
+    cleaned = getattr(field.form, "cleaned_data", {})
+    if isinstance(field.field, ModelChoiceField | ModelMultipleChoiceField) and cleaned.get(field.name):
+        chosen = cleaned[field.name]
+        chosen = chosen if isinstance(field.field, ModelMultipleChoiceField) else [chosen]
+        by_pk = {str(obj.pk): field.field.label_from_instance(obj) for obj in chosen}
+        return [by_pk.get(str(value), str(value)) for value in values]
     choices = getattr(field.field, "choices", None)
     if choices is None:
         return [str(value) for value in values]
