@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from playwright.sync_api import expect
+from playwright.sync_api import expect  # in requirements/development.txt, so always installed
 
 from cases.models import Case, CaseStatus
 from offenderhub.accounts.two_factor import current_code
