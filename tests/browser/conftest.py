@@ -52,7 +52,7 @@ def _missing() -> list[str]:
 
 @pytest.fixture(autouse=True)
 def _browser_available():
-    """Skip (before the demo data is loaded) where Chromium, Playwright or axe-core is missing, as on
+    """Skip (before the demo data is loaded) where Chromium or axe-core is missing, as on
     a first run on a laptop; under CI that is a failure: the journey must run there."""
     missing = _missing()
     if missing:
