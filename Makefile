@@ -6,7 +6,7 @@ PY := $(BIN)/python
 LOCK := requirements/development.txt
 STAMP := $(VENV)/.installed-$(shell cat $(LOCK) | cksum | cut -d' ' -f1)
 
-.PHONY: run test install lock migrate seed lint format assets collectstatic check-deploy smoke clean
+.PHONY: run test test-browser install lock migrate seed lint format assets collectstatic check-deploy smoke clean
 
 # Installs exactly what the lock names, each file checked against its hash. The app runs from this
 # folder, so the project itself is not installed. `make lock` refreshes the locks after pyproject.toml.
@@ -43,6 +43,12 @@ test: install
 	$(BIN)/ruff format --check .
 	DEBUG=True $(PY) manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
+
+# The browser journey alone (tests/browser): every page of a case's journey in Debian's Chromium, checked
+# by axe-core. Needs `apt-get install chromium` and `npm ci` (axe-core); `make test` runs it too, and
+# skips it without them (CI fails instead). See README.md, "Browser tests".
+test-browser: install
+	$(BIN)/pytest -n 0 tests/browser
 
 lint: install
 	$(BIN)/ruff check .

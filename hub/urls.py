@@ -1,6 +1,6 @@
 from django.urls import path
 
-from offenderhub.core.views import JobRunsView
+from offenderhub.core.views import AccessibilityStatementView, JobRunsView, PrivacyNoticeView
 
 from . import views
 
@@ -11,4 +11,7 @@ app_name = "core"
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("jobs/", JobRunsView.as_view(), name="jobs"),
+    # Public: anyone may read them, signed in or not (linked from every page's footer).
+    path("accessibility/", AccessibilityStatementView.as_view(), name="accessibility"),
+    path("privacy/", PrivacyNoticeView.as_view(), name="privacy"),
 ]

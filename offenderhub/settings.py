@@ -31,6 +31,20 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 SERVICE_NAME = "Offender Hub"
+# Who runs the service and how to reach them, for its public pages (the privacy notice and the
+# accessibility statement). The defaults are the demo force's; a deployment sets its own.
+DATA_CONTROLLER = env.str("DATA_CONTROLLER", default="the Chief Constable of Fenshire Constabulary")
+SERVICE_OWNER = env.str("SERVICE_OWNER", default="Fenshire Constabulary")
+SERVICE_OWNER_ADDRESS = env.str(
+    "SERVICE_OWNER_ADDRESS", default="Fenshire Constabulary Headquarters, 1 Mere Road, Fenbridge FE1 1AA"
+)
+DATA_PROTECTION_OFFICER_EMAIL = env.str(
+    "DATA_PROTECTION_OFFICER_EMAIL", default="data.protection@fenshire-police.example"
+)
+ACCESSIBILITY_CONTACT_EMAIL = env.str(
+    "ACCESSIBILITY_CONTACT_EMAIL", default="offender.hub@fenshire-police.example"
+)
+ACCESSIBILITY_CONTACT_PHONE = env.str("ACCESSIBILITY_CONTACT_PHONE", default="01632 960 000")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -1,10 +1,12 @@
 import logging
+from datetime import date
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
@@ -102,4 +104,58 @@ class JobRunsView(RoleRequiredMixin, TemplateView):
             **super().get_context_data(**kwargs),
             "jobs": [(name, DAILY_JOBS[name], runs[name]) for name in DAILY_JOBS],
             "heartbeat": WorkerHeartbeat.objects.order_by("-last_seen").first(),
+        }
+
+
+# --- The public pages: no sign-in needed, linked from every page's footer -------------------------------
+class _PublicPageView(TemplateView):
+    """A page anyone may read, signed in or not, with the service's particulars from the settings."""
+
+    @method_decorator(login_not_required)
+    def dispatch(self, request, *args, **kwargs):
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "data_controller": settings.DATA_CONTROLLER,
+            "service_owner": settings.SERVICE_OWNER,
+            "service_owner_address": settings.SERVICE_OWNER_ADDRESS,
+            "dpo_email": settings.DATA_PROTECTION_OFFICER_EMAIL,
+            "contact_email": settings.ACCESSIBILITY_CONTACT_EMAIL,
+            "contact_phone": settings.ACCESSIBILITY_CONTACT_PHONE,
+            "site_url": settings.SITE_URL,
+        }
+
+
+class AccessibilityStatementView(_PublicPageView):
+    """The accessibility statement, after GOV.UK's model statement for public sector services."""
+
+    template_name = "core/accessibility.html"
+    # Facts about the statement itself: change them when the service is tested or the statement reviewed.
+    prepared_on = date(2026, 11, 28)
+    reviewed_on = date(2026, 11, 28)
+    tested_on = date(2026, 11, 28)
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "prepared_on": self.prepared_on,
+            "reviewed_on": self.reviewed_on,
+            "tested_on": self.tested_on,
+            "idle_minutes": settings.SESSION_IDLE_TIMEOUT_MINUTES,
+        }
+
+
+class PrivacyNoticeView(_PublicPageView):
+    """How the service uses personal data: law enforcement processing (Data Protection Act 2018, Part 3)."""
+
+    template_name = "core/privacy.html"
+
+    def get_context_data(self, **kwargs):
+        periods = sorted(settings.RETENTION_REVIEW_YEARS.items())
+        return {
+            **super().get_context_data(**kwargs),
+            "retention_periods": [(status.replace("_", " "), years) for status, years in periods],
+            "idle_minutes": settings.SESSION_IDLE_TIMEOUT_MINUTES,
         }

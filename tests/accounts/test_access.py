@@ -30,6 +30,9 @@ PUBLIC_PATHS |= {
 # Single sign-on's start and callback are public: whoever uses them is not signed in yet.
 PUBLIC_VIEWS |= {"oidc_authentication_init", "oidc_authentication_callback"}
 PUBLIC_PATHS |= {"/sso/start/", "/sso/callback/"}
+# The accessibility statement and the privacy notice: for anyone, before they sign in too.
+PUBLIC_VIEWS |= {"accessibility", "privacy"}
+PUBLIC_PATHS |= {"/accessibility/", "/privacy/"}
 # Finishing signing in (the second factor) and changing one's own password need no role either.
 SIGNED_IN_VIEWS |= {
     "two_factor",
