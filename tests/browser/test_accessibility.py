@@ -12,8 +12,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect  # in requirements/development.txt, so always installed
 
 from cases.models import Case, CaseStatus
+from hub.demo import seed_demo
 from offenderhub.accounts.two_factor import current_code
-from offenderhub.core.demo import DEMO_PASSWORD, seed_demo
+from offenderhub.core.demo import DEMO_PASSWORD
 from referrals.models import Appointment, Attendance
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -141,16 +142,15 @@ def _intake(journey, today):
     fill_date(page, "Date of birth", today.replace(year=today.year - 29))
     choose(page, "Sex", "Male")
     journey.submit(page, "Continue", "open a case")
-    page.get_by_label("Scheme").select_option(label="Offender Hub")
+    page.get_by_label("Scheme").select_option(label="Fenshire Deferred Prosecution")
     offence = page.get_by_role("group", name="Offence 1")
-    offence.get_by_label("Offence", exact=True).select_option(label=OFFENCE)
+    offence_list = offence.get_by_label("Offence", exact=True)  # each says how it is tried
+    offence_list.select_option(offence_list.locator("option", has_text=OFFENCE).first.get_attribute("value"))
     fill_date(offence, "Offence date", today - timedelta(days=6))
     fill_date(page, "Arrest or report date", today - timedelta(days=5))
     choose(page, "Victim", "A person")
-    journey.submit(page, "Open the case", "case page (intake)")
-    case_url = page.url
-    journey.submit(page, "Send for an eligibility decision", "case page (awaiting a decision)")
-    return case_url
+    journey.submit(page, "Open the case and send it for a decision", "case page (awaiting a decision)")
+    return page.url
 
 
 def _decision(journey, case_url):
@@ -225,6 +225,10 @@ def _partner(journey, today):
     journey.follow(page, re.compile("waiting to be accepted or declined"), "partner workspace (unassigned)")
     journey.follow(page, "ASHDOWN, Quentin", "referral (partner)")
     journey.follow(page, "Accept and assign", "accept the referral")
+    practitioner = page.get_by_label("Practitioner")
+    practitioner.select_option(
+        practitioner.locator("option", has_text="(practitioner)").first.get_attribute("value")
+    )
     journey.submit(page, "Accept and assign", "referral (accepted)")
     journey.follow(page, "Book an appointment", "book an appointment")
     fill_date(page, "Date", today)
