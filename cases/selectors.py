@@ -43,6 +43,12 @@ def case_get_for(user, pk):
     )
 
 
+def case_event_list_for(case):
+    """A case's timeline (the case read through ``case_get_for`` or another scoped selector), newest
+    first, with who did each."""
+    return case.events.select_related("actor", "actor_organisation")
+
+
 def caseload_for(user):
     """The caseload list: each row with what the page shows, in a fixed number of queries. The
     six-month limit's start is the case's own column (kept by cases.services), so no row needs its

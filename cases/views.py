@@ -10,7 +10,12 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import ListView, TemplateView
 
-from conditions.selectors import case_compliance_for
+from conditions.selectors import (
+    case_conditions_for,
+    case_file_get_for,
+    case_file_records,
+    victim_condition_list_for,
+)
 from offenderhub.accounts.access import RoleRequiredMixin
 from offenderhub.accounts.models import PARTNER_ROLES, POLICE_ROLES, Area, Role
 from offenderhub.audit.models import AuditAction
@@ -18,7 +23,7 @@ from offenderhub.audit.services import audit_record
 from offenderhub.core.forms import add_service_errors
 
 from . import services
-from .filters import CaseFilter
+from .filters import CaseFilter, TimelineFilter
 from .forms import (
     CASE_CORRECTION_FORMS,
     PERSON_CORRECTION_FORMS,
@@ -38,10 +43,11 @@ from .forms import (
     SchemeRulesForm,
     WithdrawForm,
 )
-from .models import CaseStatus
+from .models import CaseStatus, DecisionOutcome
 from .pagination import DeferredJoinPaginator, WindowPage
 from .rules import assess_eligibility, case_time_limit, latest_proceedings_date
 from .selectors import (
+    case_event_list_for,
     case_get_for,
     case_worker_list_for,
     caseload_for,
@@ -278,125 +284,239 @@ class CaseCreateView(RoleRequiredMixin, View):
         return redirect("cases:detail", pk=case.pk)
 
 
-class CaseDetailView(RoleRequiredMixin, View):
+# --- The case file: a header, then one page per tab --------------------------------------------------
+# Every page of a case shows the same header (templates/cases/_case_header.html: reference, name, status,
+# key dates and the tabs) and one tab, which reads only what it shows, in a fixed number of queries.
+# The overview keeps the case's old address (cases:detail), so every link and redirect to it still works.
+
+CASE_FILE_TABS = (
+    ("overview", "Overview", "cases:detail"),
+    ("conditions", "Conditions and referrals", "cases:conditions"),
+    ("assessment", "Assessment", "cases:assessment"),
+    ("timeline", "Timeline", "cases:timeline"),
+    ("documents", "Documents", "cases:documents"),
+    ("victim", "Victim", "cases:victim"),
+)
+TIMELINE_PAGE_SIZE = 50  # the latest events first; older ones a page at a time
+RECENT_EVENTS = 5  # on the overview; the timeline has them all
+
+
+def _case_header(case, offences, records, *, tab) -> dict:
+    """What the header of every page of the case shows: the case, its key dates, the six-month limit
+    (summary-only offences: the days left while it still matters) and the tabs, ``tab`` the current."""
+    caution, extension, prosecution = records["caution"], records["extension"], records["prosecution"]
+    time_limit = case_time_limit(
+        case,
+        offences,
+        start=caution.administered_on if caution else None,
+        period_days=extension.days if extension else None,
+    )
+    # The limit matters while the case is open, or a resumed prosecution has not yet started.
+    limit_matters = case.status in OPEN_STATUSES or (prosecution is not None and prosecution.awaiting_start)
+    return {
+        **records,
+        "case": case,
+        "person": case.person,
+        "time_limit": time_limit,
+        "time_limit_matters": time_limit is not None and limit_matters,
+        "time_limit_passed": time_limit is not None and limit_matters and time_limit.days_left < 0,
+        "case_tabs": [
+            {"label": label, "url": reverse(name, args=[case.pk]), "current": key == tab}
+            for key, label, name in CASE_FILE_TABS
+        ],
+        "tab_label": {key: label for key, label, _ in CASE_FILE_TABS}[tab],
+        # "Eligible", "Ineligible" or "Declined" (the label's first words).
+        "decision_label": DecisionOutcome(case.decision_outcome).label.split(":")[0]
+        if case.decision_outcome
+        else "",
+    }
+
+
+class _CaseFileView(RoleRequiredMixin, View):
+    """One page of a case's file. Scoped and audited as the case page always was: the case is read
+    through the scoped selector (another force's case is a 404, and so is every case to a partner, who
+    is told it does not exist as another force would be); a user without a police role gets 403; each
+    opening writes a VIEWED audit row naming the tab. Subclasses set ``tab`` and ``template_name`` and
+    return the tab's own reads from ``tab_context``."""
+
     # Partners are let through so that, like another force, they are told the case does not exist.
     required_roles = POLICE_ROLES | PARTNER_ROLES
+    tab = ""
+    template_name = ""
+
+    def tab_context(self, case, *, offences, records) -> dict:
+        raise NotImplementedError
+
+    def audit_reason(self, label) -> str:
+        return f"Case record opened: {label}"
 
     def get(self, request, pk):
-        case = case_get_for(request.user, pk)
+        case = case_file_get_for(request.user, pk)
+        records = case_file_records(case)
         offences = list(case.offences.select_related("offence"))
-        decisions = list(decision_list_for(request.user, case))
-        events = WindowPage(
-            case.events.select_related("actor", "actor_organisation"),
-            number=request.GET.get("timeline"),
-            size=TIMELINE_PAGE_SIZE,
-        )
-        aliases = [alias for alias in case.person.aliases.all() if alias.is_current]
+        context = _case_header(case, offences, records, tab=self.tab)
+        context.update(self.tab_context(case, offences=offences, records=records))
         audit_record(
             actor=request.user,
             action=AuditAction.VIEWED,
             obj=case,
             request=request,
-            reason="Case record opened",
+            reason=self.audit_reason(context["tab_label"]),
         )
-        user = request.user
-        compliance = case_compliance_for(user, case)
-        caution, extension = compliance["caution"], compliance["extension"]
-        time_limit = case_time_limit(
-            case,
-            offences,
-            start=caution.administered_on if caution else None,
-            period_days=extension.days if extension else None,
-        )
-        return render(
-            request,
-            "cases/detail.html",
-            {
-                **compliance,
-                **_compliance_actions(user, case, compliance),
-                "case": case,
-                "person": case.person,
-                "aliases": aliases,
-                "offences": offences,
-                "decisions": decisions,
-                "current_decision": next((d for d in decisions if d.is_current), None),
-                "events": events,
-                "timeline_query": _timeline_query(request),
-                "time_limit": time_limit,
-                "time_limit_passed": time_limit is not None
-                and time_limit.days_left < 0
-                and (
-                    case.status in OPEN_STATUSES
-                    or (compliance["prosecution"] is not None and compliance["prosecution"].awaiting_start)
-                ),
-                "can_submit": case.status == CaseStatus.INTAKE
-                and user.has_role(*allowed_roles(CaseStatus.INTAKE, CaseStatus.AWAITING_DECISION)),
-                "can_decide": case.status in DECIDABLE_STATUSES and user.has_role(Role.DECISION_MAKER),
-                "can_reassign": case.status in REASSIGNABLE_STATUSES and user.has_role(Role.SUPERVISOR),
-                "can_withdraw": user.has_role(*allowed_roles(case.status, CaseStatus.WITHDRAWN)),
-                # Legal holds (retention/): a supervisor's, on a person or a case, so the record is kept.
-                "can_hold": user.has_role(Role.SUPERVISOR) and not case.person.is_erased,
-                "notes_form": NotesForm(),
-                "can_correct_person": user.has_role(*services.PERSON_CORRECTION_ROLES),
-                "can_review_access": user.has_role(Role.SUPERVISOR),
-                # The parts of the case this user may correct now: a "Change" link beside each.
-                "can_correct": {
-                    part.replace("-", "_"): not case_correction_refusal(
-                        part, status=case.status, decided=bool(decisions), actor=user
-                    )
-                    for part in CASE_CORRECTION_PARTS
-                },
-            },
-        )
+        return render(request, self.template_name, context)
 
 
-TIMELINE_PAGE_SIZE = 50  # the latest events first; older ones a page at a time
-
-
-def _timeline_query(request) -> str:
-    """The page's query string without the timeline page, for the timeline's page links."""
-    query = request.GET.copy()
-    query.pop("timeline", None)
-    return query.urlencode()
-
-
-def _compliance_actions(user, case, compliance) -> dict:
-    """Which assessment, condition, caution and breach actions the page offers this user now, by the
-    same status sets the services enforce."""
-    from assessments.services import STARTABLE_IN
-    from conditions import services as conditions
-    from conditions.models import VariationStatus
-    from referrals.services import REFERRABLE_CASE_STATUSES
-
-    police = user.has_role(Role.CASE_WORKER, Role.DECISION_MAKER, Role.SUPERVISOR)
-    status = case.status
-    under_caution = status in conditions.UNDER_CAUTION
-    kinds = {a.kind for a in compliance["assessments"]}
-    initial_done = any(a.kind == "initial" and a.is_locked for a in compliance["assessments"])
+def _can_correct(user, case) -> dict:
+    """The parts of the case this user may correct now: a "Change" link beside each."""
+    decided = case.decision_outcome is not None  # the current decision, read with the case
     return {
-        "can_start_assessment": police and status in STARTABLE_IN["initial"] and "initial" not in kinds,
-        "can_start_final_assessment": police
-        and initial_done
-        and "final" not in kinds
-        and status in STARTABLE_IN["final"],
-        "can_edit_conditions": police and status in conditions.BEFORE_CAUTION,
-        "can_agree_conditions": police
-        and status in conditions.BEFORE_CAUTION
-        and initial_done
-        and bool(compliance["binding_conditions"]),
-        "can_reopen_conditions": police and status == CaseStatus.CONDITIONS_AGREED,
-        "can_extend": user.has_role(Role.SUPERVISOR) and status in conditions.EXTENDABLE,
-        "can_caution": user.has_role(Role.DECISION_MAKER) and status == CaseStatus.CONDITIONS_AGREED,
-        "can_vary": police and under_caution,
-        "can_open_breach": police and under_caution and compliance["open_review"] is None,
-        "can_decide_variations": user.has_role(Role.DECISION_MAKER),
-        "pending_variations": [v for v in compliance["variations"] if v.status == VariationStatus.PROPOSED],
-        "can_refer": police and status in REFERRABLE_CASE_STATUSES,
-        "referred_condition_ids": {r.condition_id for r in compliance["referrals"] if r.is_open},
-        "can_update_prosecution": police
-        and compliance["prosecution"] is not None
-        and status == CaseStatus.PROSECUTION_RESUMED,
+        part.replace("-", "_"): not case_correction_refusal(
+            part, status=case.status, decided=decided, actor=user
+        )
+        for part in CASE_CORRECTION_PARTS
     }
+
+
+class CaseDetailView(_CaseFileView):
+    """The overview: alerts, what can be done next, the person, offences, details and decisions, the
+    resumed prosecution and the latest events."""
+
+    tab = "overview"
+    template_name = "cases/detail.html"
+
+    def audit_reason(self, label):
+        return "Case record opened"
+
+    def tab_context(self, case, *, offences, records):
+        user = self.request.user
+        decisions = list(decision_list_for(user, case))
+        prosecution = records["prosecution"]
+        return {
+            "offences": offences,
+            "decisions": decisions,
+            "current_decision": next((d for d in decisions if d.is_current), None),
+            "aliases": [alias for alias in case.person.aliases.all() if alias.is_current],
+            "recent_events": list(case_event_list_for(case)[:RECENT_EVENTS]),
+            "can_submit": case.status == CaseStatus.INTAKE
+            and user.has_role(*allowed_roles(CaseStatus.INTAKE, CaseStatus.AWAITING_DECISION)),
+            "can_decide": case.status in DECIDABLE_STATUSES and user.has_role(Role.DECISION_MAKER),
+            "can_reassign": case.status in REASSIGNABLE_STATUSES and user.has_role(Role.SUPERVISOR),
+            "can_withdraw": user.has_role(*allowed_roles(case.status, CaseStatus.WITHDRAWN)),
+            # Legal holds (retention/): a supervisor's, on a person or a case, so the record is kept.
+            "can_hold": user.has_role(Role.SUPERVISOR) and not case.person.is_erased,
+            "can_correct_person": user.has_role(*services.PERSON_CORRECTION_ROLES),
+            "can_review_access": user.has_role(Role.SUPERVISOR),
+            "can_update_prosecution": prosecution is not None
+            and case.status == CaseStatus.PROSECUTION_RESUMED
+            and user.has_role(*POLICE_ROLES),
+            "can_correct": _can_correct(user, case),
+        }
+
+
+class CaseConditionsView(_CaseFileView):
+    """The conditions with the caution, breach reviews, referrals and variations, and their actions, by
+    the same status sets the services enforce."""
+
+    tab = "conditions"
+    template_name = "cases/case_conditions.html"
+
+    def tab_context(self, case, *, offences, records):
+        from conditions import services as conditions
+        from referrals.services import REFERRABLE_CASE_STATUSES
+
+        user = self.request.user
+        found = case_conditions_for(user, case)
+        police = user.has_role(*POLICE_ROLES)
+        status = case.status
+        under_caution = status in conditions.UNDER_CAUTION
+        return {
+            **found,
+            "can_edit_conditions": police and status in conditions.BEFORE_CAUTION,
+            "can_agree_conditions": police
+            and status in conditions.BEFORE_CAUTION
+            and found["initial_assessment_done"]
+            and bool(found["binding_conditions"]),
+            "can_reopen_conditions": police and status == CaseStatus.CONDITIONS_AGREED,
+            "can_extend": user.has_role(Role.SUPERVISOR) and status in conditions.EXTENDABLE,
+            "can_caution": user.has_role(Role.DECISION_MAKER) and status == CaseStatus.CONDITIONS_AGREED,
+            "can_vary": police and under_caution,
+            "can_open_breach": police and under_caution and found["open_review"] is None,
+            "can_decide_variations": user.has_role(Role.DECISION_MAKER),
+            "can_refer": police and status in REFERRABLE_CASE_STATUSES,
+            "referred_condition_ids": {r.condition_id for r in found["referrals"] if r.is_open},
+        }
+
+
+class CaseAssessmentView(_CaseFileView):
+    """The needs assessments: each one's status, the needs it found and its contributions; starting one."""
+
+    tab = "assessment"
+    template_name = "cases/case_assessment.html"
+
+    def tab_context(self, case, *, offences, records):
+        from assessments.models import AssessmentKind
+        from assessments.selectors import assessment_summary_list_for
+        from assessments.services import STARTABLE_IN
+
+        user = self.request.user
+        assessments = list(assessment_summary_list_for(user, case))
+        kinds = {a.kind for a in assessments}
+        initial_done = any(a.kind == AssessmentKind.INITIAL and a.is_locked for a in assessments)
+        police = user.has_role(*POLICE_ROLES)
+        return {
+            "assessments": assessments,
+            "can_start_assessment": police
+            and case.status in STARTABLE_IN[AssessmentKind.INITIAL]
+            and AssessmentKind.INITIAL not in kinds,
+            "can_start_final_assessment": police
+            and initial_done
+            and AssessmentKind.FINAL not in kinds
+            and case.status in STARTABLE_IN[AssessmentKind.FINAL],
+        }
+
+
+class CaseTimelineView(_CaseFileView):
+    """Everything that happened to the case, newest first, 50 events a page, narrowed by kind of event."""
+
+    tab = "timeline"
+    template_name = "cases/case_timeline.html"
+
+    def tab_context(self, case, *, offences, records):
+        timeline = TimelineFilter(self.request.GET, queryset=case_event_list_for(case))
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        return {
+            "filter": timeline,
+            "events": WindowPage(timeline.qs, number=self.request.GET.get("page"), size=TIMELINE_PAGE_SIZE),
+            "filtered": bool(timeline.form.is_valid() and timeline.form.cleaned_data.get("kind")),
+            "page_query": query.urlencode(),
+        }
+
+
+class CaseDocumentsView(_CaseFileView):
+    """The signed caution document and the documents partners uploaded on the case's referrals."""
+
+    tab = "documents"
+    template_name = "cases/case_documents.html"
+
+    def tab_context(self, case, *, offences, records):
+        from referrals.selectors import case_evidence_list_for
+
+        return {"evidence": list(case_evidence_list_for(self.request.user, case))}
+
+
+class CaseVictimView(_CaseFileView):
+    """The victim, their views and consent to restorative justice, the conditions that make amends to
+    them and, when the prosecution resumed, when they are to be told."""
+
+    tab = "victim"
+    template_name = "cases/case_victim.html"
+
+    def tab_context(self, case, *, offences, records):
+        return {
+            "victim_conditions": list(victim_condition_list_for(self.request.user, case)),
+            "can_correct": _can_correct(self.request.user, case),
+        }
 
 
 class CaseSubmitView(RoleRequiredMixin, View):

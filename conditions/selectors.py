@@ -3,7 +3,8 @@ here starts from ``case_list_for``: police see their own force; everyone else se
 
 from datetime import timedelta
 
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
 from django.shortcuts import get_object_or_404
 
 from cases.selectors import case_list_for
@@ -107,32 +108,94 @@ def breach_review_get_for(user, pk) -> BreachReview:
     )
 
 
-def case_compliance_for(user, case) -> dict:
-    """Everything the case page shows about the assessment, conditions, caution, variations, breach
-    and prosecution, read with a fixed number of queries however many records there are."""
-    from assessments.selectors import assessment_list_for
+# --- The case file (cases/views.py: one page per tab, each reading only what it shows) ------------------
+
+
+def case_file_get_for(user, pk):
+    """The case as the header of every page of its file shows it (templates/cases/_case_header.html), in
+    one query: its person, scheme, area and case worker; its caution, a longer period approved and the
+    resumed prosecution (each a one-to-one, None when there is none: ``case_file_records``); and the
+    current eligibility decision's outcome and date (``decision_outcome``, ``decision_date``). Another
+    force's case, and any case to anyone but the police, is a 404."""
+    from cases.models import EligibilityDecision
+
+    current = EligibilityDecision.objects.filter(case=OuterRef("pk")).order_by("-decided_at", "-id")
+    return get_object_or_404(
+        case_list_for(user)
+        .select_related(
+            "person",
+            "person__ethnicity",
+            "scheme",
+            "scheme__disposal_type",
+            "area",
+            "owner",
+            "force",
+            "caution__administered_by",
+            "period_extension__approved_by",
+            "prosecution",
+        )
+        .annotate(
+            decision_outcome=Subquery(current.values("outcome")[:1]),
+            decision_date=Subquery(current.values("decision_date")[:1]),
+        ),
+        pk=pk,
+    )
+
+
+def _one_to_one(case, name):
+    try:
+        return getattr(case, name)
+    except ObjectDoesNotExist:
+        return None
+
+
+def case_file_records(case) -> dict:
+    """The caution, longer period and prosecution ``case_file_get_for`` read with the case, or None."""
+    return {
+        "caution": _one_to_one(case, "caution"),
+        "extension": _one_to_one(case, "period_extension"),
+        "prosecution": _one_to_one(case, "prosecution"),
+    }
+
+
+def case_conditions_for(user, case) -> dict:
+    """What the case's "Conditions and referrals" page shows, in five queries however many records there
+    are: the conditions, the breach reviews (without their conditions: the list links to each), the
+    variations, the referrals and whether the initial needs assessment is complete (the conditions
+    are agreed only after it)."""
+    from assessments.models import Assessment, AssessmentKind, AssessmentStatus
     from referrals.models import Referral
 
-    from .models import PeriodExtension, Prosecution
-
     conditions = list(condition_list_for(user, case))
-    reviews = list(breach_review_list_for(user, case))
+    reviews = list(
+        BreachReview.objects.filter(case__in=case_list_for(user), case=case).only(
+            "id", "case_id", "status", "opened_at", "decision_due_on"
+        )
+    )
     return {
-        "assessments": list(assessment_list_for(user, case)),
         "conditions": conditions,
         "binding_conditions": [c for c in conditions if c.status in BINDING_CONDITION_STATUSES],
-        "caution": caution_for(user, case),
-        "extension": PeriodExtension.objects.filter(case=case).select_related("approved_by").first(),
-        "variations": list(variation_list_for(user, case)),
         "breach_reviews": reviews,
         "open_review": next((r for r in reviews if r.is_open), None),
-        "prosecution": Prosecution.objects.filter(case=case).first(),
+        "variations": list(variation_list_for(user, case)),
         "referrals": list(
             Referral.objects.filter(case=case, case__in=case_list_for(user))
             .select_related("service", "organisation", "practitioner", "condition")
             .order_by("-sent_at", "-id")
         ),
+        "initial_assessment_done": Assessment.objects.filter(
+            case=case, kind=AssessmentKind.INITIAL, status=AssessmentStatus.COMPLETED
+        ).exists(),
     }
+
+
+def victim_condition_list_for(user, case):
+    """The conditions that make amends to the victim: reparative ones, and compensation."""
+    from .models import AmountKind, ConditionKind
+
+    return condition_list_for(user, case).filter(
+        Q(kind=ConditionKind.REPARATIVE) | Q(amount_kind=AmountKind.COMPENSATION)
+    )
 
 
 # --- The home page ------------------------------------------------------------------------------------

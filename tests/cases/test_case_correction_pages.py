@@ -39,13 +39,18 @@ def url(case, tail):
 PATHS = ["change/circumstances/", "change/victim-views/", "offences/new/"]
 
 
-def test_the_case_page_shows_change_links_to_a_case_worker(client_for, case_worker, case):
-    page = client_for(case_worker).get(f"/cases/{case.pk}/").content.decode()
+def test_the_case_pages_show_change_links_to_a_case_worker(client_for, case_worker, case):
+    client = client_for(case_worker)
+    overview = client.get(f"/cases/{case.pk}/").content.decode()
+    victim = client.get(f"/cases/{case.pk}/victim/").content.decode()
 
-    for section in ("arrest-date", "flags", "circumstances", "victim", "victim-views"):
-        assert f"/cases/{case.pk}/change/{section}/" in page
-    assert f"/cases/{case.pk}/offences/new/" in page
-    assert "/remove/" not in page  # the only offence cannot be removed
+    for section in ("arrest-date", "flags", "circumstances"):
+        assert f"/cases/{case.pk}/change/{section}/" in overview
+    assert f"/cases/{case.pk}/offences/new/" in overview
+    assert "/remove/" not in overview  # the only offence cannot be removed
+    for section in ("victim", "victim-views"):  # on the victim's page, beside what they change
+        assert f"/cases/{case.pk}/change/{section}/" not in overview
+        assert f"/cases/{case.pk}/change/{section}/" in victim
 
 
 def test_a_decision_maker_sees_offence_links_only_after_the_caution(client_for, decision_maker, case):

@@ -309,20 +309,24 @@ def test_assessment_to_resumed_prosecution_through_the_forms(
         EventCode.PROSECUTION_RESUMED,
     ]
 
+    # The overview: the resumed prosecution, which can be updated.
     page = worker.get(reverse("cases:detail", args=[case.pk]))
-
     assert page.status_code == 200
     assertContains(page, 'id="prosecution-heading"')
     assertContains(page, f"the caution ceased to have effect on {timezone.localdate():%-d %B %Y}")
+    assertContains(page, reverse("conditions:prosecution", args=[case.pk]))  # the record can be updated
+    # Conditions and referrals: the caution and the breach review, decided.
+    page = worker.get(reverse("cases:conditions", args=[case.pk]))
     assertContains(page, f'href="{review_url}"')
     assertContains(page, "Breach confirmed</strong>")
+    assertContains(page, f"Caution administered on {caution.administered_on:%-d %B %Y}")
+    # The timeline: every step, in words.
+    page = worker.get(reverse("cases:timeline", args=[case.pk]))
     assertContains(page, "Prosecution resumed; the caution ceased to have effect")
     assertContains(page, "Breach confirmed: Attend the Compass alcohol awareness course")
     assertContains(page, f"Breach review opened; a decision is due by {review.decision_due_on:%-d %B %Y}")
-    assertContains(page, f"Caution administered on {caution.administered_on:%-d %B %Y}")
     assertContains(page, "Condition completed: Write a letter of apology")
     assertContains(page, "Condition failed: Attend the Compass alcohol awareness course")
-    assertContains(page, reverse("conditions:prosecution", args=[case.pk]))  # the record can be updated
 
 
 def test_a_case_whose_conditions_are_all_met_completes_diverted_from_prosecution(
@@ -355,7 +359,7 @@ def test_a_case_whose_conditions_are_all_met_completes_diverted_from_prosecution
     page = worker.get(reverse("cases:detail", args=[case.pk]))
     assertContains(page, "Every condition complete: the case is completed and diverted from prosecution")
     assertNotContains(page, 'id="prosecution-heading"')
-    assertNotContains(page, 'id="breach-heading"')
+    assertNotContains(worker.get(reverse("cases:conditions", args=[case.pk])), 'id="breach-heading"')
 
 
 # --- Confirming the same breach twice ---------------------------------------------------------------
