@@ -1119,6 +1119,11 @@ class _CaseCorrectionView(RoleRequiredMixin, View):
         """The service call; returns the message to show on the case page ('' when nothing changed)."""
         raise NotImplementedError
 
+    def case_page(self, case) -> str:
+        """The page of the case's file that shows this part: the victim's page, or the overview."""
+        name = "cases:victim" if self.part in ("victim", "victim-views") else "cases:detail"
+        return reverse(name, args=[case.pk])
+
     def context(self, case, form):
         # Offences and flags are what the eligibility rules and the six-month limit are worked out from.
         return {
@@ -1126,6 +1131,7 @@ class _CaseCorrectionView(RoleRequiredMixin, View):
             "form": form,
             "title": form.title,
             "recomputes": self.part in ("offences", "flags"),
+            "back_url": self.case_page(case),
         }
 
     def _case(self, request, pk):
@@ -1138,7 +1144,7 @@ class _CaseCorrectionView(RoleRequiredMixin, View):
         case = self._case(request, pk)
         if closed := case_correction_closed(self.part, decided=case.decisions.exists()):
             messages.error(request, closed)
-            return redirect("cases:detail", pk=case.pk)
+            return redirect(self.case_page(case))
         form = self.form_class()(initial=self.initial(case))
         audit_record(
             actor=request.user,
@@ -1153,7 +1159,7 @@ class _CaseCorrectionView(RoleRequiredMixin, View):
         case = self._case(request, pk)
         form = self.form_class()(request.POST)
         if _correction_made(request, form, lambda: self.perform(case, form)):
-            return redirect("cases:detail", pk=case.pk)
+            return redirect(self.case_page(case))
         return render(request, self.template_name, self.context(case, form), status=400)
 
 

@@ -49,8 +49,20 @@ DECIDERS = frozenset({Role.DECISION_MAKER})
 SUPERVISORS = frozenset({Role.SUPERVISOR})
 
 
-def _case_url(case, anchor=""):
-    return reverse("cases:detail", args=[case.pk]) + (f"#{anchor}" if anchor else "")
+# After an action, back to the page of the case's file that holds what it changed: the conditions, the
+# caution and the variations are on "Conditions and referrals" (the conditions and the caution at its
+# top), the prosecution on the overview.
+_CASE_PAGES = {
+    "conditions": ("cases:conditions", ""),
+    "caution": ("cases:conditions", ""),
+    "variations": ("cases:conditions", "variations"),
+    "prosecution": ("cases:detail", "prosecution"),
+}
+
+
+def _case_url(case, section=""):
+    name, anchor = _CASE_PAGES.get(section, ("cases:detail", ""))
+    return reverse(name, args=[case.pk]) + (f"#{anchor}" if anchor else "")
 
 
 class _OnCase:
@@ -183,7 +195,7 @@ class ConditionRemoveView(_OnCondition, CaseActionView):
 class ConditionsAgreeView(_OnCase, CaseActionView):
     def perform(self):
         services.conditions_agree(case_id=self.case.pk, actor=self.request.user)
-        return _case_url(self.case), "Conditions agreed. The caution can now be administered."
+        return _case_url(self.case, "conditions"), "Conditions agreed. The caution can now be administered."
 
 
 class ConditionsReopenView(_OnCase, CaseFormView):

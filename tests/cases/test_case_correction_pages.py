@@ -53,6 +53,18 @@ def test_the_case_pages_show_change_links_to_a_case_worker(client_for, case_work
         assert f"/cases/{case.pk}/change/{section}/" in victim
 
 
+def test_a_victim_correction_goes_back_to_the_victims_page(client_for, case_worker, case):
+    client = client_for(case_worker)
+    form = client.get(url(case, "change/victim/")).content.decode()
+    assert f'href="/cases/{case.pk}/victim/">Cancel' in form
+
+    response = client.post(url(case, "change/victim/"), {"victim_type": "business", "reason": REASON})
+
+    assert response.status_code == 302 and response.url == f"/cases/{case.pk}/victim/"
+    case.refresh_from_db()
+    assert case.victim_type == "business"
+
+
 def test_a_decision_maker_sees_offence_links_only_after_the_caution(client_for, decision_maker, case):
     client = client_for(decision_maker)
     assert "/offences/new/" not in client.get(f"/cases/{case.pk}/").content.decode()

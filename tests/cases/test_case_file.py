@@ -256,6 +256,28 @@ def test_the_conditions_page_holds_the_conditions_caution_referrals_and_their_ac
     assertNotContains(worker, "Eligibility decisions")
 
 
+def test_a_variation_is_decided_from_the_conditions_page_and_comes_back_to_it(
+    client_for, case_worker, decision_maker, active_case
+):
+    condition = active_case.conditions.get(kind=ConditionKind.REHABILITATIVE)
+    variation = variation_propose(
+        case_id=active_case.pk,
+        actor=case_worker,
+        variation_kind=VariationKind.NEW_DUE_DATE,
+        condition_id=condition.pk,
+        new_due_date=condition.due_date + timedelta(days=7),
+        reason="Cancelled session.",
+        person_consented=True,
+        consented_on=timezone.localdate(),
+    )
+    client = client_for(decision_maker)
+
+    page = client.get(page_url("conditions", active_case))
+    assertContains(page, f'href="{reverse("conditions:variation_decide", args=[variation.pk])}"')
+    form = client.get(reverse("conditions:variation_decide", args=[variation.pk]))
+    assertContains(form, f'href="{page_url("conditions", active_case)}#variations"')
+
+
 def test_the_assessment_page_shows_each_assessment_with_the_needs_it_found(
     client_for, case_worker, active_case
 ):
@@ -337,6 +359,28 @@ def test_the_victim_page_shows_when_the_victim_is_to_be_told_of_the_resumed_pros
     response = client_for(case_worker).get(page_url("victim", active_case))
 
     assertContains(response, f"By {due:%-d %B %Y}")
+
+
+# --- After an action, back to the page that holds it ---------------------------------------------------
+
+
+def test_removing_a_condition_and_agreeing_return_to_the_conditions_page(
+    client_for, case_worker, assessed_case_for, terms
+):
+    from conditions.services import condition_add
+
+    case = assessed_case_for()
+    keep = condition_add(case_id=case.pk, actor=case_worker, **terms())
+    drop = condition_add(case_id=case.pk, actor=case_worker, **terms(wording="Attend a second session"))
+    client = client_for(case_worker)
+
+    removed = client.post(reverse("conditions:remove", args=[drop.pk]), follow=True)
+    agreed = client.post(reverse("conditions:agree", args=[case.pk]), follow=True)
+
+    for response, message in ((removed, "Condition removed."), (agreed, "Conditions agreed.")):
+        assert response.redirect_chain[-1][0] == page_url("conditions", case)
+        assertContains(response, message)
+    assert keep.pk in [c.pk for c in agreed.context["conditions"]]
 
 
 # --- The timeline, by kind of event --------------------------------------------------------------------

@@ -156,9 +156,7 @@ def _add_condition(client, case, **terms) -> Condition:
     before = set(Condition.objects.filter(case=case).values_list("pk", flat=True))
     response = client.post(reverse("conditions:add", args=[case.pk]), condition_data(**terms))
 
-    assertRedirects(
-        response, reverse("cases:detail", args=[case.pk]) + "#conditions", fetch_redirect_response=False
-    )
+    assertRedirects(response, reverse("cases:conditions", args=[case.pk]), fetch_redirect_response=False)
     (condition,) = Condition.objects.filter(case=case).exclude(pk__in=before)
     assert (condition.wording, condition.due_date, condition.status) == (
         terms["wording"],
@@ -171,7 +169,7 @@ def _add_condition(client, case, **terms) -> Condition:
 def _agree(client, case):
     response = client.post(reverse("conditions:agree", args=[case.pk]))
 
-    assertRedirects(response, reverse("cases:detail", args=[case.pk]), fetch_redirect_response=False)
+    assertRedirects(response, reverse("cases:conditions", args=[case.pk]), fetch_redirect_response=False)
     case.refresh_from_db()
     assert case.status == CaseStatus.CONDITIONS_AGREED
 
@@ -184,9 +182,7 @@ def _caution(client, case) -> Caution:
 
     response = client.post(url, caution_data(token))
 
-    assertRedirects(
-        response, reverse("cases:detail", args=[case.pk]) + "#caution", fetch_redirect_response=False
-    )
+    assertRedirects(response, reverse("cases:conditions", args=[case.pk]), fetch_redirect_response=False)
     case.refresh_from_db()
     assert case.status == CaseStatus.ACTIVE
     return Caution.objects.get(case=case)
