@@ -377,6 +377,28 @@ def _can_correct(user, case) -> dict:
     }
 
 
+# What comes next while a case is being assessed or is under caution, and the page where it is done
+# (the overview's "Next" line; the pages hold the actions themselves).
+NEXT_STEPS = {
+    CaseStatus.ASSESSMENT: ("The needs assessment, then the conditions.", "cases:assessment", "Assessment"),
+    CaseStatus.CONDITIONS_AGREED: (
+        "The conditions are agreed: the caution is administered next.",
+        "cases:conditions",
+        "Conditions and referrals",
+    ),
+    CaseStatus.ACTIVE: (
+        "Under caution: each condition's progress is recorded as it is met.",
+        "cases:conditions",
+        "Conditions and referrals",
+    ),
+    CaseStatus.BREACH_REVIEW: (
+        "A breach review waits for a decision.",
+        "cases:conditions",
+        "Conditions and referrals",
+    ),
+}
+
+
 class CaseDetailView(_CaseFileView):
     """The overview: alerts, what can be done next, the person, offences, details and decisions, the
     resumed prosecution and the latest events."""
@@ -409,8 +431,19 @@ class CaseDetailView(_CaseFileView):
             "can_update_prosecution": prosecution is not None
             and case.status == CaseStatus.PROSECUTION_RESUMED
             and user.has_role(*POLICE_ROLES),
+            # The caution is the decision-maker's next step once the conditions are agreed (the button is
+            # on "Conditions and referrals" too, beside the conditions).
+            "can_caution": user.has_role(Role.DECISION_MAKER) and case.status == CaseStatus.CONDITIONS_AGREED,
+            "next_step": _next_step(case),
             "can_correct": _can_correct(user, case),
         }
+
+
+def _next_step(case) -> dict | None:
+    if case.status not in NEXT_STEPS:
+        return None
+    text, name, page = NEXT_STEPS[case.status]
+    return {"text": text, "url": reverse(name, args=[case.pk]), "page": page}
 
 
 class CaseConditionsView(_CaseFileView):

@@ -239,6 +239,22 @@ def test_the_overview_keeps_the_actions_and_leaves_the_other_tabs_content_to_the
     assertContains(response, f'href="{page_url("timeline", active_case)}"')
 
 
+def test_the_overview_says_what_comes_next_and_where(
+    client_for, case_worker, decision_maker, agreed_case_for
+):
+    case = agreed_case_for()
+    caution_url = reverse("conditions:caution", args=[case.pk])
+
+    decider = client_for(decision_maker).get(page_url("detail", case))
+    worker = client_for(case_worker).get(page_url("detail", case))
+
+    assertContains(decider, f'<a class="govuk-button" href="{caution_url}">Administer the caution</a>')
+    assertNotContains(worker, caution_url)
+    for response in (decider, worker):
+        assertContains(response, "<strong>Next:</strong> The conditions are agreed")
+        assertContains(response, f'href="{page_url("conditions", case)}">Go to conditions and referrals')
+
+
 def test_the_conditions_page_holds_the_conditions_caution_referrals_and_their_actions(
     client_for, case_worker, decision_maker, active_case, partner_service
 ):
