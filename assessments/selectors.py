@@ -3,12 +3,12 @@ are the partner directory's, answered by referrals (``ServiceSuggestionsAsked``,
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404
 
 from cases.selectors import case_list_for
 
-from .models import Assessment, AssessmentKind, NeedLevel, PathwayNeed
+from .models import IN_NEED, Assessment, AssessmentKind, NeedLevel, PathwayNeed
 
 
 def assessment_list_for(user, case):
@@ -20,6 +20,24 @@ def assessment_list_for(user, case):
             "contributions__organisation",
             "contributions__recorded_by",
         )
+    )
+
+
+def assessment_summary_list_for(user, case):
+    """The case's assessments as the case's "Assessment" page lists them, in two queries: each with its
+    number of contributions and the pathways found in need (medium or high), highest first."""
+    return (
+        Assessment.objects.filter(case__in=case_list_for(user), case=case)
+        .select_related("created_by", "completed_by")
+        .annotate(contribution_count=Count("contributions"))
+        .prefetch_related(
+            Prefetch(
+                "needs",
+                queryset=PathwayNeed.objects.filter(level__gte=IN_NEED).order_by("-level", "id"),
+                to_attr="needs_found",
+            )
+        )
+        .order_by("created_at", "id")
     )
 
 

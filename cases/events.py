@@ -94,6 +94,99 @@ class EventCode(models.TextChoices):
     PERSON_ERASED = "person_erased", "Personal details erased after a retention review"
 
 
+class EventKind(models.TextChoices):
+    """The kinds of event a case's timeline can be narrowed to (the timeline page's filter)."""
+
+    CASE = "case", "The case, the person and decisions"
+    ASSESSMENT = "assessment", "Needs assessment"
+    CONDITIONS = "conditions", "Conditions and the caution"
+    COMPLIANCE = "compliance", "Progress and variations"
+    REFERRALS = "referrals", "Referrals and partners' work"
+    BREACH = "breach", "Breach and prosecution"
+
+
+def _codes(*codes: EventCode) -> frozenset:
+    return frozenset(codes)
+
+
+# Each code's kind, declared once: every code has one (tests/cases/test_case_timeline.py).
+EVENT_KINDS: dict[EventKind, frozenset] = {
+    EventKind.CASE: _codes(
+        EventCode.CASE_OPENED,
+        EventCode.STATUS_BEFORE_IMPORT,
+        EventCode.CASE_IMPORTED,
+        EventCode.CASE_UPDATED,
+        EventCode.CASE_CORRECTED,
+        EventCode.OFFENCE_ADDED,
+        EventCode.OFFENCE_REMOVED,
+        EventCode.TIME_LIMIT_CHANGED,
+        EventCode.SUBMITTED_FOR_DECISION,
+        EventCode.RETURNED_TO_INTAKE,
+        EventCode.DECISION_RECORDED,
+        EventCode.STATUS_CHANGED,
+        EventCode.REASSIGNED,
+        EventCode.WITHDRAWN,
+        EventCode.PERSON_MERGED,
+        EventCode.PERSON_MERGE_UNDONE,
+        EventCode.PERSON_ERASED,
+        EventCode.CASE_COMPLETED,
+        EventCode.CASE_CLOSED,
+    ),
+    EventKind.ASSESSMENT: _codes(
+        EventCode.ASSESSMENT_STARTED,
+        EventCode.ASSESSMENT_CONTRIBUTION,
+        EventCode.ASSESSMENT_COMPLETED,
+    ),
+    EventKind.CONDITIONS: _codes(
+        EventCode.CONDITION_ADDED,
+        EventCode.CONDITION_CHANGED,
+        EventCode.CONDITION_REMOVED,
+        EventCode.CONDITIONS_AGREED,
+        EventCode.CONDITIONS_REOPENED,
+        EventCode.PERIOD_EXTENDED,
+        EventCode.CAUTION_ADMINISTERED,
+    ),
+    EventKind.COMPLIANCE: _codes(
+        EventCode.CONDITION_STARTED,
+        EventCode.CONDITION_COMPLETED,
+        EventCode.CONDITION_FAILED,
+        EventCode.CONDITION_RESUMED,
+        EventCode.CONDITION_RECORD,
+        EventCode.CONDITION_OVERDUE,
+        EventCode.VARIATION_PROPOSED,
+        EventCode.VARIATION_APPROVED,
+        EventCode.VARIATION_REFUSED,
+    ),
+    EventKind.REFERRALS: _codes(
+        EventCode.REFERRAL_SENT,
+        EventCode.REFERRAL_ACCEPTED,
+        EventCode.REFERRAL_STARTED,
+        EventCode.REFERRAL_DECLINED,
+        EventCode.REFERRAL_ASSIGNED,
+        EventCode.REFERRAL_WITHDRAWN,
+        EventCode.REFERRAL_CHASED,
+        EventCode.REFERRAL_CHANGED,
+        EventCode.APPOINTMENT_BOOKED,
+        EventCode.APPOINTMENT_RESCHEDULED,
+        EventCode.APPOINTMENT_OUTCOME,
+        EventCode.REFERRAL_NOTE,
+        EventCode.REFERRAL_REPORT,
+        EventCode.EVIDENCE_UPLOADED,
+    ),
+    EventKind.BREACH: _codes(
+        EventCode.BREACH_REVIEW_OPENED,
+        EventCode.BREACH_EXCUSED,
+        EventCode.BREACH_AWAITING_COUNTERSIGNATURE,
+        EventCode.BREACH_COUNTERSIGNATURE_REFUSED,
+        EventCode.BREACH_CONFIRMED,
+        EventCode.BREACH_REVIEW_ESCALATED,
+        EventCode.PROSECUTION_RESUMED,
+        EventCode.PROSECUTION_UPDATED,
+        EventCode.CASE_FILE_TEAM_NOTIFIED,
+    ),
+}
+
+
 # --- Domain events ------------------------------------------------------------------------------------
 # A change here that an app above must act on is announced as one of these; the app registers a handler
 # in its ``AppConfig.ready`` (``subscribe``), which calls a service of its own. Handlers run synchronously,
@@ -111,14 +204,16 @@ class CaseWithdrawn:
 
 @dataclass(frozen=True)
 class CasePageAsked:
-    """What the apps above show on the case page (``cases.views.CaseDetailView``), for a user already
-    allowed to see the case. Each handler returns a dict added to the page's context: its records of
-    the case and the actions it offers this user now (conditions: the assessments, conditions,
-    caution, breach and prosecution; referrals: the referrals)."""
+    """What the apps above show on a page of the case's file (``cases.views._CaseFileView``: ``tab`` is
+    "assessment", "conditions", "documents" or "victim"), for a user already allowed to see the case.
+    Each handler returns a dict added to the page's context, or an empty one: its records of the case
+    and the actions it offers this user now (assessments: the assessments; conditions: the
+    conditions, breach reviews, variations and the victim's conditions; referrals: the referrals and
+    the documents partners uploaded)."""
 
     user: "User"
     case: "Case"
-    offences: tuple = ()  # the case's offences, already read (with their offence): for the six-month limit
+    tab: str
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from django.db.models import F
 from offenderhub.accounts.models import Area
 from offenderhub.core.forms import GdsForm
 
+from .events import EVENT_KINDS, EventKind
 from .models import CaseStatus, Classification
 from .selectors import case_search, case_worker_list_for, scheme_list_for
 
@@ -114,3 +115,22 @@ class CaseFilter(django_filters.FilterSet):
 
     def filter_mine(self, queryset, name, value):
         return queryset.filter(owner=self.user) if value else queryset
+
+
+class TimelineFilter(django_filters.FilterSet):
+    """A case's timeline narrowed to some kinds of event (cases.events.EVENT_KINDS); none chosen, all."""
+
+    class Meta:
+        form = GdsForm
+
+    kind = django_filters.MultipleChoiceFilter(
+        choices=EventKind.choices,
+        method="filter_kind",
+        label="Kind of event",
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def filter_kind(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(code__in=sorted(code for kind in value for code in EVENT_KINDS[kind]))

@@ -1,8 +1,8 @@
 """Scoped reads of people and cases: police users see their own force's records; nobody else does."""
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models import Exists, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Upper
 from django.shortcuts import get_object_or_404
 
@@ -45,6 +45,12 @@ def case_get_for(user, pk):
         ),
         pk=pk,
     )
+
+
+def case_event_list_for(case):
+    """A case's timeline (the case read through ``case_get_for`` or another scoped selector), newest
+    first, with who did each."""
+    return case.events.select_related("actor", "actor_organisation")
 
 
 def caseload_for(user):
@@ -378,3 +384,51 @@ def caseload_owner_list_for(user):
 
 def decision_list_for(user, case):
     return EligibilityDecision.objects.filter(case=case).select_related("decided_by", "superseded_by")
+
+
+# --- The case file (cases/views.py: one page per tab, each reading only what it shows) ------------------
+
+
+def case_file_get_for(user, pk):
+    """The case as the header of every page of its file shows it (templates/cases/_case_header.html), in
+    one query: its person, scheme, area and case worker; its caution, a longer period approved and the
+    resumed prosecution (each a one-to-one, None when there is none: ``case_file_records``); and the
+    current eligibility decision's outcome and date (``decision_outcome``, ``decision_date``). Another
+    force's case, and any case to anyone but the police, is a 404."""
+    current = EligibilityDecision.objects.filter(case=OuterRef("pk")).order_by("-decided_at", "-id")
+    return get_object_or_404(
+        case_list_for(user)
+        .select_related(
+            "person",
+            "person__ethnicity",
+            "scheme",
+            "scheme__disposal_type",
+            "area",
+            "owner",
+            "force",
+            "caution__administered_by",
+            "period_extension__approved_by",
+            "prosecution",
+        )
+        .annotate(
+            decision_outcome=Subquery(current.values("outcome")[:1]),
+            decision_date=Subquery(current.values("decision_date")[:1]),
+        ),
+        pk=pk,
+    )
+
+
+def _one_to_one(case, name):
+    try:
+        return getattr(case, name)
+    except ObjectDoesNotExist:
+        return None
+
+
+def case_file_records(case) -> dict:
+    """The caution, longer period and prosecution ``case_file_get_for`` read with the case, or None."""
+    return {
+        "caution": _one_to_one(case, "caution"),
+        "extension": _one_to_one(case, "period_extension"),
+        "prosecution": _one_to_one(case, "prosecution"),
+    }

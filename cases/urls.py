@@ -23,7 +23,13 @@ urlpatterns = [
     path("schemes/", views.SchemeListView.as_view(), name="scheme_list"),
     path("schemes/<int:pk>/rules/", views.SchemeRulesView.as_view(), name="scheme_rules"),
     path("reassign/", views.CaseloadReassignView.as_view(), name="caseload_reassign"),
+    # The case's file: the overview at the case's own address, then one page per tab.
     path("<int:pk>/", views.CaseDetailView.as_view(), name="detail"),
+    path("<int:pk>/conditions/", views.CaseConditionsView.as_view(), name="conditions"),
+    path("<int:pk>/assessment/", views.CaseAssessmentView.as_view(), name="assessment"),
+    path("<int:pk>/timeline/", views.CaseTimelineView.as_view(), name="timeline"),
+    path("<int:pk>/documents/", views.CaseDocumentsView.as_view(), name="documents"),
+    path("<int:pk>/victim/", views.CaseVictimView.as_view(), name="victim"),
     path("<int:pk>/submit/", views.CaseSubmitView.as_view(), name="submit"),
     path("<int:pk>/decision/", views.DecisionView.as_view(), name="decide"),
     path("<int:pk>/reassign/", views.CaseReassignView.as_view(), name="reassign"),

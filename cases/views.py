@@ -20,7 +20,7 @@ from offenderhub.core.forms import add_service_errors
 
 from . import services
 from .events import CasePageAsked
-from .filters import CaseFilter
+from .filters import CaseFilter, TimelineFilter
 from .forms import (
     CASE_CORRECTION_FORMS,
     PERSON_CORRECTION_FORMS,
@@ -40,10 +40,13 @@ from .forms import (
     SchemeRulesForm,
     WithdrawForm,
 )
-from .models import CaseStatus
+from .models import CaseStatus, DecisionOutcome
 from .pagination import DeferredJoinPaginator, WindowPage
 from .rules import assess_eligibility, case_time_limit, latest_proceedings_date
 from .selectors import (
+    case_event_list_for,
+    case_file_get_for,
+    case_file_records,
     case_get_for,
     case_worker_list_for,
     caseload_for,
@@ -70,6 +73,7 @@ from .selectors import (
 from .workflow import (
     CASE_CORRECTION_PARTS,
     DECIDABLE_STATUSES,
+    OPEN_STATUSES,
     REASSIGNABLE_STATUSES,
     allowed_roles,
     case_correction_closed,
@@ -322,74 +326,227 @@ class CaseCreateView(RoleRequiredMixin, View):
         return case
 
 
-class CaseDetailView(RoleRequiredMixin, View):
+# --- The case file: a header, then one page per tab --------------------------------------------------
+# Every page of a case shows the same header (templates/cases/_case_header.html: reference, name, status,
+# key dates and the tabs) and one tab, which reads only what it shows, in a fixed number of queries.
+# The overview keeps the case's old address (cases:detail), so every link and redirect to it still works.
+
+CASE_FILE_TABS = (
+    ("overview", "Overview", "cases:detail"),
+    ("conditions", "Conditions and referrals", "cases:conditions"),
+    ("assessment", "Assessment", "cases:assessment"),
+    ("timeline", "Timeline", "cases:timeline"),
+    ("documents", "Documents", "cases:documents"),
+    ("victim", "Victim", "cases:victim"),
+)
+TIMELINE_PAGE_SIZE = 50  # the latest events first; older ones a page at a time
+RECENT_EVENTS = 5  # on the overview; the timeline has them all
+
+
+def _case_header(case, offences, records, *, tab) -> dict:
+    """What the header of every page of the case shows: the case, its key dates, the six-month limit
+    (summary-only offences: the days left while it still matters) and the tabs, ``tab`` the current."""
+    caution, extension, prosecution = records["caution"], records["extension"], records["prosecution"]
+    time_limit = case_time_limit(
+        case,
+        offences,
+        start=caution.administered_on if caution else None,
+        period_days=extension.days if extension else None,
+    )
+    # The limit matters while the case is open, or a resumed prosecution has not yet started.
+    limit_matters = case.status in OPEN_STATUSES or (prosecution is not None and prosecution.awaiting_start)
+    return {
+        **records,
+        "case": case,
+        "person": case.person,
+        "time_limit": time_limit,
+        "time_limit_matters": time_limit is not None and limit_matters,
+        "time_limit_passed": time_limit is not None and limit_matters and time_limit.days_left < 0,
+        "case_tabs": [
+            {"label": label, "url": reverse(name, args=[case.pk]), "current": key == tab}
+            for key, label, name in CASE_FILE_TABS
+        ],
+        "tab_label": {key: label for key, label, _ in CASE_FILE_TABS}[tab],
+        # "Eligible", "Ineligible" or "Declined" (the label's first words).
+        "decision_label": DecisionOutcome(case.decision_outcome).label.split(":")[0]
+        if case.decision_outcome
+        else "",
+    }
+
+
+ASKED_ABOVE = {"conditions", "assessment", "documents", "victim"}  # tabs the apps above fill in
+
+
+class _CaseFileView(RoleRequiredMixin, View):
+    """One page of a case's file. Scoped and audited as the case page always was: the case is read
+    through the scoped selector (another force's case is a 404, and so is every case to a partner, who
+    is told it does not exist as another force would be); a user without a police role gets 403; each
+    opening writes a VIEWED audit row naming the tab. Subclasses set ``tab`` and ``template_name`` and
+    return the tab's own reads from ``tab_context``."""
+
     # Partners are let through so that, like another force, they are told the case does not exist.
     required_roles = POLICE_ROLES | PARTNER_ROLES
+    tab = ""
+    template_name = ""
+
+    def tab_context(self, case, *, offences, records) -> dict:
+        """The tab's own reads in this app; the apps above answer ``CasePageAsked`` for theirs."""
+        return {}
+
+    def audit_reason(self, label) -> str:
+        return f"Case record opened: {label}"
 
     def get(self, request, pk):
-        case = case_get_for(request.user, pk)
+        case = case_file_get_for(request.user, pk)
+        records = case_file_records(case)
         offences = list(case.offences.select_related("offence"))
-        decisions = list(decision_list_for(request.user, case))
-        events = WindowPage(
-            case.events.select_related("actor", "actor_organisation"),
-            number=request.GET.get("timeline"),
-            size=TIMELINE_PAGE_SIZE,
-        )
-        aliases = [alias for alias in case.person.aliases.all() if alias.is_current]
+        context = _case_header(case, offences, records, tab=self.tab)
+        context.update(self.tab_context(case, offences=offences, records=records))
+        if self.tab in ASKED_ABOVE:
+            for part in announce(CasePageAsked(user=request.user, case=case, tab=self.tab)):
+                context.update(part or {})
         audit_record(
             actor=request.user,
             action=AuditAction.VIEWED,
             obj=case,
             request=request,
-            reason="Case record opened",
+            reason=self.audit_reason(context["tab_label"]),
         )
-        user = request.user
-        # The records and actions of the apps above (conditions, referrals), each answering for its own.
-        parts = {}
-        for part in announce(CasePageAsked(user=user, case=case, offences=tuple(offences))):
-            parts.update(part)
-        return render(
-            request,
-            "cases/detail.html",
-            {
-                **parts,
-                "case": case,
-                "person": case.person,
-                "aliases": aliases,
-                "offences": offences,
-                "decisions": decisions,
-                "current_decision": next((d for d in decisions if d.is_current), None),
-                "events": events,
-                "timeline_query": _timeline_query(request),
-                "can_submit": case.status == CaseStatus.INTAKE
-                and user.has_role(*allowed_roles(CaseStatus.INTAKE, CaseStatus.AWAITING_DECISION)),
-                "can_decide": case.status in DECIDABLE_STATUSES and user.has_role(Role.DECISION_MAKER),
-                "can_reassign": case.status in REASSIGNABLE_STATUSES and user.has_role(Role.SUPERVISOR),
-                "can_withdraw": user.has_role(*allowed_roles(case.status, CaseStatus.WITHDRAWN)),
-                # Legal holds (retention/): a supervisor's, on a person or a case, so the record is kept.
-                "can_hold": user.has_role(Role.SUPERVISOR) and not case.person.is_erased,
-                "notes_form": NotesForm(),
-                "can_correct_person": user.has_role(*services.PERSON_CORRECTION_ROLES),
-                "can_review_access": user.has_role(Role.SUPERVISOR),
-                # The parts of the case this user may correct now: a "Change" link beside each.
-                "can_correct": {
-                    part.replace("-", "_"): not case_correction_refusal(
-                        part, status=case.status, decided=bool(decisions), actor=user
-                    )
-                    for part in CASE_CORRECTION_PARTS
-                },
-            },
+        return render(request, self.template_name, context)
+
+
+def _can_correct(user, case) -> dict:
+    """The parts of the case this user may correct now: a "Change" link beside each."""
+    decided = case.decision_outcome is not None  # the current decision, read with the case
+    return {
+        part.replace("-", "_"): not case_correction_refusal(
+            part, status=case.status, decided=decided, actor=user
         )
+        for part in CASE_CORRECTION_PARTS
+    }
 
 
-TIMELINE_PAGE_SIZE = 50  # the latest events first; older ones a page at a time
+# What comes next while a case is being assessed or is under caution, and the page where it is done
+# (the overview's "Next" line; the pages hold the actions themselves).
+NEXT_STEPS = {
+    CaseStatus.ASSESSMENT: ("The needs assessment, then the conditions.", "cases:assessment", "Assessment"),
+    CaseStatus.CONDITIONS_AGREED: (
+        "The conditions are agreed: the caution is administered next.",
+        "cases:conditions",
+        "Conditions and referrals",
+    ),
+    CaseStatus.ACTIVE: (
+        "Under caution: each condition's progress is recorded as it is met.",
+        "cases:conditions",
+        "Conditions and referrals",
+    ),
+    CaseStatus.BREACH_REVIEW: (
+        "A breach review waits for a decision.",
+        "cases:conditions",
+        "Conditions and referrals",
+    ),
+}
 
 
-def _timeline_query(request) -> str:
-    """The page's query string without the timeline page, for the timeline's page links."""
-    query = request.GET.copy()
-    query.pop("timeline", None)
-    return query.urlencode()
+class CaseDetailView(_CaseFileView):
+    """The overview: alerts, what can be done next, the person, offences, details and decisions, the
+    resumed prosecution and the latest events."""
+
+    tab = "overview"
+    template_name = "cases/detail.html"
+
+    def audit_reason(self, label):
+        return "Case record opened"
+
+    def tab_context(self, case, *, offences, records):
+        user = self.request.user
+        decisions = list(decision_list_for(user, case))
+        prosecution = records["prosecution"]
+        return {
+            "offences": offences,
+            "decisions": decisions,
+            "current_decision": next((d for d in decisions if d.is_current), None),
+            "aliases": [alias for alias in case.person.aliases.all() if alias.is_current],
+            "recent_events": list(case_event_list_for(case)[:RECENT_EVENTS]),
+            "can_submit": case.status == CaseStatus.INTAKE
+            and user.has_role(*allowed_roles(CaseStatus.INTAKE, CaseStatus.AWAITING_DECISION)),
+            "can_decide": case.status in DECIDABLE_STATUSES and user.has_role(Role.DECISION_MAKER),
+            "can_reassign": case.status in REASSIGNABLE_STATUSES and user.has_role(Role.SUPERVISOR),
+            "can_withdraw": user.has_role(*allowed_roles(case.status, CaseStatus.WITHDRAWN)),
+            # Legal holds (retention/): a supervisor's, on a person or a case, so the record is kept.
+            "can_hold": user.has_role(Role.SUPERVISOR) and not case.person.is_erased,
+            "can_correct_person": user.has_role(*services.PERSON_CORRECTION_ROLES),
+            "can_review_access": user.has_role(Role.SUPERVISOR),
+            "can_update_prosecution": prosecution is not None
+            and case.status == CaseStatus.PROSECUTION_RESUMED
+            and user.has_role(*POLICE_ROLES),
+            # The caution is the decision-maker's next step once the conditions are agreed (the button is
+            # on "Conditions and referrals" too, beside the conditions).
+            "can_caution": user.has_role(Role.DECISION_MAKER) and case.status == CaseStatus.CONDITIONS_AGREED,
+            "next_step": _next_step(case),
+            "can_correct": _can_correct(user, case),
+        }
+
+
+def _next_step(case) -> dict | None:
+    if case.status not in NEXT_STEPS:
+        return None
+    text, name, page = NEXT_STEPS[case.status]
+    return {"text": text, "url": reverse(name, args=[case.pk]), "page": page}
+
+
+class CaseConditionsView(_CaseFileView):
+    """The conditions with the caution, breach reviews, referrals and variations, and their actions, by
+    the same status sets the services enforce (conditions' and referrals' answers to ``CasePageAsked``)."""
+
+    tab = "conditions"
+    template_name = "cases/case_conditions.html"
+
+
+class CaseAssessmentView(_CaseFileView):
+    """The needs assessments: each one's status, the needs it found and its contributions; starting one
+    (assessments' answer to ``CasePageAsked``)."""
+
+    tab = "assessment"
+    template_name = "cases/case_assessment.html"
+
+
+class CaseTimelineView(_CaseFileView):
+    """Everything that happened to the case, newest first, 50 events a page, narrowed by kind of event."""
+
+    tab = "timeline"
+    template_name = "cases/case_timeline.html"
+
+    def tab_context(self, case, *, offences, records):
+        timeline = TimelineFilter(self.request.GET, queryset=case_event_list_for(case))
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        return {
+            "filter": timeline,
+            "events": WindowPage(timeline.qs, number=self.request.GET.get("page"), size=TIMELINE_PAGE_SIZE),
+            "filtered": bool(timeline.form.is_valid() and timeline.form.cleaned_data.get("kind")),
+            "page_query": query.urlencode(),
+        }
+
+
+class CaseDocumentsView(_CaseFileView):
+    """The signed caution document and the documents partners uploaded on the case's referrals
+    (referrals' answer to ``CasePageAsked``)."""
+
+    tab = "documents"
+    template_name = "cases/case_documents.html"
+
+
+class CaseVictimView(_CaseFileView):
+    """The victim, their views and consent to restorative justice, the conditions that make amends to
+    them (conditions' answer to ``CasePageAsked``) and, when the prosecution resumed, when they are to
+    be told."""
+
+    tab = "victim"
+    template_name = "cases/case_victim.html"
+
+    def tab_context(self, case, *, offences, records):
+        return {"can_correct": _can_correct(self.request.user, case)}
 
 
 class CaseSubmitView(RoleRequiredMixin, View):
@@ -992,6 +1149,11 @@ class _CaseCorrectionView(RoleRequiredMixin, View):
         """The service call; returns the message to show on the case page ('' when nothing changed)."""
         raise NotImplementedError
 
+    def case_page(self, case) -> str:
+        """The page of the case's file that shows this part: the victim's page, or the overview."""
+        name = "cases:victim" if self.part in ("victim", "victim-views") else "cases:detail"
+        return reverse(name, args=[case.pk])
+
     def context(self, case, form):
         # Offences and flags are what the eligibility rules and the six-month limit are worked out from.
         return {
@@ -999,6 +1161,7 @@ class _CaseCorrectionView(RoleRequiredMixin, View):
             "form": form,
             "title": form.title,
             "recomputes": self.part in ("offences", "flags"),
+            "back_url": self.case_page(case),
         }
 
     def _case(self, request, pk):
@@ -1011,7 +1174,7 @@ class _CaseCorrectionView(RoleRequiredMixin, View):
         case = self._case(request, pk)
         if closed := case_correction_closed(self.part, decided=case.decisions.exists()):
             messages.error(request, closed)
-            return redirect("cases:detail", pk=case.pk)
+            return redirect(self.case_page(case))
         form = self.form_class()(initial=self.initial(case))
         audit_record(
             actor=request.user,
@@ -1026,7 +1189,7 @@ class _CaseCorrectionView(RoleRequiredMixin, View):
         case = self._case(request, pk)
         form = self.form_class()(request.POST)
         if _correction_made(request, form, lambda: self.perform(case, form)):
-            return redirect("cases:detail", pk=case.pk)
+            return redirect(self.case_page(case))
         return render(request, self.template_name, self.context(case, form), status=400)
 
 

@@ -9,5 +9,5 @@ class ConditionsConfig(AppConfig):
 
         from . import handlers
 
-        # The case page shows the assessments, conditions, caution, breach and prosecution.
+        # The case's file shows the conditions, breach reviews and variations, and the victim's conditions.
         subscribe(CasePageAsked, handlers.case_page)

@@ -3,8 +3,13 @@ handler is registered in ``ConditionsConfig.ready`` and calls one function of th
 
 from cases.events import CasePageAsked
 
-from .views import case_page_part
+from .selectors import victim_condition_list_for
+from .views import case_conditions_part
 
 
 def case_page(event: CasePageAsked) -> dict:
-    return case_page_part(event.user, event.case, event.offences)
+    if event.tab == "conditions":
+        return case_conditions_part(event.user, event.case)
+    if event.tab == "victim":
+        return {"victim_conditions": list(victim_condition_list_for(event.user, event.case))}
+    return {}

@@ -107,27 +107,41 @@ def breach_review_get_for(user, pk) -> BreachReview:
     )
 
 
-def case_compliance_for(user, case) -> dict:
-    """Everything the case page shows about the assessment, conditions, caution, variations, breach
-    and prosecution, read with a fixed number of queries however many records there are (the
-    referrals are referrals' own answer to ``CasePageAsked``)."""
-    from assessments.selectors import assessment_list_for
+# --- The case file (cases/views.py: one page per tab, each reading only what it shows) ------------------
 
-    from .models import PeriodExtension, Prosecution
+
+def case_conditions_for(user, case) -> dict:
+    """What the case's "Conditions and referrals" page shows of the conditions, in four queries however many
+    records there are: the conditions, the breach reviews (without their conditions: the list links to
+    each), the variations and whether the initial needs assessment is complete (the conditions are
+    agreed only after it). The referrals are referrals' own answer (``CasePageAsked``)."""
+    from assessments.models import Assessment, AssessmentKind, AssessmentStatus
 
     conditions = list(condition_list_for(user, case))
-    reviews = list(breach_review_list_for(user, case))
+    reviews = list(
+        BreachReview.objects.filter(case__in=case_list_for(user), case=case).only(
+            "id", "case_id", "status", "opened_at", "decision_due_on"
+        )
+    )
     return {
-        "assessments": list(assessment_list_for(user, case)),
         "conditions": conditions,
         "binding_conditions": [c for c in conditions if c.status in BINDING_CONDITION_STATUSES],
-        "caution": caution_for(user, case),
-        "extension": PeriodExtension.objects.filter(case=case).select_related("approved_by").first(),
-        "variations": list(variation_list_for(user, case)),
         "breach_reviews": reviews,
         "open_review": next((r for r in reviews if r.is_open), None),
-        "prosecution": Prosecution.objects.filter(case=case).first(),
+        "variations": list(variation_list_for(user, case)),
+        "initial_assessment_done": Assessment.objects.filter(
+            case=case, kind=AssessmentKind.INITIAL, status=AssessmentStatus.COMPLETED
+        ).exists(),
     }
+
+
+def victim_condition_list_for(user, case):
+    """The conditions that make amends to the victim: reparative ones, and compensation."""
+    from .models import AmountKind, ConditionKind
+
+    return condition_list_for(user, case).filter(
+        Q(kind=ConditionKind.REPARATIVE) | Q(amount_kind=AmountKind.COMPENSATION)
+    )
 
 
 # --- The home page ------------------------------------------------------------------------------------

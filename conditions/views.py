@@ -6,12 +6,10 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments.services import STARTABLE_IN
 from cases.access import CaseActionView, CaseFormView, CaseRecordView
 from cases.models import CaseStatus
 from cases.rules import case_time_limit
 from cases.selectors import case_get_for
-from cases.workflow import OPEN_STATUSES
 from offenderhub.accounts.models import POLICE_ROLES, Role
 from offenderhub.audit.models import AuditAction
 from offenderhub.audit.services import audit_record
@@ -33,13 +31,13 @@ from .forms import (
     RecordForm,
     VariationDecisionForm,
 )
-from .models import BreachStatus, ConditionStatus, PeriodExtension, VariationKind, VariationStatus
+from .models import BreachStatus, ConditionStatus, PeriodExtension, VariationKind
 from .rules import capped_hours, case_caps, case_period, penalty_total
 from .selectors import (
     binding_condition_list_for,
     breach_review_get_for,
     breachable_condition_list_for,
-    case_compliance_for,
+    case_conditions_for,
     caution_document_get_for,
     caution_for,
     condition_get_for,
@@ -52,69 +50,43 @@ DECIDERS = frozenset({Role.DECISION_MAKER})
 SUPERVISORS = frozenset({Role.SUPERVISOR})
 
 
-# --- On the case page ---------------------------------------------------------------------------------
-
-
-def case_page_part(user, case, offences) -> dict:
-    """What the case page shows of the assessments, conditions, caution, variations, breach and
-    prosecution, with the actions it offers this user now and the six-month limit from the caution
-    (the answer to ``CasePageAsked``, cases/events.py)."""
-    compliance = case_compliance_for(user, case)
-    caution, extension, prosecution = (
-        compliance["caution"],
-        compliance["extension"],
-        compliance["prosecution"],
-    )
-    time_limit = case_time_limit(
-        case,
-        list(offences),
-        start=caution.administered_on if caution else None,
-        period_days=extension.days if extension else None,
-    )
-    return {
-        **compliance,
-        **_compliance_actions(user, case, compliance),
-        "time_limit": time_limit,
-        "time_limit_passed": time_limit is not None
-        and time_limit.days_left < 0
-        and (case.status in OPEN_STATUSES or (prosecution is not None and prosecution.awaiting_start)),
-    }
-
-
-def _compliance_actions(user, case, compliance) -> dict:
-    """Which assessment, condition, caution and breach actions the page offers this user now, by the
-    same status sets the services enforce."""
-    police = user.has_role(Role.CASE_WORKER, Role.DECISION_MAKER, Role.SUPERVISOR)
+def case_conditions_part(user, case) -> dict:
+    """What the case's "Conditions and referrals" page shows of the conditions, with the actions it offers
+    this user now by the same status sets the services enforce (the answer to ``CasePageAsked``)."""
+    found = case_conditions_for(user, case)
+    police = user.has_role(*POLICE_ROLES)
     status = case.status
     under_caution = status in services.UNDER_CAUTION
-    kinds = {a.kind for a in compliance["assessments"]}
-    initial_done = any(a.kind == "initial" and a.is_locked for a in compliance["assessments"])
     return {
-        "can_start_assessment": police and status in STARTABLE_IN["initial"] and "initial" not in kinds,
-        "can_start_final_assessment": police
-        and initial_done
-        and "final" not in kinds
-        and status in STARTABLE_IN["final"],
+        **found,
         "can_edit_conditions": police and status in services.BEFORE_CAUTION,
         "can_agree_conditions": police
         and status in services.BEFORE_CAUTION
-        and initial_done
-        and bool(compliance["binding_conditions"]),
+        and found["initial_assessment_done"]
+        and bool(found["binding_conditions"]),
         "can_reopen_conditions": police and status == CaseStatus.CONDITIONS_AGREED,
         "can_extend": user.has_role(Role.SUPERVISOR) and status in services.EXTENDABLE,
         "can_caution": user.has_role(Role.DECISION_MAKER) and status == CaseStatus.CONDITIONS_AGREED,
         "can_vary": police and under_caution,
-        "can_open_breach": police and under_caution and compliance["open_review"] is None,
+        "can_open_breach": police and under_caution and found["open_review"] is None,
         "can_decide_variations": user.has_role(Role.DECISION_MAKER),
-        "pending_variations": [v for v in compliance["variations"] if v.status == VariationStatus.PROPOSED],
-        "can_update_prosecution": police
-        and compliance["prosecution"] is not None
-        and status == CaseStatus.PROSECUTION_RESUMED,
     }
 
 
-def _case_url(case, anchor=""):
-    return reverse("cases:detail", args=[case.pk]) + (f"#{anchor}" if anchor else "")
+# After an action, back to the page of the case's file that holds what it changed: the conditions, the
+# caution and the variations are on "Conditions and referrals" (the conditions and the caution at its
+# top), the prosecution on the overview.
+_CASE_PAGES = {
+    "conditions": ("cases:conditions", ""),
+    "caution": ("cases:conditions", ""),
+    "variations": ("cases:conditions", "variations"),
+    "prosecution": ("cases:detail", "prosecution"),
+}
+
+
+def _case_url(case, section=""):
+    name, anchor = _CASE_PAGES.get(section, ("cases:detail", ""))
+    return reverse(name, args=[case.pk]) + (f"#{anchor}" if anchor else "")
 
 
 class _OnCase:
@@ -247,7 +219,7 @@ class ConditionRemoveView(_OnCondition, CaseActionView):
 class ConditionsAgreeView(_OnCase, CaseActionView):
     def perform(self):
         services.conditions_agree(case_id=self.case.pk, actor=self.request.user)
-        return _case_url(self.case), "Conditions agreed. The caution can now be administered."
+        return _case_url(self.case, "conditions"), "Conditions agreed. The caution can now be administered."
 
 
 class ConditionsReopenView(_OnCase, CaseFormView):

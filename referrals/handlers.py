@@ -7,7 +7,7 @@ from cases.events import CasePageAsked, CaseWithdrawn
 from conditions.events import ConditionDeliveryAsked, ConditionVaried, ConditionWithdrawn, ProsecutionResumed
 
 from .models import Referral, WithdrawReason
-from .selectors import service_suggestion_list_for
+from .selectors import case_evidence_list_for, service_suggestion_list_for
 from .services import referrals_follow_variation, referrals_withdraw_for
 from .views import case_page_part
 
@@ -35,7 +35,11 @@ def condition_delivery(event: ConditionDeliveryAsked) -> bool:
 
 
 def case_page(event: CasePageAsked) -> dict:
-    return case_page_part(event.user, event.case)
+    if event.tab == "conditions":
+        return case_page_part(event.user, event.case)
+    if event.tab == "documents":
+        return {"evidence": list(case_evidence_list_for(event.user, event.case))}
+    return {}
 
 
 def service_suggestions(event: ServiceSuggestionsAsked) -> list[dict]:

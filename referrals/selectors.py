@@ -9,7 +9,15 @@ from assessments.models import IN_NEED
 from cases.selectors import case_list_for
 from offenderhub.accounts.models import POLICE_ROLES, Role, User
 
-from .models import WORKSPACE_TAB_STATUSES, Appointment, EndReport, Referral, ReferralStatus, Service
+from .models import (
+    WORKSPACE_TAB_STATUSES,
+    Appointment,
+    EndReport,
+    Evidence,
+    Referral,
+    ReferralStatus,
+    Service,
+)
 
 
 def referral_list_for(user):
@@ -22,6 +30,14 @@ def referral_list_for(user):
     if user.has_role(Role.PARTNER_PRACTITIONER):
         return Referral.objects.filter(organisation_id=user.organisation_id, practitioner=user)
     return Referral.objects.none()
+
+
+def case_evidence_list_for(user, case):
+    """The documents partners uploaded on the case's referrals (certificates, letters, reports), newest
+    first, each with the referral's service and agency, in one query."""
+    return Evidence.objects.filter(referral__in=referral_list_for(user), referral__case=case).select_related(
+        "referral__service", "referral__organisation", "uploaded_by"
+    )
 
 
 def referral_get_for(user, pk) -> Referral:

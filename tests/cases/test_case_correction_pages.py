@@ -39,13 +39,30 @@ def url(case, tail):
 PATHS = ["change/circumstances/", "change/victim-views/", "offences/new/"]
 
 
-def test_the_case_page_shows_change_links_to_a_case_worker(client_for, case_worker, case):
-    page = client_for(case_worker).get(f"/cases/{case.pk}/").content.decode()
+def test_the_case_pages_show_change_links_to_a_case_worker(client_for, case_worker, case):
+    client = client_for(case_worker)
+    overview = client.get(f"/cases/{case.pk}/").content.decode()
+    victim = client.get(f"/cases/{case.pk}/victim/").content.decode()
 
-    for section in ("arrest-date", "flags", "circumstances", "victim", "victim-views"):
-        assert f"/cases/{case.pk}/change/{section}/" in page
-    assert f"/cases/{case.pk}/offences/new/" in page
-    assert "/remove/" not in page  # the only offence cannot be removed
+    for section in ("arrest-date", "flags", "circumstances"):
+        assert f"/cases/{case.pk}/change/{section}/" in overview
+    assert f"/cases/{case.pk}/offences/new/" in overview
+    assert "/remove/" not in overview  # the only offence cannot be removed
+    for section in ("victim", "victim-views"):  # on the victim's page, beside what they change
+        assert f"/cases/{case.pk}/change/{section}/" not in overview
+        assert f"/cases/{case.pk}/change/{section}/" in victim
+
+
+def test_a_victim_correction_goes_back_to_the_victims_page(client_for, case_worker, case):
+    client = client_for(case_worker)
+    form = client.get(url(case, "change/victim/")).content.decode()
+    assert f'href="/cases/{case.pk}/victim/">Cancel' in form
+
+    response = client.post(url(case, "change/victim/"), {"victim_type": "business", "reason": REASON})
+
+    assert response.status_code == 302 and response.url == f"/cases/{case.pk}/victim/"
+    case.refresh_from_db()
+    assert case.victim_type == "business"
 
 
 def test_a_decision_maker_sees_offence_links_only_after_the_caution(client_for, decision_maker, case):

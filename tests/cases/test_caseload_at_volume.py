@@ -498,7 +498,7 @@ def test_the_caseload_audit_row_lists_the_references_shown(client_for, case_work
     assert named["stranger"].reference not in row.reason
 
 
-# --- The case page's timeline, 50 events a page ----------------------------------------------------------
+# --- The case's timeline page, 50 events a page ----------------------------------------------------------
 
 
 def _case_with_events(force, case_worker, n):
@@ -519,52 +519,68 @@ def _case_with_events(force, case_worker, n):
     return case
 
 
-def test_the_case_page_shows_the_latest_50_events_and_pages_back(client_for, case_worker, force):
+def test_the_timeline_shows_the_latest_50_events_and_pages_back(client_for, case_worker, force):
     case = _case_with_events(force, case_worker, 120)
     client = client_for(case_worker)
+    timeline = f"/cases/{case.pk}/timeline/"
 
-    first = client.get(f"/cases/{case.pk}/")
+    first = client.get(timeline)
     assert [e.summary for e in first.context["events"]] == [
         f"Event number {i:03d}" for i in range(120, 70, -1)
     ]
     assertContains(first, "The latest 50 events, newest first.")
-    assertContains(first, 'href="?timeline=2#timeline" rel="next"')
+    assertContains(first, 'href="?page=2" rel="next"')
     assertContains(first, "Older events")
     assertNotContains(first, "Newer events")
     assertNotContains(first, "Event number 070")
 
-    second = client.get(f"/cases/{case.pk}/", {"timeline": "2"})
+    second = client.get(timeline, {"page": "2"})
     assert [e.summary for e in second.context["events"]] == [
         f"Event number {i:03d}" for i in range(70, 20, -1)
     ]
     assertContains(second, "Events 51 to 100, newest first.")
-    assertContains(second, 'href="?timeline=1#timeline" rel="prev"')
+    assertContains(second, 'href="?page=1" rel="prev"')
 
-    last = client.get(f"/cases/{case.pk}/", {"timeline": "3"})
+    last = client.get(timeline, {"page": "3"})
     assert [e.summary for e in last.context["events"]] == [f"Event number {i:03d}" for i in range(20, 0, -1)]
     assertNotContains(last, "Older events")
 
     for bad in ("0", "99", "abc"):
-        assert client.get(f"/cases/{case.pk}/", {"timeline": bad}).status_code == 200
+        assert client.get(timeline, {"page": bad}).status_code == 200
+
+
+def test_the_overview_shows_only_the_latest_five_events_and_links_to_the_timeline(
+    client_for, case_worker, force
+):
+    case = _case_with_events(force, case_worker, 120)
+
+    response = client_for(case_worker).get(f"/cases/{case.pk}/")
+
+    assert [e.summary for e in response.context["recent_events"]] == [
+        f"Event number {i:03d}" for i in range(120, 115, -1)
+    ]
+    assertNotContains(response, "Event number 115")
+    assertContains(response, f'href="/cases/{case.pk}/timeline/"')
 
 
 def test_a_short_timeline_has_no_page_links(client_for, case_worker, force):
     case = _case_with_events(force, case_worker, 5)
 
-    response = client_for(case_worker).get(f"/cases/{case.pk}/")
+    response = client_for(case_worker).get(f"/cases/{case.pk}/timeline/")
 
     assert len(response.context["events"]) == 5
+    assertContains(response, "5 events, newest first.")
     assertNotContains(response, "Timeline pages")
 
 
-def test_the_case_page_sends_the_same_queries_for_few_or_many_events(client_for, case_worker, force):
+def test_the_timeline_sends_the_same_queries_for_few_or_many_events(client_for, case_worker, force):
     client = client_for(case_worker)
     counts = []
     for n in (3, 180):
         case = _case_with_events(force, case_worker, n)
-        for query in ({}, {"timeline": "2"}):
+        for query in ({}, {"page": "2"}, {"kind": ["case", "breach"]}):
             with CaptureQueriesContext(connection) as queries:
-                assert client.get(f"/cases/{case.pk}/", query).status_code == 200
+                assert client.get(f"/cases/{case.pk}/timeline/", query).status_code == 200
             counts.append(len(queries))
 
     assert len(set(counts)) == 1, counts
@@ -576,15 +592,15 @@ def test_older_timeline_pages_are_refused_to_other_forces_and_partners(
     case = _case_with_events(force, case_worker, 60)
 
     for user in (outsider_supervisor, practitioner):
-        assert client_for(user).get(f"/cases/{case.pk}/", {"timeline": "2"}).status_code == 404
-    assert client_for(analyst).get(f"/cases/{case.pk}/", {"timeline": "2"}).status_code == 403
+        assert client_for(user).get(f"/cases/{case.pk}/timeline/", {"page": "2"}).status_code == 404
+    assert client_for(analyst).get(f"/cases/{case.pk}/timeline/", {"page": "2"}).status_code == 403
 
 
 def test_an_older_timeline_page_is_audited_as_the_case_viewed(client_for, case_worker, force):
     case = _case_with_events(force, case_worker, 60)
 
-    client_for(case_worker).get(f"/cases/{case.pk}/", {"timeline": "2"})
+    client_for(case_worker).get(f"/cases/{case.pk}/timeline/", {"page": "2"})
 
     assert AuditEvent.objects.filter(
-        action=AuditAction.VIEWED, object_id=str(case.pk), reason="Case record opened"
+        action=AuditAction.VIEWED, object_id=str(case.pk), reason="Case record opened: Timeline"
     ).exists()

@@ -83,7 +83,7 @@ def test_case_worker_opens_case_and_decision_maker_decides_with_both_on_the_time
     assertContains(page, "by Priya Shah, Fenshire Constabulary")
     assertContains(page, "Decided eligible")
     assertContains(page, "by Alan Reid, Fenshire Constabulary")
-    assert [e.code for e in page.context["events"]] == [
+    assert [e.code for e in page.context["recent_events"]] == [
         EventCode.DECISION_RECORDED,
         EventCode.SUBMITTED_FOR_DECISION,
         EventCode.CASE_OPENED,

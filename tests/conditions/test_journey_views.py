@@ -156,9 +156,7 @@ def _add_condition(client, case, **terms) -> Condition:
     before = set(Condition.objects.filter(case=case).values_list("pk", flat=True))
     response = client.post(reverse("conditions:add", args=[case.pk]), condition_data(**terms))
 
-    assertRedirects(
-        response, reverse("cases:detail", args=[case.pk]) + "#conditions", fetch_redirect_response=False
-    )
+    assertRedirects(response, reverse("cases:conditions", args=[case.pk]), fetch_redirect_response=False)
     (condition,) = Condition.objects.filter(case=case).exclude(pk__in=before)
     assert (condition.wording, condition.due_date, condition.status) == (
         terms["wording"],
@@ -171,7 +169,7 @@ def _add_condition(client, case, **terms) -> Condition:
 def _agree(client, case):
     response = client.post(reverse("conditions:agree", args=[case.pk]))
 
-    assertRedirects(response, reverse("cases:detail", args=[case.pk]), fetch_redirect_response=False)
+    assertRedirects(response, reverse("cases:conditions", args=[case.pk]), fetch_redirect_response=False)
     case.refresh_from_db()
     assert case.status == CaseStatus.CONDITIONS_AGREED
 
@@ -184,9 +182,7 @@ def _caution(client, case) -> Caution:
 
     response = client.post(url, caution_data(token))
 
-    assertRedirects(
-        response, reverse("cases:detail", args=[case.pk]) + "#caution", fetch_redirect_response=False
-    )
+    assertRedirects(response, reverse("cases:conditions", args=[case.pk]), fetch_redirect_response=False)
     case.refresh_from_db()
     assert case.status == CaseStatus.ACTIVE
     return Caution.objects.get(case=case)
@@ -309,20 +305,24 @@ def test_assessment_to_resumed_prosecution_through_the_forms(
         EventCode.PROSECUTION_RESUMED,
     ]
 
+    # The overview: the resumed prosecution, which can be updated.
     page = worker.get(reverse("cases:detail", args=[case.pk]))
-
     assert page.status_code == 200
     assertContains(page, 'id="prosecution-heading"')
     assertContains(page, f"the caution ceased to have effect on {timezone.localdate():%-d %B %Y}")
+    assertContains(page, reverse("conditions:prosecution", args=[case.pk]))  # the record can be updated
+    # Conditions and referrals: the caution and the breach review, decided.
+    page = worker.get(reverse("cases:conditions", args=[case.pk]))
     assertContains(page, f'href="{review_url}"')
     assertContains(page, "Breach confirmed</strong>")
+    assertContains(page, f"Caution administered on {caution.administered_on:%-d %B %Y}")
+    # The timeline: every step, in words.
+    page = worker.get(reverse("cases:timeline", args=[case.pk]))
     assertContains(page, "Prosecution resumed; the caution ceased to have effect")
     assertContains(page, "Breach confirmed: Attend the Compass alcohol awareness course")
     assertContains(page, f"Breach review opened; a decision is due by {review.decision_due_on:%-d %B %Y}")
-    assertContains(page, f"Caution administered on {caution.administered_on:%-d %B %Y}")
     assertContains(page, "Condition completed: Write a letter of apology")
     assertContains(page, "Condition failed: Attend the Compass alcohol awareness course")
-    assertContains(page, reverse("conditions:prosecution", args=[case.pk]))  # the record can be updated
 
 
 def test_a_case_whose_conditions_are_all_met_completes_diverted_from_prosecution(
@@ -355,7 +355,7 @@ def test_a_case_whose_conditions_are_all_met_completes_diverted_from_prosecution
     page = worker.get(reverse("cases:detail", args=[case.pk]))
     assertContains(page, "Every condition complete: the case is completed and diverted from prosecution")
     assertNotContains(page, 'id="prosecution-heading"')
-    assertNotContains(page, 'id="breach-heading"')
+    assertNotContains(worker.get(reverse("cases:conditions", args=[case.pk])), 'id="breach-heading"')
 
 
 # --- Confirming the same breach twice ---------------------------------------------------------------

@@ -220,3 +220,20 @@ def test_seed_demo_shows_disclosure_control_and_a_permitted_analyst(db, debug, c
     )
     assert extract.status_code == 200
     assert b"".join(extract.streaming_content).startswith(b"case,scheme")
+
+
+def test_every_demo_case_opens_on_every_page_of_its_file(db, debug, client_for):
+    """A first run: each of the demo's cases, in every status, opens on each page of its file, and no
+    page is empty on every case (partners' documents and a victim's views are in the demo)."""
+    from referrals.models import Evidence
+
+    _seed()
+    supervisor = User.objects.get(email="supervisor@fenshire-police.example")
+    client = client_for(supervisor)
+    cases = Case.objects.filter(force=supervisor.organisation)
+    assert len(set(cases.values_list("status", flat=True))) >= 8
+    for case in cases:
+        for page in ("", "conditions/", "assessment/", "timeline/", "documents/", "victim/"):
+            assert client.get(f"/cases/{case.pk}/{page}").status_code == 200, (case.reference, page)
+    assert Evidence.objects.filter(referral__case__in=cases).exists()
+    assert cases.exclude(victim_views="").exists()

@@ -32,7 +32,10 @@ def test_every_imported_case_opens_for_its_force(client_for, imported):
 def test_an_imported_caution_s_document_is_in_the_force_s_records(client_for, imported):
     client = client_for(User.objects.get(email="caseworker@fenshire-police.example"))
     case = imported["FEN/26/0107"]
-    assertContains(client.get(f"/cases/{case.pk}/"), "held in the force's records from before Offender Hub")
+    for page in ("conditions", "documents"):
+        assertContains(
+            client.get(f"/cases/{case.pk}/{page}/"), "held in the force's records from before Offender Hub"
+        )
     assert client.get(f"/conditions/caution/{case.pk}/document/").status_code == 404
 
 

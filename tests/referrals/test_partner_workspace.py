@@ -15,7 +15,7 @@ from factories import CaseFactory, PersonFactory
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 from referral_support import DESIRED_OUTCOMES, partner_condition
 
-from cases.events import EventCode
+from cases.events import EVENT_KINDS, EventCode, EventKind
 from cases.models import Case, CaseStatus, Person
 from conditions.models import ConditionStatus
 from offenderhub.notifications.models import Notification, NotificationKind
@@ -59,7 +59,7 @@ def _listed(client, **query):
 
 
 # --- The journey ----------------------------------------------------------------------------------
-def test_partner_journey_from_referral_to_completed_condition_shows_on_the_case_page(
+def test_partner_journey_from_referral_to_completed_condition_shows_on_the_case_pages(
     client_for, active_case, partner_service, case_worker, partner_manager, practitioner, agency
 ):
     police, manager, worker = client_for(case_worker), client_for(partner_manager), client_for(practitioner)
@@ -142,12 +142,16 @@ def test_partner_journey_from_referral_to_completed_condition_shows_on_the_case_
     assert condition.status == ConditionStatus.COMPLETE
     assert Notification.objects.filter(kind=NotificationKind.REPORT_SUBMITTED, recipient=case_worker).exists()
 
-    # The police case page shows the referral and all of the partner's work, attributed to the partner.
-    response = police.get(reverse("cases:detail", args=[active_case.pk]))
+    # The police case's pages show the referral ("Conditions and referrals") and all of the partner's
+    # work (the timeline, narrowed to it), attributed to the partner.
+    response = police.get(reverse("cases:conditions", args=[active_case.pk]))
     assert response.status_code == 200
     assert [r.pk for r in response.context["referrals"]] == [referral.pk]
     assertContains(response, reverse("referrals:detail", args=[referral.pk]))
     assertContains(response, partner_service.name)
+    response = police.get(reverse("cases:timeline", args=[active_case.pk]), {"kind": "referrals"})
+    assert response.status_code == 200
+    assert {e.code for e in response.context["events"]} <= EVENT_KINDS[EventKind.REFERRALS]
     partner_events = [e for e in response.context["events"] if e.code in PARTNER_CODES]
     assert {e.code for e in partner_events} == PARTNER_CODES
     assert {e.actor_organisation for e in partner_events} == {agency}

@@ -408,6 +408,10 @@ def test_an_erased_cases_page_says_its_signed_document_was_erased_and_the_docume
     retention_review_erasure_request(review_id=review.pk, actor=supervisor)
     retention_review_erasure_approve(review_id=review.pk, actor=second_supervisor)
 
-    page = client.get(f"/cases/{case.pk}/").content.decode()
+    page = client.get(f"/cases/{case.pk}/documents/").content.decode()
     assert "The signed caution document was erased" in page and "Erased person #" in page
+    assert (
+        "The signed caution document was erased"
+        in client.get(f"/cases/{case.pk}/conditions/").content.decode()
+    )
     assert client.get(reverse("conditions:caution_document", args=[case.pk])).status_code == 404
