@@ -171,12 +171,21 @@ class CaseWorker(Person):
     def caseload_later_page(self):
         self._caseload({"page": random.randint(2, 40)}, "caseload, a later page")
 
-    @task(6)
+    @task(4)
     def case(self):
         if not self.cases:
             self.caseload()
         if self.cases:
             self.page(f"/cases/{random.choice(self.cases)}/", "a case's page")
+
+    @task(2)
+    def case_tab(self):
+        """Another page of a case's file: its conditions and referrals, or its timeline."""
+        if not self.cases:
+            self.caseload()
+        if self.cases:
+            tab, name = random.choice([("conditions", "conditions and referrals"), ("timeline", "timeline")])
+            self.page(f"/cases/{random.choice(self.cases)}/{tab}/", f"a case's {name}")
 
 
 class Partner(Person):

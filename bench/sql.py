@@ -101,31 +101,46 @@ def caseload_search(cursor, ctx):
     _caseload(cursor, ctx, where=_SEARCH, like=f"%{ctx.surname}%")
 
 
-def case_page(cursor, ctx):
-    """Everything the case page shows for one case."""
+def _case_header(ctx):
+    """The case with what every page of its file shows in its header (the case's file, issue 16)."""
     case = {"case": ctx.busy_case_id}
-    _run(
-        cursor,
+    return case, [
         (
-            """SELECT c.*, p.*, e.name, s.name, s.code, d.name, a.name, u.full_name, f.name
+            """SELECT c.*, p.*, e.name, s.name, s.code, d.name, a.name, u.full_name, f.name,
+                      k.administered_on, k.period_ends_on, x.days, pr.outcome,
+                      (SELECT outcome FROM cases_eligibilitydecision ed WHERE ed.case_id = c.id
+                        ORDER BY decided_at DESC, id DESC LIMIT 1)
                  FROM cases_case c JOIN cases_person p ON p.id = c.person_id
                  LEFT JOIN cases_ethnicity e ON e.id = p.ethnicity_id
                  JOIN cases_scheme s ON s.id = c.scheme_id
                    JOIN cases_disposaltype d ON d.id = s.disposal_type_id
                  JOIN accounts_area a ON a.id = c.area_id JOIN accounts_user u ON u.id = c.owner_id
                  JOIN accounts_organisation f ON f.id = c.force_id
+                 LEFT JOIN conditions_caution k ON k.case_id = c.id
+                 LEFT JOIN conditions_periodextension x ON x.case_id = c.id
+                 LEFT JOIN conditions_prosecution pr ON pr.case_id = c.id
                 WHERE c.id = %(case)s""",
-            case,
-        ),
-        (
-            "SELECT * FROM cases_personalias "
-            "WHERE person_id = (SELECT person_id FROM cases_case WHERE id = %(case)s)",
             case,
         ),
         (
             """SELECT co.*, o.name, o.classification FROM cases_caseoffence co
                  JOIN cases_offence o ON o.id = co.offence_id WHERE co.case_id = %(case)s
                    ORDER BY co.offence_date""",
+            case,
+        ),
+        (_UNREAD, {"user": ctx.case_worker_id, "org": ctx.force_id}),
+    ]
+
+
+def case_page(cursor, ctx):
+    """A busy case's overview: the header, aliases, decisions and the latest events."""
+    case, header = _case_header(ctx)
+    _run(
+        cursor,
+        *header,
+        (
+            "SELECT * FROM cases_personalias "
+            "WHERE person_id = (SELECT person_id FROM cases_case WHERE id = %(case)s)",
             case,
         ),
         (
@@ -138,21 +153,18 @@ def case_page(cursor, ctx):
             """SELECT e.*, u.full_name, o.name FROM cases_caseevent e
                  LEFT JOIN accounts_user u ON u.id = e.actor_id LEFT
                    JOIN accounts_organisation o ON o.id = e.actor_organisation_id
-                WHERE e.case_id = %(case)s ORDER BY e.occurred_at DESC, e.id DESC""",
+                WHERE e.case_id = %(case)s ORDER BY e.occurred_at DESC, e.id DESC LIMIT 5""",
             case,
         ),
-        (
-            """SELECT a.*, n.pathway, n.level, n.notes FROM assessments_assessment a
-                 LEFT JOIN assessments_pathwayneed n ON n.assessment_id = a.id
-                WHERE a.case_id = %(case)s ORDER BY a.created_at, a.id, n.id""",
-            case,
-        ),
-        (
-            """SELECT t.*, o.name FROM assessments_contribution t
-              JOIN assessments_assessment a ON a.id = t.assessment_id
-                 JOIN accounts_organisation o ON o.id = t.organisation_id WHERE a.case_id = %(case)s""",
-            case,
-        ),
+    )
+
+
+def case_conditions_page(cursor, ctx):
+    """A busy case's "Conditions and referrals": conditions, variations, breach reviews, referrals."""
+    case, header = _case_header(ctx)
+    _run(
+        cursor,
+        *header,
         (
             """SELECT k.*, o.name, u.full_name FROM conditions_condition k
                  JOIN accounts_organisation o ON o.id = k.responsible_organisation_id
@@ -160,22 +172,17 @@ def case_page(cursor, ctx):
                 WHERE k.case_id = %(case)s ORDER BY k.due_date, k.id""",
             case,
         ),
-        (
-            """SELECT k.id, k.administered_on, k.place, k.period_ends_on, k.ceased_on, k.ceased_reason,
-              u.full_name
-                 FROM conditions_caution k JOIN accounts_user u ON u.id = k.administered_by_id
-                WHERE k.case_id = %(case)s""",
-            case,
-        ),
-        ("SELECT * FROM conditions_periodextension WHERE case_id = %(case)s", case),
         ("SELECT * FROM conditions_variation WHERE case_id = %(case)s ORDER BY proposed_at DESC", case),
         (
-            """SELECT r.*, rc.condition_id FROM conditions_breachreview r
-                 LEFT JOIN conditions_breachreview_conditions rc ON rc.breachreview_id = r.id
-                WHERE r.case_id = %(case)s ORDER BY r.opened_at DESC""",
+            "SELECT id, status, opened_at, decision_due_on FROM conditions_breachreview "
+            "WHERE case_id = %(case)s ORDER BY opened_at DESC",
             case,
         ),
-        ("SELECT * FROM conditions_prosecution WHERE case_id = %(case)s", case),
+        (
+            "SELECT EXISTS (SELECT 1 FROM assessments_assessment WHERE case_id = %(case)s "
+            "AND kind = 'initial' AND status = 'completed')",
+            case,
+        ),
         (
             """SELECT r.id, r.status, r.sent_at, r.due_date, s.name, o.name, u.full_name, r.condition_id
                  FROM referrals_referral r JOIN referrals_service s ON s.id = r.service_id
@@ -184,7 +191,22 @@ def case_page(cursor, ctx):
                 WHERE r.case_id = %(case)s ORDER BY r.sent_at DESC, r.id DESC""",
             case,
         ),
-        (_UNREAD, {"user": ctx.case_worker_id, "org": ctx.force_id}),
+    )
+
+
+def case_timeline_page(cursor, ctx):
+    """A busy case's timeline: its first page of 50 events, newest first."""
+    case, header = _case_header(ctx)
+    _run(
+        cursor,
+        *header,
+        (
+            """SELECT e.*, u.full_name, o.name FROM cases_caseevent e
+                 LEFT JOIN accounts_user u ON u.id = e.actor_id LEFT
+                   JOIN accounts_organisation o ON o.id = e.actor_organisation_id
+                WHERE e.case_id = %(case)s ORDER BY e.occurred_at DESC, e.id DESC LIMIT 51""",
+            case,
+        ),
     )
 
 
