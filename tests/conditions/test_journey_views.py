@@ -306,6 +306,7 @@ def test_assessment_to_resumed_prosecution_through_the_forms(
         EventCode.CONDITION_FAILED,
         EventCode.BREACH_REVIEW_OPENED,
         EventCode.BREACH_CONFIRMED,
+        EventCode.CONDITION_BREACHED,
         EventCode.PROSECUTION_RESUMED,
     ]
 
@@ -322,6 +323,8 @@ def test_assessment_to_resumed_prosecution_through_the_forms(
     assertContains(page, f"Caution administered on {caution.administered_on:%-d %B %Y}")
     assertContains(page, "Condition completed: Write a letter of apology")
     assertContains(page, "Condition failed: Attend the Compass alcohol awareness course")
+    assertContains(page, "Condition breached: Attend the Compass alcohol awareness course")
+    assertContains(page, '<strong class="govuk-tag govuk-tag--red">Breached</strong>')
     assertContains(page, reverse("conditions:prosecution", args=[case.pk]))  # the record can be updated
 
 

@@ -297,6 +297,7 @@ def test_the_scheme_confirms_an_undecided_breach_at_its_deadline_with_the_reason
     assert prosecution.case_file_team_notified_at is not None  # carried out in the same run
     assert Caution.objects.get(case=auto).ceased_on is not None
     assert apology(auto).status == ConditionStatus.WITHDRAWN
+    assert rehabilitative(auto).status == ConditionStatus.BREACHED  # found breached (issue 16)
     # The other scheme leaves its undecided review to a person.
     assert BreachReview.objects.get(case=undecided).status == BreachStatus.OPEN
     assert not Prosecution.objects.filter(case=undecided).exists()
