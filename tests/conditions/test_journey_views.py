@@ -102,7 +102,6 @@ def breach_confirmation(condition) -> dict:
         "breached_conditions": [condition.pk],
         "person_account": "Said he forgot both sessions; no reason given for the second.",
         "alternatives_tried": "Reminder letter and a phone call before the second session.",
-        "reasonable_excuse": "no",
         "outcome": "breach_confirmed",
         "person_consented": "",
         "rationale": "Two sessions missed without excuse after reminders.",
