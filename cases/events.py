@@ -54,6 +54,7 @@ class EventCode(models.TextChoices):
     CONDITION_COMPLETED = "condition_completed", "Condition completed"
     CONDITION_FAILED = "condition_failed", "Condition failed"
     CONDITION_RESUMED = "condition_resumed", "Condition continues"
+    CONDITION_BREACHED = "condition_breached", "Condition breached"
     CONDITION_RECORD = "condition_record", "Evidence or note recorded"
     VARIATION_PROPOSED = "variation_proposed", "Variation proposed"
     VARIATION_APPROVED = "variation_approved", "Variation approved"

@@ -63,10 +63,14 @@ class CaseError(Exception):
 # --- Timeline ---------------------------------------------------------------------------------------
 
 
-def case_event_record(case, *, code, actor=None, summary="", notes="", details=None, before="", after=""):
+def case_event_record(
+    case, *, code, actor=None, summary="", notes="", details=None, before="", after="", at=None
+):
+    """A timeline event, at ``at`` (a job run for a chosen day records that day) or now."""
     return CaseEvent.objects.create(
         case=case,
         code=code,
+        occurred_at=at or timezone.now(),
         actor=actor,
         actor_organisation_id=getattr(actor, "organisation_id", None),
         summary=(summary or EventCode(code).label)[:300],
@@ -1183,9 +1187,11 @@ def case_transition(
     summary="",
     notes="",
     details=None,
+    at=None,
 ) -> bool:
     """Move a case already locked by the caller. Returns False (and does nothing) when the case is
-    already in that status; raises TransitionNotAllowed when the table does not allow the move."""
+    already in that status; raises TransitionNotAllowed when the table does not allow the move.
+    ``at``: when the timeline says it happened (a job run for a chosen day), else now."""
     if case.status == to:
         return False
     before = case.status
@@ -1204,6 +1210,7 @@ def case_transition(
         details=details,
         before=before,
         after=to,
+        at=at,
     )
     audit_record(
         actor=actor,

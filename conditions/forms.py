@@ -1,8 +1,10 @@
 from django import forms
+from django.utils import timezone
 
 from cases.forms import SubmitOnceMixin
 from offenderhub.accounts.models import Organisation, OrganisationKind, Role, User
 from offenderhub.core.forms import GdsDateField, GdsForm
+from offenderhub.core.text import shortened
 
 from .models import (
     AmountKind,
@@ -207,44 +209,70 @@ class BreachOpenForm(GdsForm):
     def __init__(self, *args, conditions, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["conditions"].queryset = conditions
-        self.fields["conditions"].label_from_instance = lambda c: (
-            f"{c.wording[:90]} (due {c.due_date:%-d %B %Y}, {c.get_status_display().lower()})"
-        )
+        self.fields["conditions"].label_from_instance = condition_label
+
+
+def condition_label(condition) -> str:
+    """A condition in a list of choices: its wording cut at a whole word, its due date and status."""
+    return (
+        f"{shortened(condition.wording, 90)} (due {condition.due_date:%-d %B %Y}, "
+        f"{condition.get_status_display().lower()})"
+    )
 
 
 class BreachDecisionForm(GdsForm):
-    breached_conditions = forms.ModelMultipleChoiceField(
-        queryset=None, required=False, widget=forms.CheckboxSelectMultiple, label="Conditions breached"
-    )
+    """One question decides the outcome, and with it whether there was a reasonable excuse
+    (DOMAIN.md, Breach): none, and the breach is confirmed; an excuse, and the conditions continue or
+    are varied. The fields only one outcome needs are shown under that outcome
+    (``breach_review.html``: GOV.UK Frontend's conditional reveal; without JavaScript they all show)."""
+
     person_account = _text(
         "The person's account", 3, help_text="What they said, or that they gave none and how they were asked."
     )
-    alternatives_tried = _text(
-        "Alternatives tried", 3, required=False, help_text="Required to confirm a breach."
-    )
-    reasonable_excuse = forms.TypedChoiceField(
-        choices=[("yes", "Yes"), ("no", "No")],
-        coerce=lambda v: v == "yes",
+    outcome = forms.ChoiceField(
+        choices=BreachOutcome.choices,
         widget=forms.RadioSelect,
         label="Did the person have a reasonable excuse?",
+        error_messages={"required": "Choose whether the person had a reasonable excuse, and what follows."},
     )
-    outcome = forms.ChoiceField(choices=BreachOutcome.choices, widget=forms.RadioSelect, label="Outcome")
-    new_due_date = _date("New due date (when varying)", required=False)
+    new_due_date = _date("New due date", required=False)  # required to vary: the service says so
     person_consented = forms.BooleanField(required=False, label="The person consents to the variation")
-    rationale = _text("Rationale", 4)
+    breached_conditions = forms.ModelMultipleChoiceField(
+        queryset=None, required=False, widget=forms.CheckboxSelectMultiple, label="Conditions breached"
+    )
+    alternatives_tried = _text(
+        "Alternatives tried", 3, required=False, help_text="What was tried before confirming the breach."
+    )
     time_limit_acknowledged = forms.BooleanField(required=False, label="")
+    rationale = _text("Rationale", 4)
 
-    def __init__(self, *args, conditions, time_limit=None, **kwargs):
+    # Shown only under the outcome that needs them.
+    VARY_FIELDS = ("new_due_date", "person_consented")
+    CONFIRM_FIELDS = ("breached_conditions", "alternatives_tried", "time_limit_acknowledged")
+
+    def __init__(self, *args, conditions, time_limit=None, today=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["breached_conditions"].queryset = conditions
-        self.fields["breached_conditions"].label_from_instance = lambda c: (
-            f"{c.wording[:90]} (due {c.due_date:%-d %B %Y}, {c.get_status_display().lower()})"
-        )
+        self.fields["breached_conditions"].label_from_instance = condition_label
         if time_limit:
-            self.fields["time_limit_acknowledged"].label = (
-                f"I understand proceedings for {time_limit.offence_name.lower()} had to start by "
-                f"{time_limit.latest_proceedings_date:%-d %B %Y}"
-            )
+            self.fields["time_limit_acknowledged"].label = time_limit_acknowledgement(time_limit, today=today)
+
+    @property
+    def reasonable_excuse(self) -> bool:
+        return self.cleaned_data["outcome"] != BreachOutcome.BREACH_CONFIRMED
+
+
+def time_limit_acknowledgement(time_limit, *, today=None) -> str:
+    """What the decision-maker confirms about the six-month limit: in the future tense while the date
+    is ahead (or today), in the past tense only once it has passed."""
+    today = today or timezone.localdate()
+    offence, limit = time_limit.offence_name.lower(), time_limit.latest_proceedings_date
+    if limit >= today:
+        return f"I understand that proceedings for {offence} must start by {limit:%-d %B %Y}"
+    return (
+        f"I understand that proceedings for {offence} had to start by {limit:%-d %B %Y}, "
+        "so the prosecution can no longer start"
+    )
 
 
 class CountersignForm(GdsForm):

@@ -2,7 +2,9 @@
 
 Each job takes ``today``, finds its work with set-based queries, claims it (row locks taken with
 SKIP LOCKED and conditional updates on the "done" timestamp) so that a second worker or a re-run
-after a crash does nothing twice, and returns counts of what it did.
+after a crash does nothing twice, and returns counts of what it did. What it records (a review
+opened, a reminder sent, a timeline event) is dated ``today`` (``run_moment``), also when
+``run_daily_jobs --today`` runs it for another day; the audit log keeps the real time.
 """
 
 from datetime import timedelta
@@ -25,6 +27,7 @@ from offenderhub.accounts.models import OrganisationKind, Role, User
 from offenderhub.audit.models import AuditAction
 from offenderhub.audit.services import audit_system_record_many
 from offenderhub.core.dbfunctions import LongDate
+from offenderhub.core.jobs import run_moment
 from offenderhub.notifications.models import NotificationKind
 from offenderhub.notifications.services import notify, notify_many
 
@@ -93,7 +96,7 @@ def condition_reminders_send(*, today) -> dict:
     window = Q()
     for scheme_id, lead in Scheme.objects.values_list("id", "reminder_lead_days"):
         window |= Q(case__scheme_id=scheme_id, due_date__lte=today + timedelta(days=lead))
-    now = timezone.now()
+    now = run_moment(today)
     with transaction.atomic():
         due = list(
             Condition.objects.select_for_update(skip_locked=True, of=("self",))
@@ -159,7 +162,7 @@ def conditions_overdue_sweep(*, today) -> dict:
         if not cases:
             return {"overdue_conditions": 0, "breach_reviews_opened": 0}
         record = _overdue_record_in_sql if connection.vendor == "postgresql" else _overdue_record
-        flagged, new_reviews, moved = record(cases, today=today, now=now)
+        flagged, new_reviews, moved = record(cases, today=today, now=run_moment(today))
         review_type = ContentType.objects.get_for_model(BreachReview)
         case_type = ContentType.objects.get_for_model(Case)
         audit_system_record_many(
@@ -399,7 +402,7 @@ def restrictive_conditions_end(*, today) -> dict:
     (skipping any another worker holds), their ended conditions locked and moved to complete in one
     update, then the events and audit rows written in bulk, and the cases whose every binding
     condition is now complete completed the same way. A re-run finds nothing still live."""
-    now = timezone.now()
+    now, at = timezone.now(), run_moment(today)
     ended = Condition.objects.filter(
         kind=ConditionKind.RESTRICTIVE, status__in=LIVE_CONDITION_STATUSES, due_date__lt=today
     )
@@ -426,7 +429,7 @@ def restrictive_conditions_end(*, today) -> dict:
             CaseEvent(
                 case_id=c["case_id"],
                 code=code,
-                occurred_at=now,
+                occurred_at=at,
                 summary=f"{code.label}: {c['wording'][:120]}"[:300],
                 notes=_restrictive_notes(c),
                 details={"condition": c["pk"]},
@@ -451,7 +454,7 @@ def restrictive_conditions_end(*, today) -> dict:
             ),
             occurred_at=now,
         )
-        completed = _cases_complete_when_done(cases, now=now)
+        completed = _cases_complete_when_done(cases, now=now, at=at)
     return {"restrictive_conditions_met": len(conditions), "cases_completed": len(completed)}
 
 
@@ -471,10 +474,10 @@ def _cases_lock(case_ids, *, statuses=(CaseStatus.ACTIVE,)) -> dict:
     }
 
 
-def _cases_complete_when_done(cases: dict, *, now) -> list:
+def _cases_complete_when_done(cases: dict, *, now, at=None) -> list:
     """Of these locked cases, complete (on the system's authority, diverted from prosecution) the
     active ones whose binding conditions are now all complete, as ``_complete_case_if_done`` does
-    for one. Returns their ids."""
+    for one, the timeline dated ``at`` (else ``now``). Returns their ids."""
     binding = Condition.objects.filter(case_id=OuterRef("pk"), status__in=BINDING_CONDITION_STATUSES)
     done = list(
         Case.objects.filter(pk__in=list(cases), status=CaseStatus.ACTIVE)
@@ -491,7 +494,7 @@ def _cases_complete_when_done(cases: dict, *, now) -> list:
         CaseEvent(
             case_id=case_id,
             code=EventCode.CASE_COMPLETED,
-            occurred_at=now,
+            occurred_at=at or now,
             summary=summary,
             status_before=CaseStatus.ACTIVE,
             status_after=CaseStatus.COMPLETED,
@@ -522,7 +525,7 @@ def _cases_complete_when_done(cases: dict, *, now) -> list:
 
 def breach_reviews_escalate(*, today) -> dict:
     """A breach review not decided by its due date goes to the force's supervisors, once."""
-    now = timezone.now()
+    now, at = timezone.now(), run_moment(today)
     with transaction.atomic():
         late = list(
             BreachReview.objects.select_for_update(skip_locked=True, of=("self",))
@@ -535,7 +538,7 @@ def breach_reviews_escalate(*, today) -> dict:
         )
         if not late:
             return {"escalated": 0}
-        BreachReview.objects.filter(pk__in=[r.pk for r in late], escalated_at=None).update(escalated_at=now)
+        BreachReview.objects.filter(pk__in=[r.pk for r in late], escalated_at=None).update(escalated_at=at)
         supervisors = _supervisors_by_force({r.case.force_id for r in late})
         review_type = ContentType.objects.get_for_model(BreachReview)
         audit_system_record_many(
@@ -546,7 +549,7 @@ def breach_reviews_escalate(*, today) -> dict:
                     "object_id": r.pk,
                     "object_label": f"Breach review on case {r.case.reference}",
                     "owner_organisation_id": r.case.force_id,
-                    "changes": {"escalated_at": [None, now.isoformat()]},
+                    "changes": {"escalated_at": [None, at.isoformat()]},
                     "reason": "Escalated to supervisors: not decided by its due date",
                 }
                 for r in late
@@ -557,7 +560,7 @@ def breach_reviews_escalate(*, today) -> dict:
             CaseEvent(
                 case_id=r.case_id,
                 code=EventCode.BREACH_REVIEW_ESCALATED,
-                occurred_at=now,
+                occurred_at=at,
                 summary=(
                     "Breach review escalated to supervisors: the decision was due by "
                     f"{r.decision_due_on:%-d %B %Y}"
@@ -585,9 +588,11 @@ def breach_reviews_escalate(*, today) -> dict:
 def breach_reviews_auto_confirm(*, today) -> dict:
     """Where the scheme says so, a breach review still open at its deadline, with no reasonable
     excuse recorded, is confirmed on the system's authority, the reason on the record, and the
-    prosecution resumes. Schemes that require a countersignature are left to a person."""
+    prosecution resumes. Schemes that require a countersignature are left to a person. Reports the
+    reviews confirmed and the prosecutions resumed by this run (none when a re-run finds nothing)."""
     from .services.breach import _breach_confirm
 
+    at = run_moment(today)
     candidates = list(
         BreachReview.objects.filter(
             status=BreachStatus.OPEN,
@@ -597,7 +602,7 @@ def breach_reviews_auto_confirm(*, today) -> dict:
             case__scheme__breach_countersignature_required=False,
         ).values_list("pk", "case_id")
     )
-    confirmed = 0
+    confirmed = resumed = 0
     for review_id, case_id in candidates:
         with transaction.atomic():
             case = Case.objects.select_for_update(skip_locked=True).filter(pk=case_id).first()
@@ -614,12 +619,14 @@ def breach_reviews_auto_confirm(*, today) -> dict:
                 "confirmed automatically under the scheme's rules."
             )
             review.person_account = review.person_account or "No account given by the deadline."
-            review.decided_at = timezone.now()
+            review.decided_at = at
             review.save()
             review.breached_conditions.set(review.conditions.all())
-            _breach_confirm(review, case, system=True, today=today)
+            already = Prosecution.objects.filter(case=case).exists()
+            _breach_confirm(review, case, system=True, today=today, at=at)
             confirmed += 1
-    return {"confirmed_automatically": confirmed}
+            resumed += not already
+    return {"confirmed_automatically": confirmed, "prosecutions_resumed": resumed}
 
 
 # --- The prosecution-resumption job -----------------------------------------------------------------
@@ -673,14 +680,16 @@ def prosecution_carry_out(*, prosecution_id) -> bool:
 def prosecutions_carry_out(*, today) -> dict:
     """Carry out every prosecution resumption not yet carried out: the daily job, and the sweep every
     minute that catches one whose job queued on commit was lost (broker down, process killed). Each
-    is claimed, so running it beside that job, twice, or on two workers, acts once.
+    is claimed, so running it beside that job, twice, or on two workers, acts once. It resumes no
+    prosecution (a confirmed breach did, and ``breach_reviews_auto_confirm`` counts those it
+    confirms): it reports the case file teams told, only those claimed by this run.
 
     Set-based, as ``prosecution_carry_out`` does for one: the waiting prosecutions are locked
     (skipping any another worker holds) and claimed in one update, then the notifications and
     timeline events written in bulk: a fixed number of queries however many there are."""
     from offenderhub.accounts.models import Organisation
 
-    now = timezone.now()
+    now = run_moment(today)
     with transaction.atomic():
         waiting = list(
             Prosecution.objects.select_for_update(skip_locked=True, of=("self",))
@@ -697,10 +706,10 @@ def prosecutions_carry_out(*, today) -> dict:
             )
         )
         if not waiting:
-            return {"prosecutions_resumed": 0}
-        Prosecution.objects.filter(pk__in=[p["pk"] for p in waiting], case_file_team_notified_at=None).update(
-            case_file_team_notified_at=now
-        )
+            return {"case_file_teams_notified": 0}
+        claimed = Prosecution.objects.filter(
+            pk__in=[p["pk"] for p in waiting], case_file_team_notified_at=None
+        ).update(case_file_team_notified_at=now)
         owners = User.objects.in_bulk({p["case__owner_id"] for p in waiting if p["case__owner_id"]})
         forces = Organisation.objects.in_bulk({p["case__force_id"] for p in waiting})
         notify_many(
@@ -730,7 +739,7 @@ def prosecutions_carry_out(*, today) -> dict:
             )
             for p in waiting
         )
-    return {"prosecutions_resumed": len(waiting)}
+    return {"case_file_teams_notified": claimed}
 
 
 def _case_file_team_summary(victim_notification_due_on) -> str:

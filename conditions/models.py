@@ -83,12 +83,25 @@ class ConditionStatus(models.TextChoices):
     FAILED = "failed", "Failed"
     WITHDRAWN = "withdrawn", "Withdrawn"
     SUPERSEDED = "superseded", "Varied"
+    # Found breached by a confirmed breach decision (no reasonable excuse): the prosecution resumed
+    # because of it. The case's other live conditions are withdrawn when the caution ceases.
+    BREACHED = "breached", "Breached"
 
 
 LIVE_CONDITION_STATUSES = frozenset({ConditionStatus.PENDING, ConditionStatus.IN_PROGRESS})
-# The conditions the person must meet: not withdrawn, nor replaced by a variation.
+# The conditions the person must meet (or had to): not withdrawn, nor replaced by a variation.
 BINDING_CONDITION_STATUSES = frozenset(
-    {ConditionStatus.PENDING, ConditionStatus.IN_PROGRESS, ConditionStatus.COMPLETE, ConditionStatus.FAILED}
+    {
+        ConditionStatus.PENDING,
+        ConditionStatus.IN_PROGRESS,
+        ConditionStatus.COMPLETE,
+        ConditionStatus.FAILED,
+        ConditionStatus.BREACHED,
+    }
+)
+# The ends a condition cannot come back from on its own: each records its outcome date and notes.
+OUTCOME_CONDITION_STATUSES = frozenset(
+    {ConditionStatus.COMPLETE, ConditionStatus.FAILED, ConditionStatus.WITHDRAWN, ConditionStatus.BREACHED}
 )
 
 

@@ -25,4 +25,4 @@ def prosecution_resumption(prosecution_id: int) -> bool:
 def prosecution_resumption_sweep() -> int:
     """Every minute, and when a worker starts: carry out any prosecution resumption whose queued job
     was lost (the broker was down, or the process was killed before it queued it)."""
-    return prosecutions_carry_out(today=timezone.localdate())["prosecutions_resumed"]
+    return prosecutions_carry_out(today=timezone.localdate())["case_file_teams_notified"]

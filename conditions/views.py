@@ -510,6 +510,7 @@ class BreachReviewView(CaseFormView):
         return {
             "conditions": condition_list_for(self.request.user, self.case),
             "time_limit": self._time_limit(),
+            "today": timezone.localdate(),
         }
 
     def initial(self):
@@ -540,7 +541,7 @@ class BreachReviewView(CaseFormView):
             breached_condition_ids=[c.pk for c in data["breached_conditions"]],
             person_account=data["person_account"],
             alternatives_tried=data["alternatives_tried"],
-            reasonable_excuse=data["reasonable_excuse"],
+            reasonable_excuse=form.reasonable_excuse,
             rationale=data["rationale"],
             new_due_date=data["new_due_date"],
             person_consented=data["person_consented"],

@@ -1,8 +1,9 @@
 """The condition and breach-review status machines: one declared table each, with who may make each move.
 
 DESIGN.md: condition ``pending → in_progress → complete | failed | withdrawn``, a variation supersedes
-it; breach review ``open → excused | breach_confirmed``, with a countersignature step where the scheme
-asks for one. ``SYSTEM`` marks the moves the scheduled jobs and other services may make.
+it, and a confirmed breach marks the conditions it found breached ``breached`` (issue 16); breach
+review ``open → excused | breach_confirmed``, with a countersignature step where the scheme asks for
+one. ``SYSTEM`` marks the moves the scheduled jobs and other services may make.
 """
 
 from cases.workflow import DECIDERS, POLICE, SYSTEM, check_table_transition
@@ -25,6 +26,11 @@ CONDITION_TRANSITIONS: dict[tuple[str, str], frozenset] = {
     # do), or ended when the caution ceases because the prosecution resumed.
     (C.PENDING, C.WITHDRAWN): DECIDERS | {SYSTEM},
     (C.IN_PROGRESS, C.WITHDRAWN): DECIDERS | {SYSTEM},
+    # A confirmed breach: the conditions the decision found breached (failed, or overdue and still
+    # live), whoever confirmed it (a decision-maker, a countersigning supervisor or the scheme's rule).
+    (C.FAILED, C.BREACHED): frozenset({SYSTEM}),
+    (C.PENDING, C.BREACHED): frozenset({SYSTEM}),
+    (C.IN_PROGRESS, C.BREACHED): frozenset({SYSTEM}),
     # A variation approved by a decision-maker replaces the condition with a new one.
     (C.PENDING, C.SUPERSEDED): DECIDERS,
     (C.IN_PROGRESS, C.SUPERSEDED): DECIDERS,

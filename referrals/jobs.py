@@ -11,6 +11,7 @@ from django.utils import timezone
 from cases.events import EventCode
 from cases.models import CaseEvent
 from conditions.jobs import url_for
+from offenderhub.core.jobs import run_moment
 from offenderhub.core.workdays import add_working_days, is_working_day
 from offenderhub.notifications.models import NotificationKind
 from offenderhub.notifications.services import notify_many
@@ -29,7 +30,7 @@ def referrals_chase(*, today) -> dict:
     case worker are told, once."""
     if not is_working_day(today):
         return {"referrals_chased": 0}  # agencies are chased on working days only
-    now = timezone.now()
+    now = run_moment(today)  # the run's day, also for run_daily_jobs --today
     with transaction.atomic():
         waiting = list(
             Referral.objects.select_for_update(skip_locked=True, of=("self",))
@@ -77,7 +78,7 @@ def appointment_outcomes_chase(*, today) -> dict:
     days = settings.APPOINTMENT_OUTCOME_WORKING_DAYS
     if not is_working_day(today):
         return {"appointment_outcomes_chased": 0}
-    now = timezone.now()
+    now = run_moment(today)  # the run's day, also for run_daily_jobs --today
     start_of_today = timezone.make_aware(datetime.combine(today, time.min))
     with transaction.atomic():
         missing = list(

@@ -136,7 +136,7 @@ def _cohort(force, rng):
                 due_date=cautioned + timedelta(days=70),
                 responsible_organisation=force,
                 created_by=case_worker,
-                status=ConditionStatus.FAILED if breached else ConditionStatus.COMPLETE,
+                status=ConditionStatus.BREACHED if breached else ConditionStatus.COMPLETE,
                 outcome_on=cautioned + timedelta(days=60),
             ),
             Condition(

@@ -1684,13 +1684,18 @@ class VolumeGenerator:
         t = self.tables["condition"]
         if failed is not None:
             fail_day = min(today - timedelta(days=1), failed["due"] + timedelta(days=rng.randint(0, 5)))
+            # A confirmed breach marks the condition it found breached (issue 16), as the app does.
+            state = "breached" if confirmed else "failed"
+            notes = "Did not attend and gave no reason."
+            if confirmed:
+                notes = f"Breach confirmed: no reasonable excuse; the prosecution resumed.\n{notes}"
             for n, row in enumerate(t.rows):
                 if row[0] == failed["id"]:
                     row = list(row)
-                    row[12], row[14], row[15] = "failed", fail_day, "Did not attend and gave no reason."
+                    row[12], row[14], row[15] = state, fail_day, notes
                     t.rows[n] = tuple(row)
                     break
-            failed["status"], failed["outcome_on"] = "failed", fail_day
+            failed["status"], failed["outcome_on"] = state, fail_day
             # Its referral (sent from the condition) ends as not completed.
             for n, row in enumerate(self.tables["referral"].rows):
                 if row[2] == failed["id"] and row[5] not in ("declined",):

@@ -86,6 +86,7 @@ CONDITION_COLOURS = {
     "in_progress": "blue",
     "complete": "green",
     "failed": "red",
+    "breached": "red",
     "withdrawn": "grey",
     "superseded": "purple",
 }

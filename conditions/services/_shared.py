@@ -11,9 +11,11 @@ from cases.workflow import TransitionNotAllowed
 from offenderhub.accounts.models import OrganisationKind, Role
 from offenderhub.audit.models import AuditAction
 from offenderhub.audit.services import audit_record
+from offenderhub.core.text import shortened
 
 from ..models import (
     BINDING_CONDITION_STATUSES,
+    OUTCOME_CONDITION_STATUSES,
     AmountKind,
     Caution,
     Condition,
@@ -106,7 +108,7 @@ def _clean_terms(terms: dict) -> dict:
     return terms
 
 
-def _condition_move(condition, case, *, to, actor=None, system=False, code, notes="", on=None):
+def _condition_move(condition, case, *, to, actor=None, system=False, code, notes="", on=None, at=None):
     before = condition.status
     try:
         check_condition_transition(before, to, actor=actor, system=system)
@@ -114,7 +116,7 @@ def _condition_move(condition, case, *, to, actor=None, system=False, code, note
         raise CaseError(str(exc)) from exc
     condition.status = to
     fields = ["status", "updated_at"]
-    if to in {ConditionStatus.COMPLETE, ConditionStatus.FAILED, ConditionStatus.WITHDRAWN}:
+    if to in OUTCOME_CONDITION_STATUSES:
         condition.outcome_on = on or timezone.localdate()
         condition.outcome_notes = notes
         fields += ["outcome_on", "outcome_notes"]
@@ -123,11 +125,12 @@ def _condition_move(condition, case, *, to, actor=None, system=False, code, note
         case,
         code=code,
         actor=actor,
-        summary=f"{EventCode(code).label}: {condition.wording[:120]}",
+        summary=f"{EventCode(code).label}: {shortened(condition.wording, 120)}",
         notes=notes,
         details={"condition": condition.pk},
         before=before,
         after=to,
+        at=at,
     )
     audit_record(
         actor=actor,

@@ -15,6 +15,7 @@ from cases.workflow import TransitionNotAllowed
 from offenderhub.accounts.models import Role
 from offenderhub.audit.models import AuditAction
 from offenderhub.audit.services import audit_record
+from offenderhub.core.text import shortened as _wording_shortened
 
 from ..models import (
     LIVE_CONDITION_STATUSES,
@@ -42,6 +43,9 @@ from ._shared import (
 )
 from .prosecution import case_resume_prosecution
 from .variations import _variation_apply
+
+# The outcome notes of a condition a confirmed breach decision found breached.
+BREACHED_NOTE = "Breach confirmed: no reasonable excuse; the prosecution resumed."
 
 
 def _breach_review_open(
@@ -226,7 +230,7 @@ def _breach_decision_errors(
         past_due = [c for c in review.conditions.all() if c.is_overdue(today)]
         if past_due:
             errors["outcome"] = (
-                f"“{past_due[0].wording[:60]}” is past its due date: "
+                f"“{_wording_shortened(past_due[0].wording, 60)}” is past its due date: "
                 "to excuse it, vary it with a new due date."
             )
     if outcome == BreachOutcome.EXCUSED_VARY:
@@ -322,7 +326,10 @@ def _breach_excused_vary(review, case, condition, *, actor, new_due_date):
         case,
         code=EventCode.VARIATION_APPROVED,
         actor=actor,
-        summary=(f"Variation approved: new due date {new_due_date:%-d %B %Y} for “{condition.wording[:80]}”"),
+        summary=(
+            f"Variation approved: new due date {new_due_date:%-d %B %Y} "
+            f"for “{_wording_shortened(condition.wording, 80)}”"
+        ),
         notes=review.rationale,
         details={"variation": variation.pk, "breach_review": review.pk},
     )
@@ -379,7 +386,10 @@ def breach_review_countersign(*, review_id, actor, agree: bool, notes: str = "")
     return review
 
 
-def _breach_confirm(review, case, *, actor=None, system=False, countersigned=False, today=None):
+def _breach_confirm(review, case, *, actor=None, system=False, countersigned=False, today=None, at=None):
+    """The breach confirmed: the timeline says so, the conditions found breached read "Breached", and
+    the prosecution resumes. ``today`` and ``at``: the day and instant a job run for a chosen day
+    records (else today, now)."""
     _review_move(
         review,
         case,
@@ -388,7 +398,7 @@ def _breach_confirm(review, case, *, actor=None, system=False, countersigned=Fal
         system=system,
         code=EventCode.BREACH_CONFIRMED,
     )
-    breached = ", ".join(c.wording[:60] for c in review.breached_conditions.all())
+    breached = ", ".join(_wording_shortened(c.wording, 60) for c in review.breached_conditions.all())
     case_event_record(
         case,
         code=EventCode.BREACH_CONFIRMED,
@@ -396,5 +406,31 @@ def _breach_confirm(review, case, *, actor=None, system=False, countersigned=Fal
         summary="Breach confirmed" + (" and countersigned" if countersigned else "") + f": {breached}",
         notes=review.rationale,
         details={"breach_review": review.pk},
+        at=at,
     )
-    case_resume_prosecution(case=case, review=review, actor=actor, system=system, today=today)
+    _conditions_mark_breached(review, case, actor=actor, today=today, at=at)
+    case_resume_prosecution(case=case, review=review, actor=actor, system=system, today=today, at=at)
+
+
+def _conditions_mark_breached(review, case, *, actor=None, today=None, at=None):
+    """The conditions the confirmed decision found breached read "Breached" from now on (the others
+    still live are withdrawn when the prosecution resumes). A failed one keeps the day it failed as
+    its outcome date; one still live (overdue) ends on the day of the decision."""
+    today = today or timezone.localdate()
+    breached = review.breached_conditions.select_for_update().filter(
+        status__in=LIVE_CONDITION_STATUSES | {ConditionStatus.FAILED}
+    )
+    for condition in breached.order_by("due_date", "pk"):
+        failed = condition.status == ConditionStatus.FAILED
+        earlier = f"\n{condition.outcome_notes}" if failed and condition.outcome_notes else ""
+        _condition_move(
+            condition,
+            case,
+            to=ConditionStatus.BREACHED,
+            actor=actor,
+            system=True,  # a consequence of the confirmed breach, whoever confirmed it
+            code=EventCode.CONDITION_BREACHED,
+            notes=BREACHED_NOTE + earlier,
+            on=condition.outcome_on if failed and condition.outcome_on else today,
+            at=at,
+        )

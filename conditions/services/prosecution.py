@@ -39,10 +39,11 @@ FINAL_PROSECUTION_OUTCOMES = frozenset(
 )
 
 
-def case_resume_prosecution(*, case, review, actor=None, system=False, today=None) -> Prosecution:
+def case_resume_prosecution(*, case, review, actor=None, system=False, today=None, at=None) -> Prosecution:
     """The one service that resumes a prosecution, on a case already locked by the caller: the
     prosecution record, the caution ceased, the case moved on. Doing it twice changes nothing. The
-    side effects (case file team, victim) are carried out by the prosecution-resumption job."""
+    side effects (case file team, victim) are carried out by the prosecution-resumption job.
+    ``today`` and ``at``: the day and instant recorded (a job run for a chosen day), else today, now."""
     existing = Prosecution.objects.filter(case=case).first()
     if existing is not None:
         return existing
@@ -53,6 +54,7 @@ def case_resume_prosecution(*, case, review, actor=None, system=False, today=Non
     prosecution = Prosecution.objects.create(
         case=case,
         breach_review=review,
+        resumed_at=at or timezone.now(),
         resumed_by=actor,
         latest_proceedings_date=limit.latest_proceedings_date if limit else None,
         outcome=ProsecutionOutcome.OUT_OF_TIME if out_of_time else ProsecutionOutcome.PENDING,
@@ -65,17 +67,7 @@ def case_resume_prosecution(*, case, review, actor=None, system=False, today=Non
         ceased_on=today, ceased_reason="Breach confirmed: the prosecution resumed"
     )
     announce(ProsecutionResumed(case=case, prosecution=prosecution))
-    for condition in case.conditions.select_for_update().filter(status__in=LIVE_CONDITION_STATUSES):
-        _condition_move(
-            condition,
-            case,
-            to=ConditionStatus.WITHDRAWN,
-            actor=actor,
-            system=True,  # a consequence of the resumed prosecution, whoever confirmed it
-            code=EventCode.STATUS_CHANGED,
-            notes="The caution ceased to have effect: the prosecution resumed.",
-            on=today,
-        )
+    _conditions_end_with_caution(case, actor=actor, today=today, at=at)
     summary = "Prosecution resumed; the caution ceased to have effect"
     if limit:
         summary += (
@@ -91,6 +83,7 @@ def case_resume_prosecution(*, case, review, actor=None, system=False, today=Non
         code=EventCode.PROSECUTION_RESUMED,
         summary=summary,
         details={"prosecution": prosecution.pk, "breach_review": review.pk},
+        at=at,
     )
     audit_record(
         actor=actor, action=AuditAction.CREATED, obj=prosecution, reason="Prosecution resumed after a breach"
@@ -98,6 +91,23 @@ def case_resume_prosecution(*, case, review, actor=None, system=False, today=Non
     # The prosecution-resumption job carries out what follows, once this transaction commits.
     transaction.on_commit(partial(_queue_prosecution_resumption, prosecution.pk))
     return prosecution
+
+
+def _conditions_end_with_caution(case, *, actor, today, at):
+    """The conditions still to be met are withdrawn: the caution ceased. (Those the breach decision
+    found breached were marked breached before.)"""
+    for condition in case.conditions.select_for_update().filter(status__in=LIVE_CONDITION_STATUSES):
+        _condition_move(
+            condition,
+            case,
+            to=ConditionStatus.WITHDRAWN,
+            actor=actor,
+            system=True,  # a consequence of the resumed prosecution, whoever confirmed it
+            code=EventCode.STATUS_CHANGED,
+            notes="The caution ceased to have effect: the prosecution resumed.",
+            on=today,
+            at=at,
+        )
 
 
 def _queue_prosecution_resumption(prosecution_id):

@@ -15,7 +15,7 @@ Without PostgreSQL (SQLite, on one machine) the process itself is looked for.
 import os
 import socket
 import traceback
-from datetime import date
+from datetime import date, datetime
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -45,6 +45,17 @@ DAILY_JOBS = {
     # Last: the audit log's hash chain checked, administrators and supervisors told if it is broken.
     "audit_verify": "offenderhub.audit.jobs.audit_chain_verify",
 }
+
+
+def run_moment(today: date):
+    """The instant a job run for ``today`` records for what it does (a review opened, a reminder sent,
+    a timeline event): now when ``today`` is today, else ``today`` at the current time of day, so that
+    ``run_daily_jobs --today D`` dates its work D (issue 16). The audit log and the run's own record
+    keep the real time: they say when the processing happened."""
+    now = timezone.localtime()
+    if today == now.date():
+        return now
+    return timezone.make_aware(datetime.combine(today, now.time().replace(tzinfo=None)))
 
 
 # The key of the advisory locks live runs hold, with the run's id: pg_advisory_lock(JOB_RUN_LOCK, id).

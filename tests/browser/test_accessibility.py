@@ -169,13 +169,14 @@ def _decision(journey, case_url):
 def _assessment_and_conditions(journey, case_url, today):
     page = journey.as_(CASE_WORKER)
     journey.visit(page, case_url, "case page (case worker, assessment)")
+    journey.follow(page, "Assessment", "case page: assessment", exact=True)
     journey.submit(page, "Start the needs assessment", "needs assessment")
     page.get_by_label("Drugs and alcohol: need").select_option(label="High")
     page.get_by_label("Accommodation: need").select_option(label="Medium")
     page.get_by_label("The person's own goals").fill("Stop drinking before nights out; keep my job.")
     journey.submit(page, "Save and complete", "needs assessment (completed)")
 
-    journey.visit(page, case_url, "case page (conditions)")
+    journey.visit(page, case_url + "conditions/", "case page: conditions and referrals")
     journey.follow(page, "Add a condition", "add a condition")
     choose(page, "Kind of condition", "Rehabilitative")
     page.get_by_label("Condition", exact=True).fill(
@@ -198,8 +199,10 @@ def _assessment_and_conditions(journey, case_url, today):
     fill_date(page, "To be completed by", today + timedelta(weeks=8))
     journey.submit(page, "Send the referral", "referral (sent)")
 
-    journey.visit(page, case_url, "case page (referral sent)")
+    journey.visit(page, case_url + "conditions/", "case page: conditions (referral sent)")
     journey.submit(page, "Agree the conditions", "case page (conditions agreed)")
+    for tab in ("Timeline", "Documents", "Victim"):
+        journey.follow(page, tab, f"case page: {tab.lower()}", exact=True)
 
 
 def _caution(journey, case_url, today):

@@ -433,7 +433,9 @@ def _old_search(value):
 def test_the_search_finds_the_same_people_as_before(client_for, case_worker, named, query, expected):
     response = client_for(case_worker).get("/cases/", {"q": query})
 
-    listed = sorted(c.pk for c in response.context["cases"])
+    # The search's own matches; people whose name is only spelt similarly (issue 14, part 4: added when
+    # few are found, marked "Similar spelling") are tested in test_caseload_search.py.
+    listed = sorted(c.pk for c in response.context["cases"] if not getattr(c, "similar_spelling", False))
     assert listed == sorted(named[key].pk for key in expected)
     before = Case.objects.filter(force=case_worker.organisation).filter(_old_search(query.strip()))
     assert listed == sorted(before.values_list("pk", flat=True))

@@ -73,7 +73,6 @@ def _confirmation(review):
         "breached_conditions": [c.pk for c in review.conditions.all()],
         "person_account": "Said he forgot.",
         "alternatives_tried": "A reminder letter and a phone call.",
-        "reasonable_excuse": "no",
         "outcome": "breach_confirmed",
         "rationale": "Missed without excuse after reminders.",
         **date_fields("new_due_date"),

@@ -741,11 +741,12 @@ def test_a_confirmed_breach_resumes_the_prosecution_and_ends_the_caution(
     assert (apology.status, apology.outcome_on) == (ConditionStatus.WITHDRAWN, timezone.localdate())
     assert apology.outcome_notes == "The caution ceased to have effect: the prosecution resumed."
     rehabilitative.refresh_from_db()
-    assert rehabilitative.status == ConditionStatus.FAILED
+    assert rehabilitative.status == ConditionStatus.BREACHED  # found breached: not merely failed
     active_case.refresh_from_db()
     assert active_case.status == CaseStatus.PROSECUTION_RESUMED
-    assert _codes(active_case)[-3:] == [
+    assert _codes(active_case)[-4:] == [
         EventCode.BREACH_CONFIRMED,
+        EventCode.CONDITION_BREACHED,
         EventCode.STATUS_CHANGED,  # the apology withdrawn
         EventCode.PROSECUTION_RESUMED,
     ]
@@ -852,8 +853,9 @@ def test_a_confirmed_breach_waits_for_a_supervisors_countersignature(
     assert prosecution.breach_review == review
     active_case.refresh_from_db()
     assert active_case.status == CaseStatus.PROSECUTION_RESUMED
-    assert _codes(active_case)[-3:] == [
+    assert _codes(active_case)[-4:] == [
         EventCode.BREACH_CONFIRMED,
+        EventCode.CONDITION_BREACHED,  # marked on the countersignature, which confirms the breach
         EventCode.STATUS_CHANGED,  # the apology, still to be met, ends with the caution
         EventCode.PROSECUTION_RESUMED,
     ]

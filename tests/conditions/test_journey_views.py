@@ -102,7 +102,6 @@ def breach_confirmation(condition) -> dict:
         "breached_conditions": [condition.pk],
         "person_account": "Said he forgot both sessions; no reason given for the second.",
         "alternatives_tried": "Reminder letter and a phone call before the second session.",
-        "reasonable_excuse": "no",
         "outcome": "breach_confirmed",
         "person_consented": "",
         "rationale": "Two sessions missed without excuse after reminders.",
@@ -302,6 +301,7 @@ def test_assessment_to_resumed_prosecution_through_the_forms(
         EventCode.CONDITION_FAILED,
         EventCode.BREACH_REVIEW_OPENED,
         EventCode.BREACH_CONFIRMED,
+        EventCode.CONDITION_BREACHED,
         EventCode.PROSECUTION_RESUMED,
     ]
 
@@ -323,6 +323,9 @@ def test_assessment_to_resumed_prosecution_through_the_forms(
     assertContains(page, f"Breach review opened; a decision is due by {review.decision_due_on:%-d %B %Y}")
     assertContains(page, "Condition completed: Write a letter of apology")
     assertContains(page, "Condition failed: Attend the Compass alcohol awareness course")
+    assertContains(page, "Condition breached: Attend the Compass alcohol awareness course")
+    page = worker.get(reverse("cases:conditions", args=[case.pk]))
+    assertContains(page, '<strong class="govuk-tag govuk-tag--red">Breached</strong>')
 
 
 def test_a_case_whose_conditions_are_all_met_completes_diverted_from_prosecution(

@@ -153,8 +153,8 @@ def imported(admin, *rows):
         ),
         (
             {"offence_1": "Robbery"},
-            "Line 2, column 'offence_1': Offender Hub does not take offences in the group 'Robbery' "
-            "(Robbery): only an ineligible case can hold one",
+            "Line 2, column 'offence_1': Fenshire Deferred Prosecution does not take offences in the group "
+            "'Robbery' (Robbery): only an ineligible case can hold one",
         ),
         (
             {"status": "done"},
@@ -292,8 +292,8 @@ def test_no_caution_once_the_six_month_limit_has_passed(admin):
 def test_a_conditional_caution_is_for_adults(admin):
     plan = check(admin, active(date_of_birth="2010-01-01"))
     assert problems(plan) == [
-        "Line 2, column 'decision_date': the person was 17 on 5 May 2027: Offender Hub takes people aged 18 "
-        "or over, and a conditional caution is for adults"
+        "Line 2, column 'decision_date': the person was 17 on 5 May 2027: Fenshire Deferred Prosecution "
+        "takes people aged 18 or over, and a conditional caution is for adults"
     ]
 
 
@@ -320,8 +320,8 @@ def test_the_legal_caps_on_conditions_hold(admin):
         "total: the case's conditions make 21",
         "Line 3, column 'condition_1_amount': a financial penalty for this case's offences can be at most "
         "£50: its conditions make £75",
-        "Line 4, column 'condition_1_due_date': 10 October 2027 is more than Offender Hub's maximum "
-        "completion period (140 days) after the caution (10 May 2027)",
+        "Line 4, column 'condition_1_due_date': 10 October 2027 is more than Fenshire Deferred "
+        "Prosecution's maximum completion period (140 days) after the caution (10 May 2027)",
     ]
 
 

@@ -162,9 +162,10 @@ def test_daily_jobs_do_exactly_what_is_due_and_nothing_the_second_time(run_jobs,
         # The undecided review is past its deadline; the one on the auto-confirm scheme was confirmed
         # first, so its supervisors are not asked about it.
         "breach_review_escalation": {"escalated": 1},
-        "breach_review_auto_confirm": {"confirmed_automatically": 1},
-        # The decision-maker's confirmation and the automatic one.
-        "prosecution_resumption": {"prosecutions_resumed": 2},
+        # The automatic confirmation resumes its prosecution: the only one this run resumes.
+        "breach_review_auto_confirm": {"confirmed_automatically": 1, "prosecutions_resumed": 1},
+        # The case file team told of both: the decision-maker's confirmation and the automatic one.
+        "prosecution_resumption": {"case_file_teams_notified": 2},
         "time_limit_warnings": {"time_limit_warnings": 1, "time_limits_passed": 0},
         "referral_chase": {"referrals_chased": 1},
         "appointment_outcomes": {"appointment_outcomes_chased": 1},
@@ -301,6 +302,7 @@ def test_the_scheme_confirms_an_undecided_breach_at_its_deadline_with_the_reason
     assert prosecution.case_file_team_notified_at is not None  # carried out in the same run
     assert Caution.objects.get(case=auto).ceased_on is not None
     assert apology(auto).status == ConditionStatus.WITHDRAWN
+    assert rehabilitative(auto).status == ConditionStatus.BREACHED  # found breached (issue 16)
     # The other scheme leaves its undecided review to a person.
     assert BreachReview.objects.get(case=undecided).status == BreachStatus.OPEN
     assert not Prosecution.objects.filter(case=undecided).exists()
@@ -500,7 +502,7 @@ def test_confirming_a_breach_queues_the_prosecution_resumption_on_commit(
     assert _kind(NotificationKind.PROSECUTION_RESUMED).filter(recipient_organisation=force).count() == 1
     # The daily job finds nothing left to do.
     assert run_jobs(timezone.localdate(), "prosecution_resumption") == {
-        "prosecution_resumption": {"prosecutions_resumed": 0}
+        "prosecution_resumption": {"case_file_teams_notified": 0}
     }
 
 

@@ -196,9 +196,9 @@ def test_prosecutions_are_carried_out_in_the_same_queries_for_3_as_for_500(build
     again, again_queries = _run(prosecutions_carry_out, day)
 
     assert (small, large, again) == (
-        {"prosecutions_resumed": 3},
-        {"prosecutions_resumed": 500},
-        {"prosecutions_resumed": 0},
+        {"case_file_teams_notified": 3},
+        {"case_file_teams_notified": 500},
+        {"case_file_teams_notified": 0},
     )
     assert (small_queries, large_queries) == (PROSECUTION_QUERIES, PROSECUTION_QUERIES)
     assert again_queries == 3
