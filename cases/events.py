@@ -175,6 +175,7 @@ EVENT_KINDS: dict[EventKind, frozenset] = {
         EventCode.EVIDENCE_UPLOADED,
     ),
     EventKind.BREACH: _codes(
+        EventCode.CONDITION_BREACHED,
         EventCode.BREACH_REVIEW_OPENED,
         EventCode.BREACH_EXCUSED,
         EventCode.BREACH_AWAITING_COUNTERSIGNATURE,

@@ -121,12 +121,14 @@ def test_the_case_page_shows_the_breached_condition_as_breached_in_its_list_and_
     review = _fail(_rehabilitative(active_case), case_worker)
     _confirm(review, [_rehabilitative(active_case)], decision_maker)
 
-    page = client_for(case_worker).get(reverse("cases:detail", args=[active_case.pk]))
+    client = client_for(case_worker)
+    page = client.get(reverse("cases:conditions", args=[active_case.pk]))
 
     assert page.status_code == 200
     assertContains(page, '<strong class="govuk-tag govuk-tag--red">Breached</strong>', count=1)
     assertContains(page, '<strong class="govuk-tag govuk-tag--grey">Withdrawn</strong>', count=1)
-    assertContains(page, f"Condition breached: {_rehabilitative(active_case).wording}")
+    timeline = client.get(reverse("cases:timeline", args=[active_case.pk]), {"kind": "breach"})
+    assertContains(timeline, f"Condition breached: {_rehabilitative(active_case).wording}")
 
 
 def test_the_partner_sees_the_condition_its_referral_delivers_as_breached(
