@@ -51,7 +51,8 @@ def backfill(apps, schema_editor):
             Person.objects.bulk_update(changed, ["family_name_key", "given_name_key"])
             changed = []
     Person.objects.bulk_update(changed, ["family_name_key", "given_name_key"])
-    for force_id in Person.objects.values_list("force_id", flat=True).distinct():
+    # No ordering: the model's own (by name) would make DISTINCT keep a force once per name.
+    for force_id in Person.objects.order_by().values_list("force_id", flat=True).distinct():
         found = pairs_among(_people_of(apps, force_id))
         SuspectedDuplicate.objects.bulk_create(
             [

@@ -294,3 +294,23 @@ def test_the_benchmark_command_prints_each_category_and_whether_the_goal_is_met(
     printed = capsys.readouterr().out
     assert "Recall: 50.0% (1 of 2 found; goal 95%)" in printed
     assert "Precision: 100.0%" in printed and "Goal met: no" in printed and "Missed pairs: 3" in printed
+
+
+@pytest.mark.django_db
+def test_the_migrations_backfill_records_each_forces_pairs_once(case_worker):
+    """Migration 0020 finds the suspected duplicates of each force once: a force with people of many
+    names is one force (the people's ordering by name once made it one per name, and the pairs twice)."""
+    import importlib
+
+    from django.apps import apps
+
+    force = case_worker.organisation
+    PersonFactory(force=force, given_names="Kayleigh", family_name="Brooks", date_of_birth=date(1994, 2, 3))
+    PersonFactory(force=force, given_names="Kaylee", family_name="Brookes", date_of_birth=date(1994, 2, 3))
+    PersonFactory(force=force, given_names="Amir", family_name="Zaman", date_of_birth=date(1980, 7, 9))
+    SuspectedDuplicate.objects.all().delete()
+
+    migration = importlib.import_module("cases.migrations.0020_person_match_keys_and_suspected_duplicates")
+    migration.backfill(apps, None)
+
+    assert SuspectedDuplicate.objects.filter(force=force).count() == 1
