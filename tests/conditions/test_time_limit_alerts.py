@@ -65,8 +65,14 @@ def test_the_alerts_are_the_cases_whose_limit_has_passed_or_falls_within_the_wee
     assert alerts == _expected(offences, today)
     assert alerts[0][2] < 0 < alerts[-1][2] <= 7  # the longest passed first, up to a week away
     assert 0 < len(offences) - len(alerts) < 19 - 7  # the cases further away are not alerts
-    [section] = client_for(supervisor).get(reverse("core:home")).context["sections"]
+    home = client_for(supervisor).get(reverse("core:home"))
+    [section] = home.context["sections"]
     assert [a["case"].pk for a in section["time_limits"]] == [pk for pk, *_ in alerts]
+    # MoJ's alert component, as designed (issue 16): on the home page and on a passed case's overview.
+    assert 'class="moj-alert moj-alert--error"' in home.content.decode()
+    overview = client_for(supervisor).get(reverse("cases:detail", args=[alerts[0][0]])).content.decode()
+    assert 'class="moj-alert moj-alert--error"' in overview
+    assert "Proceedings can no longer start in time" in overview
 
 
 @pytest.mark.parametrize(
