@@ -147,6 +147,17 @@ class AppointmentForm(WhenForm):
     setting = _radios(AppointmentSetting.choices, "One-to-one or group")
     location = forms.CharField(max_length=200, required=False, label="Where (optional)")
 
+    def terms(self) -> dict:
+        """The appointment as the services take it: when, how long, how and where."""
+        data = self.cleaned_data
+        return {
+            "starts_at": self.starts_at(),
+            "duration_minutes": data["duration_minutes"],
+            "format": data["format"],
+            "setting": data["setting"],
+            "location": data["location"],
+        }
+
 
 class RescheduleForm(WhenForm):
     requested_by = _radios(RescheduleRequester.choices, "Who asked for the change?")

@@ -287,16 +287,7 @@ class BookView(_PartnerFormView):
     success_message = "Appointment booked."
 
     def perform(self, form):
-        data = form.cleaned_data
-        services.appointment_book(
-            referral_id=self.object.pk,
-            actor=self.request.user,
-            starts_at=form.starts_at(),
-            duration_minutes=data["duration_minutes"],
-            format=data["format"],
-            setting=data["setting"],
-            location=data["location"],
-        )
+        services.appointment_book(referral_id=self.object.pk, actor=self.request.user, **form.terms())
         return reverse("referrals:detail", args=[self.object.pk]) + "#appointments"
 
 
@@ -308,16 +299,8 @@ class SessionView(_PartnerFormView):
     success_message = "Session recorded."
 
     def perform(self, form):
-        data = form.cleaned_data
         services.session_record(
-            referral_id=self.object.pk,
-            actor=self.request.user,
-            starts_at=form.starts_at(),
-            duration_minutes=data["duration_minutes"],
-            format=data["format"],
-            setting=data["setting"],
-            location=data["location"],
-            **form.outcome(),
+            referral_id=self.object.pk, actor=self.request.user, **form.terms(), **form.outcome()
         )
         return reverse("referrals:detail", args=[self.object.pk]) + "#appointments"
 

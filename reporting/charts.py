@@ -271,9 +271,6 @@ def _num(value) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-_ANCHORS = {"start": "start", "middle": "middle", "end": "end"}
-
-
 def to_svg(chart: Chart, *, standalone: bool = False) -> str:
     """The chart as SVG markup: inline in the page (its title and description read by assistive
     technology, the table beside it giving the figures), or a file of its own."""
@@ -303,7 +300,7 @@ def _svg_shape(shape) -> str:
         weight = ' font-weight="bold"' if shape.bold else ""
         return (
             f'<text x="{_num(shape.x)}" y="{_num(shape.y)}" font-size="{shape.size}" '
-            f'text-anchor="{_ANCHORS[shape.anchor]}" fill="{shape.fill}"{weight}>{escape(shape.text)}</text>'
+            f'text-anchor="{shape.anchor}" fill="{shape.fill}"{weight}>{escape(shape.text)}</text>'
         )
     if isinstance(shape, Line):
         return (

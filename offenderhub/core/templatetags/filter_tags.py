@@ -45,8 +45,13 @@ def selected_filters(context, form):
         # A date of GOV.UK's three inputs (field_0, field_1, field_2) has no tag: the form shows it.
         items = []
         for value, text in zip(values, _labels(field, values), strict=True):
-            rest = [(k, v) for k, v in query.lists() for v in v if not (k == field.html_name and v == value)]
-            rest = [(k, v) for k, v in rest if k != "page"]
+            rest = [
+                (name, kept)
+                for name, kept_values in query.lists()
+                if name != "page"
+                for kept in kept_values
+                if (name, kept) != (field.html_name, value)
+            ]
             items.append((text if text not in {"on", "True"} else field.label, "?" + urlencode(rest)))
         groups.append((field.label, items))
     return groups
