@@ -1104,21 +1104,25 @@ def case_create(
     arrest_date,
     offences: list[OffenceEntry],
     submission_token=None,
+    send_for_decision: bool = False,
     **details,
 ) -> Case:
-    """Open a case at intake. ``details``: victim_type, victim_views, victim_views_obtained_on,
-    victim_rj_consent, flags, previous_convictions, previous_cautions, lives_in_force_area, circumstances.
-    A repeated submission (same ``submission_token``) returns the case already opened."""
+    """Open a case at intake and, with ``send_for_decision``, send it for its eligibility decision in
+    the same transaction (both or neither). ``details``: victim_type, victim_views,
+    victim_views_obtained_on, victim_rj_consent, flags, previous_convictions, previous_cautions,
+    lives_in_force_area, circumstances. A repeated submission (same ``submission_token``) returns the
+    case already opened, as it is now."""
     if not actor.has_role(Role.CASE_WORKER, Role.SUPERVISOR):
         raise CaseError("Only case workers and supervisors open cases.")
     if submission_token and (done := Case.objects.filter(submission_token=submission_token).first()):
         return _already_submitted(done, actor)
+    # The person's row is locked while their case is opened, so that a merge of their record waits for
+    # the case (and moves it) or the case waits for the merge (and is refused, below); so does an
+    # erasure, whose outcome is read under the lock (the caller's copy of the person may be older).
+    locked = Person.objects.select_for_update().filter(pk=person.pk)
+    person.merged_into_id, person.erased_at = locked.values_list("merged_into_id", "erased_at").first()
     if person.is_erased:
         raise CaseError(ERASED_PERSON_REFUSAL)
-    # The person's row is locked while their case is opened, so that a merge of their record waits for
-    # the case (and moves it) or the case waits for the merge (and is refused, below).
-    locked = Person.objects.select_for_update().filter(pk=person.pk)
-    person.merged_into_id = locked.values_list("merged_into_id", flat=True).first()
     _validate_case(
         actor=actor,
         scheme=scheme,
@@ -1163,6 +1167,9 @@ def case_create(
         after=CaseStatus.INTAKE,
     )
     audit_record(actor=actor, action=AuditAction.CREATED, obj=case, reason="Case opened")
+    if send_for_decision:
+        case_submit_for_decision(case_id=case.pk, actor=actor)
+        case.refresh_from_db(fields=["status"])
     return case
 
 

@@ -3,7 +3,6 @@ import json
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -299,10 +298,8 @@ class CaseCreateView(RoleRequiredMixin, View):
         return redirect("cases:detail", pk=case.pk)
 
     @staticmethod
-    @transaction.atomic
     def _create(request, person, data, offences, *, send: bool):
-        """The case, and (unless kept at intake) sent for an eligibility decision: both or neither."""
-        case = services.case_create(
+        return services.case_create(
             actor=request.user,
             person=person,
             scheme=data["scheme"],
@@ -320,10 +317,8 @@ class CaseCreateView(RoleRequiredMixin, View):
             lives_in_force_area=data["lives_in_force_area"],
             circumstances=data["circumstances"],
             submission_token=data["submission_token"],
+            send_for_decision=send,
         )
-        if send:
-            services.case_submit_for_decision(case_id=case.pk, actor=request.user)
-        return case
 
 
 # --- The case file: a header, then one page per tab --------------------------------------------------

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from cases.events import PersonErasing
 from cases.models import Person
+from cases.selectors import pnc_id_or_none
 
 from .models import CaseloadImport, ImportStatus
 from .reading import FileRefused, sheet_open
@@ -31,11 +32,13 @@ def _names_person(content: bytes, filename: str, people) -> bool:
         sheet = sheet_open(content, filename)
     except FileRefused:
         return False
-    pnc_ids = {p.pnc_id.casefold() for p in people if p.pnc_id}
+    pnc_ids = {p.pnc_id for p in people if p.pnc_id}  # stored normalised
     names = [(p.given_names.casefold(), p.family_name.casefold()) for p in people if p.family_name]
     for _, cells in sheet.rows:
         values = {(cell or "").strip().casefold() for cell in cells}
-        if pnc_ids & values or any(given in values and family in values for given, family in names):
+        # A PNC ID however the file writes it (2012/345678X, 12/0345678x, ...), as the import reads it.
+        written = {pnc_id_or_none(cell) for cell in cells if cell and any(c.isdigit() for c in cell)}
+        if pnc_ids & written or any(given in values and family in values for given, family in names):
             return True
     return False
 

@@ -474,11 +474,7 @@ def session_record(
             setting=setting,
             location=location,
         )
-    elif earlier.attendance and earlier.attendance != outcome.get("attendance"):
-        raise CaseError(
-            f"A session at {timezone.localtime(starts_at):%-d %B %Y %H:%M} is already recorded as "
-            f"{earlier.get_attendance_display().lower()}."
-        )
+    # Already recorded the same way: returned as it is; another way: refused ("already recorded").
     return appointment_record_outcome(appointment_id=earlier.pk, actor=actor, **outcome)
 
 

@@ -398,10 +398,9 @@ def case_extract_record(
         errors["recipient"] = "Enter who will receive the extract"
     if errors:
         raise ValidationError(errors)
-    if not (
-        actor.has_role(*EXTRACT_ROLES)
-        and ExtractPermission.objects.filter(user=actor, revoked_at__isnull=True).exists()
-    ):
+    from .selectors import extract_permitted
+
+    if not extract_permitted(actor):
         raise CaseError("You do not have permission to download the pseudonymised case extract.")
     with transaction.atomic():
         extract = CaseExtract.objects.create(

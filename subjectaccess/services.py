@@ -466,21 +466,27 @@ def subject_access_download(*, sar, kind, actor, request=None):
         )
     if not stored.name or sar.export_pending:
         raise SubjectAccessError("The export is not ready: produce it, then download it.")
+    # The file sent is the one checked: opened once, hashed, then read again from its start.
     try:
-        with stored.storage.open(stored.name, "rb") as file:
-            matches = _sha256(file) == getattr(sar, checksum)
+        file = stored.storage.open(stored.name, "rb")
     except FileNotFoundError as exc:
         logger.error("The %s of subject access request %s is missing.", label, sar.pk)
         raise ExportUnavailable("The file is missing: produce the export again.") from exc
-    if not matches:
+    if _sha256(file) != getattr(sar, checksum):
+        file.close()
         logger.error("The %s of subject access request %s does not match its checksum.", label, sar.pk)
         raise ExportUnavailable("The file has changed since it was produced: produce the export again.")
-    audit_record(
-        actor=actor,
-        action=AuditAction.DISCLOSED,
-        obj=sar.person,
-        request=request,
-        recipient=_recipient(sar),
-        reason=f"Subject access export downloaded ({label}) for {sar.reference}",
-    )
-    return stored.storage.open(stored.name, "rb")
+    file.seek(0)
+    try:
+        audit_record(
+            actor=actor,
+            action=AuditAction.DISCLOSED,
+            obj=sar.person,
+            request=request,
+            recipient=_recipient(sar),
+            reason=f"Subject access export downloaded ({label}) for {sar.reference}",
+        )
+    except BaseException:
+        file.close()
+        raise
+    return file

@@ -134,3 +134,45 @@ def test_no_demo_scheme_is_named_after_the_service(settings):
 
     assert settings.SERVICE_NAME == "Offender Hub"
     assert all(spec["name"] != settings.SERVICE_NAME for spec in SCHEMES)
+
+
+def test_a_case_is_not_opened_for_a_person_erased_since_the_page_read_them(case_worker, force, scheme, area):
+    """The erasure is read under the person's lock, not from the caller's older copy of the person."""
+    from factories import OffenceFactory
+
+    from cases import services
+    from cases.models import Person
+
+    person = PersonFactory(force=force)
+    Person.objects.filter(pk=person.pk).update(erased_at=timezone.now())  # erased meanwhile
+
+    with pytest.raises(services.CaseError):
+        services.case_create(
+            actor=case_worker,
+            person=person,
+            scheme=scheme,
+            area=area,
+            owner=case_worker,
+            arrest_date=timezone.localdate(),
+            offences=[services.OffenceEntry(OffenceFactory(name=COMMON_ASSAULT), timezone.localdate(), "")],
+            victim_type="none",
+            send_for_decision=True,
+        )
+    assert not Case.objects.exists()
+
+
+def test_a_repeated_submission_that_sends_for_a_decision_returns_the_case_as_it_is_now(
+    client_for, case_worker, force, scheme, case_data, decision_maker
+):
+    person = PersonFactory(force=force)
+    client = client_for(case_worker)
+    data = case_data(
+        offences=[(COMMON_ASSAULT, timezone.localdate())], arrest_date=timezone.localdate(), next="decision"
+    )
+    client.post(reverse("cases:create", args=[person.pk]), data)
+    Case.objects.update(status=CaseStatus.ASSESSMENT)  # decided since
+
+    again = client.post(reverse("cases:create", args=[person.pk]), data)
+
+    assert again.status_code == 302
+    assert Case.objects.get().status == CaseStatus.ASSESSMENT

@@ -121,3 +121,19 @@ def test_only_the_agency_records_a_session(client_for, accepted_referral, case_w
     assert client_for(outsider).post(url, _session(day)).status_code == 404
     assert not Appointment.objects.exists()
     assert Referral.objects.get().status == ReferralStatus.ACCEPTED
+
+
+def test_a_session_already_recorded_another_way_is_refused_and_kept(
+    client_for, accepted_referral, practitioner
+):
+    url = reverse("referrals:session", args=[accepted_referral.pk])
+    client = client_for(practitioner)
+    day = timezone.localdate() - timedelta(days=2)
+    client.post(url, _session(day))
+
+    response = client.post(
+        url, _session(day, attendance="did_not_attend", non_attendance="unacceptable", summary="")
+    )
+
+    assertContains(response, "The outcome of this appointment is already recorded.", status_code=400)
+    assert Appointment.objects.get(referral=accepted_referral).attendance == Attendance.ATTENDED
