@@ -8,7 +8,14 @@ from django.shortcuts import get_object_or_404
 
 from cases.selectors import case_list_for
 
-from .models import IN_NEED, Assessment, AssessmentKind, NeedLevel, PathwayNeed
+from .models import IN_NEED, Assessment, AssessmentKind, AssessmentStatus, NeedLevel, PathwayNeed
+
+
+def initial_assessment_done(case) -> bool:
+    """The case's initial needs assessment is completed: what agreeing its conditions needs."""
+    return Assessment.objects.filter(
+        case=case, kind=AssessmentKind.INITIAL, status=AssessmentStatus.COMPLETED
+    ).exists()
 
 
 def assessment_list_for(user, case):

@@ -115,7 +115,7 @@ def case_conditions_for(user, case) -> dict:
     records there are: the conditions, the breach reviews (without their conditions: the list links to
     each), the variations and whether the initial needs assessment is complete (the conditions are
     agreed only after it). The referrals are referrals' own answer (``CasePageAsked``)."""
-    from assessments.models import Assessment, AssessmentKind, AssessmentStatus
+    from assessments.selectors import initial_assessment_done
 
     conditions = list(condition_list_for(user, case))
     reviews = list(
@@ -129,9 +129,7 @@ def case_conditions_for(user, case) -> dict:
         "breach_reviews": reviews,
         "open_review": next((r for r in reviews if r.is_open), None),
         "variations": list(variation_list_for(user, case)),
-        "initial_assessment_done": Assessment.objects.filter(
-            case=case, kind=AssessmentKind.INITIAL, status=AssessmentStatus.COMPLETED
-        ).exists(),
+        "initial_assessment_done": initial_assessment_done(case),
     }
 
 

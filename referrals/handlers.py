@@ -5,11 +5,11 @@ runs inside the announcer's transaction, with the case row already locked."""
 from assessments.events import ServiceSuggestionsAsked
 from cases.events import CasePageAsked, CaseWithdrawn
 from conditions.events import ConditionDeliveryAsked, ConditionVaried, ConditionWithdrawn, ProsecutionResumed
+from offenderhub.accounts.models import POLICE_ROLES
 
 from .models import Referral, WithdrawReason
-from .selectors import case_evidence_list_for, service_suggestion_list_for
-from .services import referrals_follow_variation, referrals_withdraw_for
-from .views import case_page_part
+from .selectors import case_evidence_list_for, case_referral_list_for, service_suggestion_list_for
+from .services import REFERRABLE_CASE_STATUSES, referrals_follow_variation, referrals_withdraw_for
 
 
 def case_withdrawn(event: CaseWithdrawn) -> None:
@@ -36,7 +36,13 @@ def condition_delivery(event: ConditionDeliveryAsked) -> bool:
 
 def case_page(event: CasePageAsked) -> dict:
     if event.tab == "conditions":
-        return case_page_part(event.user, event.case)
+        user, case = event.user, event.case
+        referrals = list(case_referral_list_for(user, case))
+        return {
+            "referrals": referrals,
+            "can_refer": user.has_role(*POLICE_ROLES) and case.status in REFERRABLE_CASE_STATUSES,
+            "referred_condition_ids": {r.condition_id for r in referrals if r.is_open},
+        }
     if event.tab == "documents":
         return {"evidence": list(case_evidence_list_for(event.user, event.case))}
     return {}

@@ -33,7 +33,6 @@ from .forms import (
 from .models import Appointment, Evidence, ReferralStatus
 from .selectors import (
     TABS,
-    case_referral_list_for,
     practitioner_list_for,
     referral_detail_for,
     referral_get_for,
@@ -46,18 +45,6 @@ from .selectors import (
 MANAGERS = frozenset({Role.PARTNER_MANAGER})
 PARTNERS = frozenset(PARTNER_ROLES)
 EVERYONE = frozenset(POLICE_ROLES | PARTNER_ROLES)
-
-
-def case_page_part(user, case) -> dict:
-    """What the case page shows of the case's referrals, and whether this user may refer (the answer
-    to ``CasePageAsked``, cases/events.py)."""
-    referrals = list(case_referral_list_for(user, case))
-    police = user.has_role(Role.CASE_WORKER, Role.DECISION_MAKER, Role.SUPERVISOR)
-    return {
-        "referrals": referrals,
-        "can_refer": police and case.status in services.REFERRABLE_CASE_STATUSES,
-        "referred_condition_ids": {r.condition_id for r in referrals if r.is_open},
-    }
 
 
 class WorkspaceView(RoleRequiredMixin, View):

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from cases.models import Case, CaseEvent, Person, PersonChange, PersonMerge
-from offenderhub.accounts.models import OrganisationKind
+from offenderhub.accounts.access import police_force_id_for
 from reporting.models import SubsequentOffence
 
 from .models import OPEN_REVIEW_STATUSES, ErasureRecord, LegalHold, RetentionReview, ReviewStatus
@@ -24,15 +24,10 @@ from .workflow import QUEUE_ROLES, REVIEWERS
 def retention_force_id_for(user, roles=QUEUE_ROLES):
     """The police force whose retention work ``user`` may see with one of ``roles``; PermissionDenied
     (403) for anyone else, a partner agency's or commissioner's office's administrator included."""
-    organisation = getattr(user, "organisation", None)
-    if (
-        user.is_authenticated
-        and user.has_role(*roles)
-        and organisation is not None
-        and organisation.kind == OrganisationKind.POLICE_FORCE
-    ):
-        return organisation.pk
-    raise PermissionDenied
+    force_id = police_force_id_for(user, roles)
+    if force_id is None:
+        raise PermissionDenied
+    return force_id
 
 
 # --- When a case ended, and who falls due ----------------------------------------------------------

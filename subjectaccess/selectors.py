@@ -5,7 +5,8 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
 from cases.models import Case, Person
-from offenderhub.accounts.models import OrganisationKind, Role
+from offenderhub.accounts.access import police_force_id_for
+from offenderhub.accounts.models import Role
 from offenderhub.audit.models import AuditEvent
 
 from .models import SubjectAccessRequest
@@ -14,20 +15,8 @@ from .services import SUBJECT_ACCESS_ROLES
 ACCESS_LOG_ROLES = frozenset({Role.SUPERVISOR, Role.ADMINISTRATOR})
 
 
-def _police_force_id(user, roles):
-    organisation = getattr(user, "organisation", None)
-    if (
-        user.is_authenticated
-        and user.has_role(*roles)
-        and organisation is not None
-        and organisation.kind == OrganisationKind.POLICE_FORCE
-    ):
-        return organisation.pk
-    return None
-
-
 def request_list_for(user):
-    force_id = _police_force_id(user, SUBJECT_ACCESS_ROLES)
+    force_id = police_force_id_for(user, SUBJECT_ACCESS_ROLES)
     if force_id is None:
         return SubjectAccessRequest.objects.none()
     return SubjectAccessRequest.objects.filter(force_id=force_id)
@@ -44,23 +33,23 @@ def request_get_for(user, pk):
 
 def request_person_get_for(user, pk):
     """A person of the supervisor's force, to record a request for."""
-    force_id = _police_force_id(user, SUBJECT_ACCESS_ROLES)
+    force_id = police_force_id_for(user, SUBJECT_ACCESS_ROLES)
     return get_object_or_404(Person.objects.filter(force_id=force_id), pk=pk)
 
 
 def access_log_person_get_for(user, pk):
-    force_id = _police_force_id(user, ACCESS_LOG_ROLES)
+    force_id = police_force_id_for(user, ACCESS_LOG_ROLES)
     return get_object_or_404(Person.objects.filter(force_id=force_id), pk=pk)
 
 
 def access_log_case_get_for(user, pk):
-    force_id = _police_force_id(user, ACCESS_LOG_ROLES)
+    force_id = police_force_id_for(user, ACCESS_LOG_ROLES)
     return get_object_or_404(Case.objects.filter(force_id=force_id).select_related("person"), pk=pk)
 
 
 def access_log_record_find(user, text: str):
     """The person (by number) or case (by reference) of the user's force that ``text`` names, or None."""
-    force_id = _police_force_id(user, ACCESS_LOG_ROLES)
+    force_id = police_force_id_for(user, ACCESS_LOG_ROLES)
     text = text.strip()
     number = text.lstrip("#").strip()
     if number.lower().startswith("person"):

@@ -115,7 +115,7 @@ def condition_remove(*, condition_id, actor) -> None:
 def conditions_agree(*, case_id, actor, notes="") -> None:
     """The conditions are agreed with the person: ready for the caution. Needs a completed assessment,
     at least one condition, and every condition within the limits."""
-    from assessments.models import AssessmentKind, AssessmentStatus
+    from assessments.selectors import initial_assessment_done
 
     _police(actor)
     case = case_lock(case_id, force_id=actor.organisation_id)
@@ -123,7 +123,7 @@ def conditions_agree(*, case_id, actor, notes="") -> None:
         return
     if case.status != CaseStatus.ASSESSMENT:
         raise CaseError(f"A case that is “{case.get_status_display()}” cannot have its conditions agreed.")
-    if not case.assessments.filter(kind=AssessmentKind.INITIAL, status=AssessmentStatus.COMPLETED).exists():
+    if not initial_assessment_done(case):
         raise CaseError("Complete the needs assessment before agreeing the conditions.")
     conditions = list(case.conditions.filter(status__in=BINDING_CONDITION_STATUSES))
     if not conditions:

@@ -40,3 +40,12 @@ def role_required(*roles):
         return wrapped
 
     return decorator
+
+
+def police_force_id_for(user, roles) -> int | None:
+    """The police force of ``user`` when they hold one of ``roles`` in it, or None (a partner agency's or
+    the commissioner's office's people, whatever their role)."""
+    organisation = getattr(user, "organisation", None)
+    if user.is_authenticated and user.has_role(*roles) and organisation is not None:
+        return organisation.pk if organisation.is_police_force else None
+    return None
