@@ -1155,6 +1155,15 @@ def case_create(
         if done is None:
             raise
         return _already_submitted(done, actor)
+    _case_opened(case, offences, actor=actor)
+    if send_for_decision:
+        case_submit_for_decision(case_id=case.pk, actor=actor)
+        case.refresh_from_db(fields=["status"])
+    return case
+
+
+def _case_opened(case, offences: list[OffenceEntry], *, actor) -> None:
+    """A new case's offences, its first timeline event and its audit row."""
     CaseOffence.objects.bulk_create(
         CaseOffence(case=case, offence=e.offence, offence_date=e.offence_date, details=e.details)
         for e in offences
@@ -1163,14 +1172,10 @@ def case_create(
         case,
         code=EventCode.CASE_OPENED,
         actor=actor,
-        summary=f"Case opened on {scheme.name} for {', '.join(str(e.offence) for e in offences)}",
+        summary=f"Case opened on {case.scheme.name} for {', '.join(str(e.offence) for e in offences)}",
         after=CaseStatus.INTAKE,
     )
     audit_record(actor=actor, action=AuditAction.CREATED, obj=case, reason="Case opened")
-    if send_for_decision:
-        case_submit_for_decision(case_id=case.pk, actor=actor)
-        case.refresh_from_db(fields=["status"])
-    return case
 
 
 def case_lock(case_id, *, force_id) -> Case:

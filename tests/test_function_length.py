@@ -19,7 +19,7 @@ LONGER = {
     # person-matching work landed (the moves, the new aliases, the history); to split further.
     "cases/services.py::person_merge": 143,
     "cases/services.py::person_merge_undo": 78,
-    "cases/services.py::case_create": 70,
+    "cases/services.py::case_create": 66,
     # Not touched by the layering work (issue 16, part 4); to split when next changed.
     "offenderhub/notifications/services.py::weekly_digest_send": 71,
     "referrals/services.py::referral_send": 110,
